@@ -1,0 +1,48 @@
+# The table of contents of this project. `make run` and `make test` are the two commands of the README.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTHON ?= python3
+
+.PHONY: run test lint bench messages clean help
+
+help:
+	@echo "make run    - install, migrate, load the demo data and serve on http://127.0.0.1:8000 (with a Celery worker and beat)"
+	@echo "make test   - install the test tools and run the whole test suite"
+	@echo "make lint   - ruff, mypy and the migrations check"
+	@echo "make bench  - import and ledger figures (printed, not asserted)"
+	@echo "make messages - extract and compile the translations (needs GNU gettext)"
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	PATH="$(abspath $(VENV))/bin:$$PATH" bin/run-embedded
+
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: $(VENV)/.dev
+	$(PY) bench/import_and_ledger.py
+
+messages: $(VENV)/.runtime
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var

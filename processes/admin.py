@@ -1,0 +1,142 @@
+"""Admin: the unit tree, aliases and groups are edited here; plans are read here and changed only by imports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Assignment,
+    AssignmentTransition,
+    Milestone,
+    Plan,
+    PlanImport,
+    Task,
+    Unit,
+    UnitAlias,
+    UnitGroup,
+    UnitGroupAlias,
+    User,
+)
+
+
+class ReadOnlyAdminMixin:
+    """Records the app writes itself (imports, history): visible to the office, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class UnitAliasInline(admin.TabularInline):
+    model = UnitAlias
+    extra = 1
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "short_name", "level", "parent", "is_active")
+    list_filter = ("level", "is_active")
+    search_fields = ("code", "name", "short_name", "aliases__name")
+    list_select_related = ("parent",)
+    autocomplete_fields = ("parent",)
+    inlines = [UnitAliasInline]
+
+
+class UnitGroupAliasInline(admin.TabularInline):
+    model = UnitGroupAlias
+    extra = 1
+
+
+@admin.register(UnitGroup)
+class UnitGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "member_count")
+    search_fields = ("name", "aliases__name")
+    filter_horizontal = ("members",)
+    inlines = [UnitGroupAliasInline]
+
+    @admin.display(description=_("members"))
+    def member_count(self, obj: UnitGroup) -> int:
+        return obj.members.count()
+
+
+@admin.register(User)
+class AppUserAdmin(UserAdmin):
+    list_display = ("username", "last_name", "first_name", "unit", "role", "is_active")
+    list_filter = ("role", "unit__level", "is_active", "is_staff")
+    list_select_related = ("unit",)
+    autocomplete_fields = ("unit",)
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        (_("Unit and role"), {"fields": ("unit", "role", "phone")}),
+    )
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        (_("Unit and role"), {"fields": ("unit", "role", "email")}),
+    )
+
+
+class TaskInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Task
+    fields = ("number", "category", "text", "units_text", "deadline_text", "deadline_kind", "due_date", "frequency")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("year", "title", "doc_no", "updated_at")
+    fields = ("year", "title", "doc_no")
+    readonly_fields = ("year",)
+    inlines = [TaskInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # plans come from imports
+
+
+class MilestoneInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Milestone
+    fields = ("label", "due_date", "expected_outcome")
+    readonly_fields = fields
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("plan", "number", "category", "short_text", "deadline_kind", "due_date", "frequency")
+    list_filter = ("plan", "deadline_kind", "frequency")
+    search_fields = ("number", "text", "units_text")
+    inlines = [MilestoneInline]
+
+    @admin.display(description=_("task"))
+    def short_text(self, obj: Task) -> str:
+        return obj.text[:50]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("task", "unit", "role", "state", "due_date")
+    list_filter = ("state", "role", "task__plan", "unit")
+    list_select_related = ("task", "unit")
+    search_fields = ("task__text", "task__number", "unit__name")
+
+
+@admin.register(AssignmentTransition)
+class AssignmentTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("assignment", "action", "source", "target", "by", "at")
+    list_filter = ("action", "target")
+    list_select_related = ("assignment__task", "assignment__unit", "by")
+
+
+@admin.register(PlanImport)
+class PlanImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("plan", "filename", "imported_by", "imported_at", "sha256")
+    list_filter = ("plan",)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessesConfig(AppConfig):
+    name = "processes"
+    verbose_name = _("Plans and close-out")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,78 @@
+"""Forms of the plan pages: the upload of a task list and the ledger's filters."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from processes.importing.readers import SUPPORTED_SUFFIXES
+from processes.models import Assignment, AssignmentRole, AssignmentState, Unit
+
+
+class PlanUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Task list file"),
+        help_text=_("The annex as published: .xlsx, .csv (UTF-8 or GB18030) or .docx."),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(SUPPORTED_SUFFIXES)}),
+    )
+    year = forms.IntegerField(label=_("Plan year"), min_value=2000, max_value=2100)
+    title = forms.CharField(
+        label=_("Title"), required=False, max_length=300, help_text=_("Leave empty to take the file's title row.")
+    )
+    doc_no = forms.CharField(label=_("Document number"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = timezone.localdate().year
+        self.fields["doc_no"].widget.attrs["placeholder"] = "吉环固体字〔2023〕15号"
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        suffix = PurePath(upload.name).suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise forms.ValidationError(
+                _("Unsupported file type “%(suffix)s”: upload the task list as .xlsx, .csv or .docx."),
+                params={"suffix": suffix or "-"},
+            )
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large: %(size).1f MB, the limit is %(limit).1f MB."),
+                params={"size": upload.size / 1024 / 1024, "limit": settings.IMPORT_MAX_BYTES / 1024 / 1024},
+            )
+        return upload
+
+
+class LedgerFilter(django_filters.FilterSet):
+    unit = django_filters.ModelChoiceFilter(label=_("Unit"), queryset=Unit.objects.none(), empty_label=_("All units"))
+    state = django_filters.ChoiceFilter(label=_("State"), choices=AssignmentState.choices, empty_label=_("All states"))
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), field_name="task__category", choices=(), empty_label=_("All categories")
+    )
+    role = django_filters.ChoiceFilter(
+        label=_("Lead / co"), choices=AssignmentRole.choices, empty_label=_("Lead and co")
+    )
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+
+    class Meta:
+        model = Assignment
+        fields = ["unit", "state", "category", "role"]
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], categories: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["unit"].queryset = units
+        self.filters["category"].extra["choices"] = [(c, c) for c in categories]
+
+    def search(self, queryset: QuerySet[Assignment], name: str, value: str) -> QuerySet[Assignment]:
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.isdigit():
+            return queryset.filter(task__number=value)
+        return queryset.filter(task__text__icontains=value)

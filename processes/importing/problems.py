@@ -1,0 +1,75 @@
+"""Problems found in an imported file, each saying what and where (file, row, column, field)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: Severity
+    message: str
+    file: str = ""
+    row: int | None = None
+    column: str = ""
+    field: str = ""
+
+    @property
+    def location(self) -> str:
+        parts = [self.file] if self.file else []
+        if self.row is not None:
+            parts.append(_("row %(row)s") % {"row": self.row})
+        if self.column:
+            if self.field:
+                parts.append(_("column %(column)s (%(field)s)") % {"column": self.column, "field": self.field})
+            else:
+                parts.append(_("column %(column)s") % {"column": self.column})
+        elif self.field:
+            parts.append(self.field)
+        return _(", ").join(parts)
+
+    def __str__(self) -> str:
+        location = self.location
+        return f"{location}: {self.message}" if location else self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+            "text": str(self),
+        }
+
+
+@dataclass
+class Problems:
+    """Errors and warnings collected while reading one file; the file is applied only when ``errors`` is empty."""
+
+    file: str
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, message: str, *, row: int | None = None, column: str = "", field: str = "") -> None:
+        self.errors.append(Problem(Severity.ERROR, message, self.file, row, column, field))
+
+    def warning(self, message: str, *, row: int | None = None, column: str = "", field: str = "") -> None:
+        self.warnings.append(Problem(Severity.WARNING, message, self.file, row, column, field))
+
+
+class FileRefused(Exception):
+    """The file cannot be read at all (empty, too large, wrong type, unreadable); nothing further is tried."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem

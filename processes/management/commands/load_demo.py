@@ -1,0 +1,71 @@
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from processes.models import Plan, Role, Unit, User
+from processes.services.plan_import import plan_import
+from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
+
+DATA = Path(settings.BASE_DIR) / "data"
+DEMO_PASSWORD = "zhongguo2023"  # noqa: S105 — the demo accounts' password, printed in the README
+DEMO_USERS = (
+    # username, last name (姓名), unit code, role, staff
+    ("songyuan_reporter", "松原填报员", "220700", Role.REPORTER, False),
+    ("songyuan_leader", "松原负责人", "220700", Role.LEADER, False),
+    ("province_supervisor", "省督办员", "JL-PRO", Role.SUPERVISOR, False),
+    ("office_admin", "推进组办公室管理员", "JL-PRO", Role.ADMIN, True),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo data: the Jilin units and groups, the 2023 plan (吉环固体字〔2023〕15号) and one account per "
+        "role. Safe to run again: it updates what exists."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            units = units_load_csv(data=(DATA / "jilin-units.csv").read_bytes(), filename="jilin-units.csv")
+            groups = unit_groups_load_csv(
+                data=(DATA / "jilin-unit-groups.csv").read_bytes(), filename="jilin-unit-groups.csv"
+            )
+        except InputRejected as rejected:
+            raise CommandError(str(rejected)) from rejected
+        self.stdout.write(
+            _("Units: %(units)s created; groups: %(groups)s created.")
+            % {"units": len(units.created), "groups": len(groups.created)}
+        )
+        if not Plan.objects.filter(year=2023).exists():
+            report = plan_import(
+                data=(DATA / "jilin-2023-tasks.xlsx").read_bytes(),
+                filename="jilin-2023-tasks.xlsx",
+                year=2023,
+                doc_no="吉环固体字〔2023〕15号",
+                max_bytes=settings.IMPORT_MAX_BYTES,
+            )
+            if not report.applied:
+                raise CommandError("\n".join(str(problem) for problem in report.errors))
+            self.stdout.write(
+                _("Plan 2023: %(tasks)s tasks, %(assignments)s assignments.")
+                % {"tasks": len(report.tasks), "assignments": report.assignment_count}
+            )
+        with transaction.atomic():
+            for username, name, code, role, staff in DEMO_USERS:
+                user, created = User.objects.get_or_create(username=username)
+                user.last_name = name
+                user.unit = Unit.objects.get(code=code)
+                user.role = role
+                user.is_staff = staff
+                user.is_superuser = staff
+                user.email = f"{username}@wufei.localhost"
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                user.save()
+        self.stdout.write(
+            _("Demo accounts (password %(password)s): %(users)s")
+            % {"password": DEMO_PASSWORD, "users": ", ".join(u[0] for u in DEMO_USERS)}
+        )

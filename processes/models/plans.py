@@ -1,0 +1,121 @@
+"""The annual plan (工作要点 / 任务清单) and its tasks, as published."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Plan(models.Model):
+    """One year's task list; the province runs one plan a year."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    doc_no = models.CharField(_("document number"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:plan_detail", kwargs={"year": self.year})
+
+
+class DeadlineKind(models.TextChoices):
+    DATE = "date", _("By a date")
+    DONE = "done", _("Already completed")
+    ONGOING = "ongoing", _("Ongoing")
+    RECURRING = "recurring", _("Recurring")
+    MILESTONES = "milestones", _("By milestones")
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    BIMONTHLY = "bimonthly", _("Every two months")
+    QUARTERLY = "quarterly", _("Quarterly")
+    HALF_YEARLY = "half_yearly", _("Half-yearly")
+    YEARLY = "yearly", _("Yearly")
+
+
+class Task(models.Model):
+    """A row of the task list: 序号, 任务, 责任单位, 完成时限 — with the deadline as written and as understood."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="tasks")
+    number = models.CharField(_("number"), max_length=20)
+    position = models.PositiveIntegerField(_("position"))
+    category = models.CharField(_("category"), max_length=200, blank=True)
+    text = models.TextField(_("task"))
+    units_text = models.TextField(_("responsible units as written"), blank=True)
+    co_units_text = models.TextField(_("cooperating units as written"), blank=True)
+    deadline_text = models.CharField(_("deadline as written"), max_length=200, blank=True)
+    deadline_kind = models.CharField(_("deadline kind"), max_length=16, choices=DeadlineKind.choices)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    frequency = models.CharField(_("frequency"), max_length=16, choices=Frequency.choices, blank=True)
+    extra = models.JSONField(_("other columns"), default=dict, blank=True)
+    source_row = models.PositiveIntegerField(_("source row"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="task_number_unique_in_plan"),
+            models.CheckConstraint(
+                condition=models.Q(deadline_kind="done") | models.Q(due_date__isnull=False),
+                name="task_due_date_unless_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.text[:40]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:task_detail", kwargs={"year": self.plan.year, "number": self.number})
+
+
+class Milestone(models.Model):
+    """A stage of a task from a two-level deadline header (完成时限 over 2022-2024年, 2024-2025年 …)."""
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="milestones")
+    label = models.CharField(_("period"), max_length=100)
+    due_date = models.DateField(_("due date"))
+    expected_outcome = models.TextField(_("expected outcome"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["task", "position"]
+        constraints = [models.UniqueConstraint(fields=["task", "label"], name="milestone_label_unique_in_task")]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.expected_outcome[:40]}"
+
+
+class PlanImport(models.Model):
+    """The record of one applied import: which file, by whom, and what it changed."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="imports")
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    summary = models.JSONField(_("summary"), default=dict)
+
+    class Meta:
+        verbose_name = _("plan import")
+        verbose_name_plural = _("plan imports")
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.plan}"

@@ -1,0 +1,91 @@
+"""Uploaded plan files waiting between the preview and the confirmation.
+
+The preview must not write to the database, so the upload is kept as a file in ``IMPORT_STAGING_DIR`` (never
+served) next to a small JSON description, under a random token that only its uploader can use. Confirming
+re-reads the file and imports it in one transaction; files nobody confirmed are purged by a periodic task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from processes.models import User
+
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class StagedImport:
+    token: str
+    filename: str
+    year: int
+    title: str
+    doc_no: str
+    user_id: int
+    uploaded_at: str
+
+    @property
+    def path(self) -> Path:
+        return _staging_dir() / f"{self.token}.bin"
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def _staging_dir() -> Path:
+    folder = Path(settings.IMPORT_STAGING_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def staged_import_save(*, data: bytes, filename: str, year: int, title: str, doc_no: str, by: User) -> StagedImport:
+    staged = StagedImport(
+        token=secrets.token_hex(16),
+        filename=Path(filename).name,
+        year=year,
+        title=title,
+        doc_no=doc_no,
+        user_id=by.pk,
+        uploaded_at=timezone.now().isoformat(),
+    )
+    staged.path.write_bytes(data)
+    (_staging_dir() / f"{staged.token}.json").write_text(json.dumps(asdict(staged), ensure_ascii=False), "utf-8")
+    return staged
+
+
+def staged_import_get(*, token: str, by: User) -> StagedImport | None:
+    """The staged upload under ``token`` if it exists and ``by`` uploaded it; otherwise None."""
+    if not _TOKEN.match(token):
+        return None
+    meta = _staging_dir() / f"{token}.json"
+    try:
+        staged = StagedImport(**json.loads(meta.read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+    if staged.user_id != by.pk or not staged.path.is_file():
+        return None
+    return staged
+
+
+def staged_import_discard(*, staged: StagedImport) -> None:
+    staged.path.unlink(missing_ok=True)
+    (_staging_dir() / f"{staged.token}.json").unlink(missing_ok=True)
+
+
+def staged_imports_purge(*, older_than: dt.timedelta) -> int:
+    """Delete staged uploads older than ``older_than``; returns how many files were removed."""
+    cutoff = (timezone.now() - older_than).timestamp()
+    removed = 0
+    for path in _staging_dir().iterdir():
+        if path.suffix in (".bin", ".json") and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

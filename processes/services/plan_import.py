@@ -1,0 +1,659 @@
+"""Importing a published task list into a plan: read, check every row, then apply all of it or nothing.
+
+``plan_import`` is the one entry point for the command line and the web UI. It reads the file, resolves every
+task's deadline and responsible units, compares the result with the plan already in the database (a re-import
+updates tasks in place by 序号 and reports what changed), and — unless there is any error or it is a dry run —
+writes the plan, its tasks, milestones and one assignment per task and unit in a single transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from processes.importing.deadlines import Deadline, DeadlineError, parse_deadline
+from processes.importing.problems import FileRefused, Problems
+from processes.importing.readers import column_letter, read_grids
+from processes.importing.table import ColumnRole, ParsedTable, ParsedTask, parse_grids
+from processes.importing.units import UnitIndex
+from processes.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    AssignmentTransition,
+    DeadlineKind,
+    Milestone,
+    Plan,
+    PlanImport,
+    Task,
+    TransitionAction,
+    Unit,
+    UnitLevel,
+    User,
+)
+
+from .units import unit_index
+
+# Transitions written by imports; an assignment with any other has been worked on and is never removed.
+IMPORT_ACTIONS = (TransitionAction.CREATED, TransitionAction.CREATED_DONE, TransitionAction.CLOSED_DONE)
+CHILD_LEVEL = {UnitLevel.PROVINCE: UnitLevel.CITY, UnitLevel.CITY: UnitLevel.COUNTY, UnitLevel.COUNTY: UnitLevel.COUNTY}
+
+
+@dataclass
+class ResolvedTask:
+    """A row of the file with its deadline understood and its units resolved to codes."""
+
+    parsed: ParsedTask
+    deadline: Deadline
+    units: dict[str, str]  # unit code → AssignmentRole, in the order the row names them
+
+    @property
+    def number(self) -> str:
+        return self.parsed.number
+
+    def field_values(self, position: int) -> dict[str, Any]:
+        return {
+            "position": position,
+            "category": self.parsed.category,
+            "text": self.parsed.text,
+            "units_text": self.parsed.units_text,
+            "co_units_text": self.parsed.co_units_text,
+            "deadline_text": self.parsed.deadline_text,
+            "deadline_kind": self.deadline.kind,
+            "due_date": self.deadline.due_date,
+            "frequency": self.deadline.frequency or "",
+            "extra": self.parsed.extra,
+        }
+
+
+class ChangeKind(models.TextChoices):
+    TASK_CREATED = "task_created", gettext_lazy("new tasks")
+    TASK_UPDATED = "task_updated", gettext_lazy("task changes")
+    TASK_REMOVED = "task_removed", gettext_lazy("tasks removed")
+    ASSIGNMENT_CREATED = "assignment_created", gettext_lazy("new assignments")
+    ASSIGNMENT_UPDATED = "assignment_updated", gettext_lazy("assignments changing lead / co")
+    ASSIGNMENT_REMOVED = "assignment_removed", gettext_lazy("assignments removed")
+    ASSIGNMENT_CLOSED = "assignment_closed", gettext_lazy("assignments closed as completed")
+
+
+@dataclass
+class Change:
+    kind: ChangeKind
+    task: str
+    detail: str
+
+    @property
+    def label(self) -> str:
+        return str(self.kind.label)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind.value, "task": self.task, "detail": self.detail}
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    year: int
+    dry_run: bool
+    problems: Problems
+    title: str = ""
+    doc_no: str = ""
+    tasks: list[ResolvedTask] = field(default_factory=list)
+    new_units: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (code, parent code)
+    changes: list[Change] = field(default_factory=list)
+    unit_names: dict[str, str] = field(default_factory=dict)
+    applied: bool = False
+    plan_id: int | None = None
+
+    @property
+    def errors(self) -> list[Any]:
+        return self.problems.errors
+
+    @property
+    def warnings(self) -> list[Any]:
+        return self.problems.warnings
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems.errors
+
+    @property
+    def assignment_count(self) -> int:
+        return sum(len(task.units) for task in self.tasks)
+
+    @property
+    def closed_count(self) -> int:
+        return sum(len(task.units) for task in self.tasks if task.deadline.kind == DeadlineKind.DONE)
+
+    @property
+    def milestone_count(self) -> int:
+        return sum(len(task.parsed.milestones) for task in self.tasks)
+
+    def change_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.kind.value] = counts.get(change.kind.value, 0) + 1
+        return counts
+
+    def change_summary(self) -> list[tuple[str, int]]:
+        """(label, count) per kind of change, in the order of ``ChangeKind``."""
+        counts = self.change_counts()
+        return [(str(kind.label), counts[kind.value]) for kind in ChangeKind if kind.value in counts]
+
+    def unit_label(self, code: str) -> str:
+        return self.unit_names.get(code, code)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.filename,
+            "year": self.year,
+            "title": self.title,
+            "doc_no": self.doc_no,
+            "dry_run": self.dry_run,
+            "applied": self.applied,
+            "plan": self.plan_id,
+            "tasks": len(self.tasks),
+            "assignments": self.assignment_count,
+            "closed": self.closed_count,
+            "milestones": self.milestone_count,
+            "created_units": [
+                {"name": name, "code": code, "parent": parent} for name, (code, parent) in self.new_units.items()
+            ],
+            "changed": self.change_counts(),
+            "changes": [change.as_dict() for change in self.changes],
+            "warnings": [problem.as_dict() for problem in self.warnings],
+            "errors": [problem.as_dict() for problem in self.errors],
+        }
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction when checks made against the locked plan find an error."""
+
+
+def plan_import(
+    *,
+    data: bytes,
+    filename: str,
+    year: int,
+    max_bytes: int,
+    title: str = "",
+    doc_no: str = "",
+    by: User | None = None,
+    dry_run: bool = False,
+    create_missing_units_under: str | None = None,
+) -> ImportReport:
+    """Read ``data`` (the file called ``filename``) as the task list of ``year`` and, unless ``dry_run`` or any
+    error, apply it. The report says what was read, what changed and every problem with its location."""
+    report = ImportReport(filename=filename, year=year, dry_run=dry_run, problems=Problems(filename))
+    table = _read(report, data, max_bytes=max_bytes)
+    if table is None:
+        return report
+    report.title = title or table.layout.title
+    report.doc_no = doc_no
+    index = unit_index()
+    parent = _missing_units_parent(report, create_missing_units_under)
+    _resolve(report, table, index, parent)
+    if not report.ok:
+        return report
+    if dry_run:
+        plan = Plan.objects.filter(year=year).first()
+        _diff(report, plan)
+        return report
+    try:
+        with transaction.atomic():
+            _apply(report, data=data, by=by)
+            if not report.ok:
+                raise _Rollback
+    except _Rollback:
+        report.applied = False
+        report.plan_id = None
+    except IntegrityError as exc:
+        report.applied = False
+        report.plan_id = None
+        report.problems.error(
+            _("The plan changed while it was being imported (%(error)s); nothing was written, try again.")
+            % {"error": exc}
+        )
+    return report
+
+
+def _read(report: ImportReport, data: bytes, *, max_bytes: int) -> ParsedTable | None:
+    try:
+        grids = read_grids(data, report.filename, max_bytes=max_bytes)
+    except FileRefused as refused:
+        report.problems.errors.append(refused.problem)
+        return None
+    table = parse_grids(grids, year=report.year, problems=report.problems)
+    if table is not None and not table.tasks and report.ok:
+        report.problems.error(
+            _("No task rows below the header row (row %(row)s).") % {"row": table.grid.numbers[table.layout.header_row]}
+        )
+    return table
+
+
+def _missing_units_parent(report: ImportReport, code: str | None) -> Unit | None:
+    if not code:
+        return None
+    parent = Unit.objects.filter(code=code).first()
+    if parent is None:
+        report.problems.error(
+            _("--create-missing-units-under names unit code %(code)s, which does not exist.") % {"code": code}
+        )
+    return parent
+
+
+def _resolve(report: ImportReport, table: ParsedTable, index: UnitIndex, parent: Unit | None) -> None:
+    layout, grid = table.layout, table.grid
+    header = grid.rows[layout.header_row]
+
+    def where(role: ColumnRole) -> dict[str, str]:
+        col = layout.roles.get(role)
+        if col is None:
+            return {"column": "", "field": ""}
+        return {"column": column_letter(col), "field": header[col].text if col < len(header) else ""}
+
+    co_where = (
+        {"column": column_letter(layout.co_unit_columns[0]), "field": header[layout.co_unit_columns[0]].text}
+        if layout.co_unit_columns
+        else {"column": "", "field": ""}
+    )
+    taken_codes = set(Unit.objects.values_list("code", flat=True))
+    for parsed in table.tasks:
+        row = parsed.row
+        if not parsed.text:
+            report.problems.error(_("The task text is empty."), row=row, **where(ColumnRole.TASK))
+        deadline = _deadline(report, parsed, where(ColumnRole.DEADLINE))
+        units: dict[str, str] = {}
+        cells = [(row, parsed.units_text, parsed.co_units_text), *parsed.continuation_rows]
+        for cell_row, lead_text, co_text in cells:
+            for text, role, location in (
+                (lead_text, AssignmentRole.LEAD, where(ColumnRole.UNITS)),
+                (co_text, AssignmentRole.CO, co_where),
+            ):
+                for code in _units(report, index, text, cell_row, location, parent, taken_codes):
+                    if code in units:
+                        if units[code] != role:
+                            units[code] = AssignmentRole.LEAD
+                            report.problems.warning(
+                                _("%(unit)s is named both as lead and as cooperating unit; it leads.")
+                                % {"unit": report.unit_label(code)},
+                                row=cell_row,
+                                **location,
+                            )
+                        continue
+                    units[code] = role
+        if not parsed.units_text and not any(lead for _r, lead, _c in parsed.continuation_rows):
+            report.problems.error(_("No responsible unit is named."), row=row, **where(ColumnRole.UNITS))
+        if deadline is not None:
+            report.tasks.append(ResolvedTask(parsed=parsed, deadline=deadline, units=units))
+    report.unit_names.update({code: index.name_of(code) for task in report.tasks for code in task.units})
+    for name, (code, _parent) in report.new_units.items():
+        report.unit_names[code] = name
+
+
+def _deadline(report: ImportReport, parsed: ParsedTask, location: dict[str, str]) -> Deadline | None:
+    if parsed.milestones:
+        return Deadline(DeadlineKind.MILESTONES, max(milestone.due_date for milestone in parsed.milestones))
+    try:
+        deadline = parse_deadline(parsed.deadline_text, year=report.year, task_text=parsed.text)
+    except DeadlineError as exc:
+        report.problems.error(str(exc), row=parsed.row, **location)
+        return None
+    if deadline.warning:
+        report.problems.warning(deadline.warning, row=parsed.row, **location)
+    return deadline
+
+
+def _units(
+    report: ImportReport,
+    index: UnitIndex,
+    text: str,
+    row: int,
+    location: dict[str, str],
+    parent: Unit | None,
+    taken_codes: set[str],
+) -> list[str]:
+    if not text:
+        return []
+    resolution = index.resolve(text)
+    for warning in resolution.warnings:
+        report.problems.warning(warning, row=row, **location)
+    if parent is None:
+        for error in resolution.errors:
+            report.problems.error(error, row=row, **location)
+        return resolution.codes
+    codes = list(resolution.codes)
+    unknown = set(resolution.unknown)
+    for error in resolution.errors:
+        if not any(f"“{name}”" in error for name in unknown):
+            report.problems.error(error, row=row, **location)
+    for name in resolution.unknown:
+        if name not in report.new_units:
+            code = _new_code(parent.code, taken_codes)
+            report.new_units[name] = (code, parent.code)
+            report.problems.warning(
+                _("Unknown unit “%(name)s” will be created under %(parent)s as %(code)s.")
+                % {"name": name, "parent": parent.name, "code": code},
+                row=row,
+                **location,
+            )
+        codes.append(report.new_units[name][0])
+    return codes
+
+
+def _new_code(parent_code: str, taken: set[str]) -> str:
+    number = 1
+    while f"{parent_code}-{number:02d}" in taken:
+        number += 1
+    code = f"{parent_code}-{number:02d}"
+    taken.add(code)
+    return code
+
+
+def _existing_tasks(plan: Plan | None) -> dict[str, Task]:
+    if plan is None:
+        return {}
+    assignments = Assignment.objects.select_related("unit").annotate(
+        worked_on=Count("transitions", filter=~Q(transitions__action__in=IMPORT_ACTIONS))
+    )
+    tasks = Task.objects.filter(plan=plan).prefetch_related(Prefetch("assignments", queryset=assignments), "milestones")
+    return {task.number: task for task in tasks}
+
+
+TRACKED_FIELDS = {
+    "text": gettext_lazy("task"),
+    "category": gettext_lazy("category"),
+    "units_text": gettext_lazy("responsible units"),
+    "co_units_text": gettext_lazy("cooperating units"),
+    "deadline_text": gettext_lazy("deadline"),
+    "frequency": gettext_lazy("frequency"),
+    "extra": gettext_lazy("other columns"),
+}
+
+
+def _diff(report: ImportReport, plan: Plan | None, existing: dict[str, Task] | None = None) -> None:
+    """Record what applying the report would change, and refuse to drop anything that has been worked on."""
+    if existing is None:
+        existing = _existing_tasks(plan)
+    wanted = {task.number for task in report.tasks}
+    for position, resolved in enumerate(report.tasks, start=1):
+        task = existing.get(resolved.number)
+        if task is None:
+            report.changes.append(Change(ChangeKind.TASK_CREATED, resolved.number, resolved.parsed.text[:60]))
+            continue
+        values = resolved.field_values(position)
+        for name, label in TRACKED_FIELDS.items():
+            old, new = getattr(task, name), values[name]
+            if old != new:
+                report.changes.append(
+                    Change(
+                        ChangeKind.TASK_UPDATED,
+                        resolved.number,
+                        _("%(field)s: “%(old)s” → “%(new)s”")
+                        % {"field": label, "old": _short(old), "new": _short(new)},
+                    )
+                )
+        old_milestones = {(m.label, m.due_date, m.expected_outcome) for m in task.milestones.all()}
+        new_milestones = {(m.label, m.due_date, m.outcome) for m in resolved.parsed.milestones}
+        if old_milestones != new_milestones:
+            report.changes.append(Change(ChangeKind.TASK_UPDATED, resolved.number, _("milestones changed")))
+        current = {assignment.unit.code: assignment for assignment in task.assignments.all()}
+        for code, role in resolved.units.items():
+            assignment = current.get(code)
+            if assignment is None:
+                report.changes.append(Change(ChangeKind.ASSIGNMENT_CREATED, resolved.number, report.unit_label(code)))
+            elif assignment.role != role:
+                report.changes.append(
+                    Change(
+                        ChangeKind.ASSIGNMENT_UPDATED,
+                        resolved.number,
+                        _("%(unit)s: %(old)s → %(new)s")
+                        % {
+                            "unit": report.unit_label(code),
+                            "old": AssignmentRole(assignment.role).label,
+                            "new": AssignmentRole(role).label,
+                        },
+                    )
+                )
+        for code, assignment in current.items():
+            if code not in resolved.units:
+                _removal(report, resolved.number, assignment)
+        if resolved.deadline.kind == DeadlineKind.DONE and task.deadline_kind != DeadlineKind.DONE:
+            for assignment in current.values():
+                if assignment.state == AssignmentState.ASSIGNED:
+                    report.changes.append(Change(ChangeKind.ASSIGNMENT_CLOSED, resolved.number, assignment.unit.name))
+        elif task.deadline_kind == DeadlineKind.DONE and resolved.deadline.kind != DeadlineKind.DONE:
+            report.problems.warning(
+                _(
+                    "Task %(number)s is no longer marked 已完成; its closed assignments stay closed until the office "
+                    "reopens them."
+                )
+                % {"number": resolved.number}
+            )
+    for number, task in existing.items():
+        if number not in wanted:
+            report.changes.append(Change(ChangeKind.TASK_REMOVED, number, task.text[:60]))
+            for assignment in task.assignments.all():
+                _removal(report, number, assignment, task_removed=True)
+
+
+def _removal(report: ImportReport, number: str, assignment: Assignment, *, task_removed: bool = False) -> None:
+    if getattr(assignment, "worked_on", 0):
+        report.problems.error(
+            _(
+                "Task %(number)s: %(unit)s has already reported or been acted on, so the file cannot drop it; "
+                "keep it in the file."
+            )
+            % {"number": number, "unit": assignment.unit.name}
+        )
+    elif not task_removed:
+        report.changes.append(Change(ChangeKind.ASSIGNMENT_REMOVED, number, assignment.unit.name))
+
+
+def _short(value: object, length: int = 40) -> str:
+    text = str(value if value not in (None, {}) else "")
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
+    plan, created = Plan.objects.select_for_update().get_or_create(
+        year=report.year,
+        defaults={"title": report.title or _("%(year)s task list") % {"year": report.year}, "doc_no": report.doc_no},
+    )
+    if not created:
+        updates = {}
+        if report.title and report.title != plan.title:
+            updates["title"] = report.title
+        if report.doc_no and report.doc_no != plan.doc_no:
+            updates["doc_no"] = report.doc_no
+        for name, value in updates.items():
+            setattr(plan, name, value)
+        if updates:
+            plan.save(update_fields=[*updates, "updated_at"])
+    report.title, report.doc_no = plan.title, plan.doc_no
+    existing = _existing_tasks(plan)
+    old_dues = {number: task.due_date for number, task in existing.items()}
+    _diff(report, plan, existing)
+    if not report.ok:
+        return
+    units = _create_units(report)
+    now = timezone.now()
+    tasks: dict[str, Task] = {}
+    to_create: list[Task] = []
+    to_update: list[Task] = []
+    for position, resolved in enumerate(report.tasks, start=1):
+        values = resolved.field_values(position)
+        values["source_row"] = resolved.parsed.row
+        task = existing.get(resolved.number)
+        if task is None:
+            task = Task(plan=plan, number=resolved.number, **values)
+            to_create.append(task)
+        else:
+            for name, value in values.items():
+                setattr(task, name, value)
+            to_update.append(task)
+        tasks[resolved.number] = task
+    Task.objects.bulk_create(to_create, batch_size=500)
+    if to_update:
+        Task.objects.bulk_update(
+            to_update, ["position", *TRACKED_FIELDS, "deadline_kind", "due_date", "source_row"], batch_size=500
+        )
+    removed = [task.pk for number, task in existing.items() if number not in tasks]
+    Task.objects.filter(pk__in=removed).delete()
+    _sync_milestones(report, tasks, existing)
+    _sync_assignments(report, tasks, existing, old_dues, units, by=by, now=now)
+    PlanImport.objects.create(
+        plan=plan,
+        filename=report.filename,
+        sha256=hashlib.sha256(data).hexdigest(),
+        imported_by=by,
+        summary={key: value for key, value in report.as_dict().items() if key not in ("warnings", "errors")},
+    )
+    report.applied = True
+    report.plan_id = plan.pk
+
+
+def _create_units(report: ImportReport) -> dict[str, Unit]:
+    units = {unit.code: unit for unit in Unit.objects.filter(code__in={c for t in report.tasks for c in t.units})}
+    for name, (code, parent_code) in report.new_units.items():
+        parent = Unit.objects.get(code=parent_code)
+        units[code] = Unit.objects.create(
+            code=code, name=name, level=CHILD_LEVEL[UnitLevel(parent.level)], parent=parent, position=10_000
+        )
+    return units
+
+
+def _sync_milestones(report: ImportReport, tasks: dict[str, Task], existing: dict[str, Task]) -> None:
+    changed = [r for r in report.tasks if r.number not in existing or _milestones_differ(r, existing[r.number])]
+    Milestone.objects.filter(task__in=[tasks[r.number] for r in changed if r.number in existing]).delete()
+    Milestone.objects.bulk_create(
+        [
+            Milestone(task=tasks[r.number], label=m.label, due_date=m.due_date, expected_outcome=m.outcome, position=i)
+            for r in changed
+            for i, m in enumerate(r.parsed.milestones)
+        ],
+        batch_size=500,
+    )
+
+
+def _milestones_differ(resolved: ResolvedTask, task: Task) -> bool:
+    old = [(m.label, m.due_date, m.expected_outcome) for m in task.milestones.all()]
+    return old != [(m.label, m.due_date, m.outcome) for m in resolved.parsed.milestones]
+
+
+def _sync_assignments(
+    report: ImportReport,
+    tasks: dict[str, Task],
+    existing: dict[str, Task],
+    old_dues: dict[str, dt.date | None],
+    units: dict[str, Unit],
+    *,
+    by: User | None,
+    now: dt.datetime,
+) -> None:
+    new_assignments: list[Assignment] = []
+    role_updates: list[Assignment] = []
+    due_updates: list[Assignment] = []
+    to_close: list[Assignment] = []
+    to_delete: list[int] = []
+    for resolved in report.tasks:
+        task = tasks[resolved.number]
+        old_task = existing.get(resolved.number)
+        current = {a.unit.code: a for a in old_task.assignments.all()} if old_task else {}
+        done = resolved.deadline.kind == DeadlineKind.DONE
+        for code, role in resolved.units.items():
+            assignment = current.get(code)
+            if assignment is None:
+                new_assignments.append(
+                    Assignment(
+                        task=task,
+                        unit=units[code],
+                        role=role,
+                        state=AssignmentState.CLOSED if done else AssignmentState.ASSIGNED,
+                        due_date=task.due_date,
+                    )
+                )
+                continue
+            if assignment.role != role:
+                assignment.role = role
+                role_updates.append(assignment)
+            # An assignment still on the task's deadline follows it; one moved on its own (an extension) stays.
+            if assignment.due_date == old_dues.get(resolved.number) and assignment.due_date != task.due_date:
+                assignment.due_date = task.due_date
+                due_updates.append(assignment)
+            if done and assignment.state == AssignmentState.ASSIGNED:
+                to_close.append(assignment)
+        to_delete.extend(a.pk for code, a in current.items() if code not in resolved.units)
+    Assignment.objects.filter(pk__in=to_delete).delete()
+    Assignment.objects.bulk_create(new_assignments, batch_size=1000)
+    Assignment.objects.bulk_update(role_updates, ["role"], batch_size=1000)
+    Assignment.objects.bulk_update(due_updates, ["due_date"], batch_size=1000)
+    history = [_creation_row(assignment, by=by, now=now) for assignment in new_assignments]
+    for assignment in to_close:
+        assignment.close_as_done()
+        assignment.save()
+        history.append(
+            AssignmentTransition(
+                assignment=assignment,
+                action=TransitionAction.CLOSED_DONE,
+                source=AssignmentState.ASSIGNED,
+                target=AssignmentState.CLOSED,
+                by=by,
+                at=now,
+                comment=_("The re-imported plan marks task %(number)s as 已完成.") % {"number": assignment.task.number},
+            )
+        )
+    AssignmentTransition.objects.bulk_create(history, batch_size=1000)
+
+
+def _creation_row(assignment: Assignment, *, by: User | None, now: dt.datetime) -> AssignmentTransition:
+    if assignment.state == AssignmentState.CLOSED:
+        return AssignmentTransition(
+            assignment=assignment,
+            action=TransitionAction.CREATED_DONE,
+            source="",
+            target=AssignmentState.CLOSED,
+            by=by,
+            at=now,
+            comment=_("The published plan gives the deadline of task %(number)s as “%(deadline)s”.")
+            % {"number": assignment.task.number, "deadline": assignment.task.deadline_text},
+        )
+    return AssignmentTransition(
+        assignment=assignment, action=TransitionAction.CREATED, source="", target=assignment.state, by=by, at=now
+    )
+
+
+def report_lines(report: ImportReport) -> Iterable[str]:
+    """The report as lines of text for the command line."""
+    yield _(
+        "%(file)s: %(tasks)s tasks, %(assignments)s assignments (%(closed)s closed at publication), "
+        "%(milestones)s milestones."
+    ) % {
+        "file": report.filename,
+        "tasks": len(report.tasks),
+        "assignments": report.assignment_count,
+        "closed": report.closed_count,
+        "milestones": report.milestone_count,
+    }
+    for label, count in report.change_summary():
+        yield _("%(label)s: %(count)s") % {"label": label, "count": count}
+    if any(change.kind != ChangeKind.TASK_CREATED for change in report.changes):
+        for change in report.changes:
+            yield _("  task %(task)s: %(label)s — %(detail)s") % {
+                "task": change.task,
+                "label": change.label,
+                "detail": change.detail,
+            }
+    for problem in report.warnings:
+        yield _("warning: %(problem)s") % {"problem": problem}
+    for problem in report.errors:
+        yield _("error: %(problem)s") % {"problem": problem}

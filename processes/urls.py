@@ -1,0 +1,26 @@
+"""The plan pages as a viewflow Application inside the site frame."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from viewflow import Icon
+from viewflow.urls import Application
+
+from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
+from processes.views.ledger import LedgerView
+from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
+
+
+class PlansApp(Application):
+    app_name = "plans"
+    title = _("Plans and ledger")
+    icon = Icon("fact_check")
+    menu_template_name = "processes/app_menu.html"
+    urlpatterns = [
+        path("", PlanListView.as_view(), name="plan_list"),
+        path("import/", ImportUploadView.as_view(), name="import_upload"),
+        path("import/<str:token>/", ImportPreviewView.as_view(), name="import_preview"),
+        path("import/<str:token>/confirm/", ImportConfirmView.as_view(), name="import_confirm"),
+        path("<int:year>/", PlanDetailView.as_view(), name="plan_detail"),
+        path("<int:year>/ledger/", LedgerView.as_view(), name="ledger"),
+        path("<int:year>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
+    ]

@@ -1,0 +1,141 @@
+"""Importing a plan from the browser: upload → preview of every parsed row → confirm. The preview never writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView
+
+from processes.forms import PlanUploadForm
+from processes.models import DeadlineKind, User
+from processes.services.import_staging import (
+    StagedImport,
+    staged_import_discard,
+    staged_import_get,
+    staged_import_save,
+)
+from processes.services.plan_import import ImportReport, plan_import
+from processes.services.scope import can_import_plans
+
+
+class ImportPermissionMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Only the province's office admins import plans; others get 403, anonymous users the login page."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def test_func(self) -> bool:
+        return can_import_plans(self.request.user)
+
+    def handle_no_permission(self) -> HttpResponseRedirect:
+        if self.request.user.is_authenticated:
+            raise PermissionDenied(_("Only the office admin can import plans."))
+        return super().handle_no_permission()
+
+    @property
+    def importer(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)  # test_func let only signed-in office admins through
+        return user
+
+
+class ImportUploadView(ImportPermissionMixin, FormView):
+    template_name = "processes/import_upload.html"
+    form_class = PlanUploadForm
+
+    def form_valid(self, form: PlanUploadForm) -> HttpResponse:
+        upload = form.cleaned_data["file"]
+        staged = staged_import_save(
+            data=upload.read(),
+            filename=upload.name,
+            year=form.cleaned_data["year"],
+            title=form.cleaned_data["title"].strip(),
+            doc_no=form.cleaned_data["doc_no"].strip(),
+            by=self.importer,
+        )
+        return HttpResponseRedirect(reverse("plans:import_preview", kwargs={"token": staged.token}))
+
+
+def _run(staged: StagedImport, by: User, *, dry_run: bool) -> ImportReport:
+    return plan_import(
+        data=staged.read(),
+        filename=staged.filename,
+        year=staged.year,
+        title=staged.title,
+        doc_no=staged.doc_no,
+        by=by,
+        dry_run=dry_run,
+        max_bytes=settings.IMPORT_MAX_BYTES,
+    )
+
+
+class StagedImportMixin(ImportPermissionMixin):
+    def get_staged(self) -> StagedImport:
+        staged = staged_import_get(token=self.kwargs["token"], by=self.importer)
+        if staged is None:
+            raise Http404(_("This upload does not exist or has expired; upload the file again."))
+        return staged
+
+
+class ImportPreviewView(StagedImportMixin, View):
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        staged = self.get_staged()
+        report = _run(staged, self.importer, dry_run=True)
+        return render(request, "processes/import_preview.html", self.context(staged, report))
+
+    @staticmethod
+    def context(staged: StagedImport, report: ImportReport) -> dict[str, Any]:
+        problems_by_row: dict[int | None, list[Any]] = {}
+        for problem in [*report.errors, *report.warnings]:
+            problems_by_row.setdefault(problem.row, []).append(problem)
+        rows = [
+            {
+                "task": task,
+                "units": [(report.unit_label(code), role) for code, role in task.units.items()],
+                "problems": problems_by_row.get(task.parsed.row, []),
+                "done": task.deadline.kind == DeadlineKind.DONE,
+            }
+            for task in report.tasks
+        ]
+        task_rows = {task.parsed.row for task in report.tasks}
+        other_problems = [p for row, items in problems_by_row.items() if row not in task_rows for p in items]
+        return {
+            "staged": staged,
+            "report": report,
+            "rows": rows,
+            "other_problems": other_problems,
+            "change_summary": report.change_summary(),
+            # A new plan is all creations; for a plan being corrected, every change is listed.
+            "detailed_changes": report.changes if any(c.kind != "task_created" for c in report.changes) else [],
+        }
+
+
+class ImportConfirmView(StagedImportMixin, View):
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        staged = self.get_staged()
+        if request.POST.get("action") == "cancel":
+            staged_import_discard(staged=staged)
+            messages.info(request, _("The upload was discarded; nothing was imported."))
+            return HttpResponseRedirect(reverse("plans:import_upload"))
+        report = _run(staged, self.importer, dry_run=False)
+        if not report.applied:
+            messages.error(request, _("The import was refused; nothing was written. See the problems below."))
+            return render(
+                request, "processes/import_preview.html", ImportPreviewView.context(staged, report), status=422
+            )
+        staged_import_discard(staged=staged)
+        messages.success(
+            request,
+            _("Imported %(tasks)s tasks and %(assignments)s assignments into %(plan)s.")
+            % {"tasks": len(report.tasks), "assignments": report.assignment_count, "plan": report.title},
+        )
+        return HttpResponseRedirect(reverse("plans:plan_detail", kwargs={"year": staged.year}))

@@ -1,0 +1,98 @@
+"""The plan pages: the list of plans, a plan's task list with per-task counts, and a task with its assignments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, ListView
+
+from processes.models import Assignment, AssignmentState, Plan, Task
+from processes.services.scope import assignments_in_scope, can_import_plans, scope_unit_ids, tasks_in_scope
+
+
+def state_counts(path: str, unit_ids: set[int] | None) -> dict[str, Count]:
+    """Annotations counting the assignments at ``path`` (all, open, closed) within the units in scope."""
+    in_scope = Q() if unit_ids is None else Q(**{f"{path}__unit_id__in": unit_ids})
+    closed = Q(**{f"{path}__state": AssignmentState.CLOSED})
+    return {
+        "total": Count(path, filter=in_scope, distinct=True),
+        "open": Count(path, filter=in_scope & ~closed, distinct=True),
+        "closed": Count(path, filter=in_scope & closed, distinct=True),
+    }
+
+
+class PlanListView(LoginRequiredMixin, ListView):
+    template_name = "processes/plan_list.html"
+    context_object_name = "plans"
+
+    def get_queryset(self) -> QuerySet[Plan]:
+        unit_ids = scope_unit_ids(self.request.user)
+        return Plan.objects.annotate(
+            task_count=Count(
+                "tasks",
+                filter=Q() if unit_ids is None else Q(tasks__assignments__unit_id__in=unit_ids),
+                distinct=True,
+            ),
+            **state_counts("tasks__assignments", unit_ids),
+        ).order_by("-year")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_import"] = can_import_plans(self.request.user)
+        return context
+
+
+class PlanDetailView(LoginRequiredMixin, DetailView):
+    """The plan's task list, each task with its number of units, open and closed assignments."""
+
+    template_name = "processes/plan_detail.html"
+    context_object_name = "plan"
+
+    def get_object(self, queryset: QuerySet[Plan] | None = None) -> Plan:
+        return get_object_or_404(Plan, year=self.kwargs["year"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        unit_ids = scope_unit_ids(self.request.user)
+        tasks = tasks_in_scope(self.request.user, Task.objects.filter(plan=self.object))
+        category = self.request.GET.get("category", "")
+        categories = list(
+            Task.objects.filter(plan=self.object).exclude(category="").values_list("category", flat=True).distinct()
+        )
+        if category:
+            tasks = tasks.filter(category=category)
+        context.update(
+            tasks=tasks.annotate(**state_counts("assignments", unit_ids)).order_by("position"),
+            categories=sorted(set(categories), key=categories.index),
+            category=category,
+            can_import=can_import_plans(self.request.user),
+            last_import=self.object.imports.select_related("imported_by").first(),
+        )
+        return context
+
+
+class TaskDetailView(LoginRequiredMixin, DetailView):
+    """One task: its text, deadline, milestones, other columns, and the assignments in the user's scope."""
+
+    template_name = "processes/task_detail.html"
+    context_object_name = "task"
+
+    def get_object(self, queryset: QuerySet[Task] | None = None) -> Task:
+        task = get_object_or_404(
+            Task.objects.select_related("plan"), plan__year=self.kwargs["year"], number=self.kwargs["number"]
+        )
+        if not assignments_in_scope(self.request.user, task.assignments.all()).exists():
+            raise Http404
+        return task
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        assignments = assignments_in_scope(
+            self.request.user, Assignment.objects.filter(task=self.object).select_related("unit")
+        ).prefetch_related("transitions__by")
+        context.update(assignments=assignments, milestones=self.object.milestones.all())
+        return context

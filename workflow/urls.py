@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
+from viewflow.contrib.auth import AuthViewset
+from viewflow.urls import Site
+
+from processes.urls import PlansApp
+
+site = Site(
+    title=settings.SITE_TITLE,
+    primary_color="#b71c1c",
+    secondary_color="#c62828",
+    viewsets=[PlansApp()],
+)
+
+admin.site.site_header = _("Zero-Waste City dispatch and close-out: administration")
+admin.site.site_title = _("Administration")
+admin.site.index_title = _("Units, people and plans")
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="plans:plan_list", permanent=False)),
+    path("accounts/", AuthViewset(allow_password_change=True, with_profile_view=False).urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("", site.urls),
+]
