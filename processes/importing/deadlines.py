@@ -44,7 +44,7 @@ FREQUENCY_PATTERNS: tuple[tuple[Frequency, re.Pattern[str]], ...] = (
 )
 FREQUENCY_ORDER = [Frequency.MONTHLY, Frequency.BIMONTHLY, Frequency.QUARTERLY, Frequency.HALF_YEARLY, Frequency.YEARLY]
 
-_TRAILING = re.compile(r"(之前|以前|前|完成|底前|止|为止|截止)+$")
+_TRAILING = re.compile(r"(之前|以前|前|完成|止|为止|截止)+$")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 _FULL_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")

@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: isolated files, the published Jilin data, people in each role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from processes.models import Plan, Role, Unit, User
+from processes.services.plan_import import ImportReport, plan_import
+from processes.services.units import unit_groups_load_csv, units_load_csv
+
+from .factories import UserFactory
+
+DATA = Path(settings.BASE_DIR) / "data"
+ANNEX_XLSX = DATA / "jilin-2023-tasks.xlsx"
+ANNEX_CSV = DATA / "jilin-2023-tasks.csv"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings: Any, tmp_path: Path) -> None:
+    settings.IMPORT_STAGING_DIR = tmp_path / "imports"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def units(db: None) -> dict[str, Unit]:
+    """The Jilin units and unit groups of ``data/``, loaded as ``make run`` loads them."""
+    units_load_csv(data=(DATA / "jilin-units.csv").read_bytes(), filename="jilin-units.csv")
+    unit_groups_load_csv(data=(DATA / "jilin-unit-groups.csv").read_bytes(), filename="jilin-unit-groups.csv")
+    return {unit.code: unit for unit in Unit.objects.all()}
+
+
+ImportFile = Callable[..., ImportReport]
+
+
+@pytest.fixture
+def import_file(db: None) -> ImportFile:
+    """Import bytes or a path the way the command does; keyword arguments override the defaults."""
+
+    def run(source: bytes | Path, filename: str | None = None, **kwargs: Any) -> ImportReport:
+        if isinstance(source, Path):
+            filename = filename or source.name
+            source = source.read_bytes()
+        options: dict[str, Any] = {"year": 2023, "max_bytes": settings.IMPORT_MAX_BYTES}
+        options.update(kwargs)
+        return plan_import(data=source, filename=filename or "plan.csv", **options)
+
+    return run
+
+
+@pytest.fixture
+def plan_2023(units: dict[str, Unit], import_file: ImportFile) -> Plan:
+    report = import_file(ANNEX_XLSX, doc_no="吉环固体字〔2023〕15号")
+    assert report.applied, report.errors
+    return Plan.objects.get(year=2023)
+
+
+@pytest.fixture
+def reporter(units: dict[str, Unit]) -> User:
+    return UserFactory(username="songyuan_reporter", unit=units["220700"], role=Role.REPORTER)
+
+
+@pytest.fixture
+def leader(units: dict[str, Unit]) -> User:
+    return UserFactory(username="songyuan_leader", unit=units["220700"], role=Role.LEADER)
+
+
+@pytest.fixture
+def supervisor(units: dict[str, Unit]) -> User:
+    return UserFactory(username="province_supervisor", unit=units["JL-PRO"], role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def office_admin(units: dict[str, Unit]) -> User:
+    return UserFactory(username="office_admin", unit=units["JL-PRO"], role=Role.ADMIN, is_staff=True)

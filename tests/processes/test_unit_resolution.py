@@ -1,0 +1,143 @@
+"""The responsible-unit cells of the 2023 annex, and what else offices write there, against the published units."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from processes.importing.units import GroupEntry, UnitEntry, UnitIndex
+
+DATA = Path(settings.BASE_DIR) / "data"
+LOCAL_BUREAUS = [
+    "220100",
+    "220200",
+    "220300",
+    "220400",
+    "220500",
+    "220600",
+    "220700",
+    "220800",
+    "222400",
+    "JL-CBS",
+    "220581",
+]
+
+
+def _index() -> UnitIndex:
+    with open(DATA / "jilin-units.csv", encoding="utf-8") as f:
+        units = [
+            UnitEntry(row["code"], row["name"], row["short_name"], tuple(a for a in row["aliases"].split(";") if a))
+            for row in csv.DictReader(f)
+        ]
+    with open(DATA / "jilin-unit-groups.csv", encoding="utf-8") as f:
+        groups = [
+            GroupEntry(row["name"], tuple(row["members"].split(";")), tuple(a for a in row["aliases"].split(";") if a))
+            for row in csv.DictReader(f)
+        ]
+    return UnitIndex(units, groups)
+
+
+INDEX = _index()
+
+
+def test_the_long_form_with_its_note_means_the_eleven_local_bureaus() -> None:
+    result = INDEX.resolve("各市(州)、长白山管委会、梅河新区(梅河口市)生态环境局(以下简称“各地生态环境局”)")
+    assert result.codes == LOCAL_BUREAUS
+    assert result.errors == [] and result.warnings == []
+
+
+def test_full_width_brackets_are_the_same_name() -> None:
+    assert INDEX.resolve("各市（州）、长白山管委会、梅河新区（梅河口市）生态环境局").codes == LOCAL_BUREAUS
+
+
+def test_the_group_name_means_the_same_eleven() -> None:
+    assert INDEX.resolve("各地生态环境局").codes == LOCAL_BUREAUS
+
+
+def test_a_unit_and_a_group_give_twelve() -> None:
+    result = INDEX.resolve("省生态环境厅、各地生态环境局")
+    assert result.codes == ["JL-EEB", *LOCAL_BUREAUS]
+
+
+def test_places_share_the_suffix_of_the_last_name() -> None:
+    result = INDEX.resolve("松原市、白城市生态环境局")
+    assert result.codes == ["220700", "220800"]
+    assert result.errors == []
+
+
+def test_a_known_slip_resolves_through_the_alias_table_with_a_warning() -> None:
+    result = INDEX.resolve("长春市生态环境厅")
+    assert result.codes == ["220100"]
+    assert len(result.warnings) == 1
+    assert "长春市生态环境厅" in result.warnings[0] and "长春市生态环境局" in result.warnings[0]
+
+
+def test_a_trailing_etc_is_dropped_with_a_warning() -> None:
+    result = INDEX.resolve("长春市生态环境局、吉林市生态环境局等")
+    assert result.codes == ["220100", "220200"]
+    assert any("等" in warning for warning in result.warnings)
+
+
+def test_repeated_units_are_named_once() -> None:
+    assert INDEX.resolve("省生态环境厅、吉林省生态环境厅,省厅").codes == ["JL-EEB"]
+
+
+def test_an_unknown_unit_lists_the_closest_known_names() -> None:
+    result = INDEX.resolve("白城市生态环境厅局")
+    assert result.codes == []
+    assert result.unknown == ["白城市生态环境厅局"]
+    assert "白城市生态环境局" in result.errors[0]
+
+
+def test_a_place_of_another_kind_of_organ_is_not_read_as_its_bureau() -> None:
+    # “长春市” alone is the short name of the bureau, but here it means 长春市人民政府, which is not a unit.
+    result = INDEX.resolve("长春市、吉林市人民政府")
+    assert "220100" not in result.codes
+    assert {"长春市人民政府", "吉林市人民政府"} <= set(result.unknown)
+
+
+def test_a_name_two_units_claim_is_reported_as_ambiguous() -> None:
+    index = UnitIndex([UnitEntry("A", "甲局", aliases=("某局",)), UnitEntry("B", "乙局", aliases=("某局",))])
+    result = index.resolve("某局")
+    assert result.codes == []
+    assert "ambiguous" in result.errors[0]
+
+
+def test_conjunctions_split_only_when_the_whole_is_unknown() -> None:
+    assert INDEX.resolve("长春市和吉林市生态环境局").codes == ["220100", "220200"]
+    assert INDEX.resolve("吉林省发展和改革委员会").codes == ["JL-DRC"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_resolves_or_says_why_not(text: str) -> None:
+    result = INDEX.resolve(text)
+    known = {code for code in LOCAL_BUREAUS} | {"JL-PRO", "JL-EEB", "JL-DRC", "JL-IIT", "JL-HUD"}
+    assert set(result.codes) <= known
+    assert len(result.codes) == len(set(result.codes))
+    assert all(message.strip() for message in result.errors + result.warnings)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["长春市", "吉林市", "四平市", "辽源市", "通化市", "白山市", "松原市", "白城市"]),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    )
+)
+def test_any_list_of_cities_with_one_suffix_names_those_cities(places: list[str]) -> None:
+    result = INDEX.resolve("、".join(places) + "生态环境局")
+    assert [INDEX.name_of(code) for code in result.codes] == [place + "生态环境局" for place in places]
+    assert result.errors == []
+
+
+@pytest.mark.parametrize("cell", ["", "   ", "、、"])
+def test_an_empty_cell_names_nobody(cell: str) -> None:
+    result = INDEX.resolve(cell)
+    assert result.codes == [] and result.errors == []
