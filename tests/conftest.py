@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from processes.models import Plan, Role, Unit, User
 from processes.services.plan_import import ImportReport, plan_import
@@ -21,10 +22,13 @@ ANNEX_CSV = DATA / "jilin-2023-tasks.csv"
 
 
 @pytest.fixture(autouse=True)
-def _isolated(settings: Any, tmp_path: Path) -> None:
+def _isolated(settings: Any, tmp_path: Path) -> Iterator[None]:
+    """Each test gets its own staging folder, and code outside a request speaks English so that assertions on
+    messages do not depend on the translation catalogue; requests still get the Chinese default (see test_i18n)."""
     settings.IMPORT_STAGING_DIR = tmp_path / "imports"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -388,3 +388,19 @@ def test_an_unknown_parent_for_missing_units_is_refused(units: dict[str, Unit], 
     report = import_file(ANNEX_XLSX, create_missing_units_under="NOPE")
     assert not report.applied and "NOPE" in report.errors[0].message
     assert nothing_written()
+
+
+def test_a_corrected_file_cannot_drop_an_assignment_someone_has_acted_on(
+    plan_2023: Plan, import_file: ImportFile
+) -> None:
+    # The lifecycle (report, verify …) writes history entries beyond the import's own; stand in for one here.
+    assignment = Assignment.objects.get(task__number="23", unit__code="220800")
+    AssignmentTransition.objects.create(
+        assignment=assignment, action="reported", source="assigned", target="reported", at=assignment.created_at
+    )
+    before = snapshot()
+    text = ANNEX_CSV.read_text("utf-8").replace("松原市、白城市生态环境局,12月31日", "松原市生态环境局,12月31日")
+    report = import_file(text.encode(), "corrected.csv")
+    assert not report.applied
+    assert "白城市生态环境局" in report.errors[0].message and "23" in report.errors[0].message
+    assert snapshot() == before

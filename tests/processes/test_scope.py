@@ -1,0 +1,52 @@
+"""Who sees which units' items."""
+
+import pytest
+
+from processes.models import Assignment, Plan, Role, Unit, User
+from processes.services.scope import assignments_in_scope, can_import_plans, scope_unit_ids
+
+from ..factories import UnitFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(user: User) -> set[str]:
+    return set(assignments_in_scope(user, Assignment.objects.all()).values_list("unit__code", flat=True))
+
+
+def test_a_reporter_and_a_leader_see_only_their_unit(plan_2023: Plan, reporter: User, leader: User) -> None:
+    assert codes(reporter) == {"220700"}
+    assert codes(leader) == {"220700"}
+    assert assignments_in_scope(reporter).count() == 25
+
+
+def test_a_provincial_supervisor_and_admin_see_everything(
+    plan_2023: Plan, supervisor: User, office_admin: User
+) -> None:
+    assert scope_unit_ids(supervisor) is None
+    assert assignments_in_scope(supervisor).count() == 289
+    assert assignments_in_scope(office_admin).count() == 289
+
+
+def test_a_city_supervisor_sees_the_city_and_the_units_below_it(plan_2023: Plan, units: dict[str, Unit]) -> None:
+    district = UnitFactory(code="220702", name="宁江区生态环境分局", level="county", parent=units["220700"])
+    city_supervisor = UserFactory(unit=units["220700"], role=Role.SUPERVISOR)
+    assert scope_unit_ids(city_supervisor) == {units["220700"].pk, district.pk}
+    assert codes(city_supervisor) == {"220700"}
+
+
+def test_people_without_a_unit_or_inactive_see_nothing(plan_2023: Plan, units: dict[str, Unit]) -> None:
+    assert assignments_in_scope(UserFactory(unit=None, role=Role.SUPERVISOR)).count() == 0
+    assert assignments_in_scope(UserFactory(unit=units["JL-PRO"], role=Role.SUPERVISOR, is_active=False)).count() == 0
+
+
+def test_only_provincial_office_admins_import_plans(
+    units: dict[str, Unit], reporter: User, supervisor: User, office_admin: User
+) -> None:
+    city_admin = UserFactory(unit=units["220700"], role=Role.ADMIN)
+    assert [can_import_plans(u) for u in (reporter, supervisor, city_admin, office_admin)] == [
+        False,
+        False,
+        False,
+        True,
+    ]
