@@ -28,9 +28,9 @@ class PlanUploadForm(forms.Form):
     )
     doc_no = forms.CharField(label=_("Document number"), required=False, max_length=100)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, year: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = timezone.localdate().year
+        self.fields["year"].initial = year or timezone.localdate().year
         self.fields["doc_no"].widget.attrs["placeholder"] = "吉环固体字〔2023〕15号"
 
     def clean_file(self) -> Any:

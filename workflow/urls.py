@@ -15,6 +15,7 @@ site = Site(
     secondary_color="#c62828",
     viewsets=[PlansApp()],
 )
+site.menu_template_name = None  # one application: its own menu is the whole navigation
 
 admin.site.site_header = _("Zero-Waste City dispatch and close-out: administration")
 admin.site.site_title = _("Administration")

@@ -78,11 +78,22 @@ class UnitAlias(models.Model):
 
 
 class UnitGroup(models.Model):
-    """A name that stands for several units, such as 各地生态环境局 for the eleven local bureaus."""
+    """A name that stands for several units, such as 各地生态环境局 for the eleven local bureaus.
+
+    Its members are the units listed, plus — when ``member_level`` is set — every active unit of that level, so
+    that a group such as “all city-level bureaus” follows the unit table as it is loaded and edited.
+    """
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
-    members = models.ManyToManyField(Unit, verbose_name=_("members"), related_name="groups")
+    member_level = models.CharField(
+        _("every unit of level"),
+        max_length=16,
+        choices=UnitLevel.choices,
+        blank=True,
+        help_text=_("Every active unit of this level belongs to the group, besides the members listed."),
+    )
+    members = models.ManyToManyField(Unit, verbose_name=_("members"), related_name="groups", blank=True)
 
     class Meta:
         verbose_name = _("unit group")

@@ -15,7 +15,7 @@ from processes.importing.units import GroupEntry, UnitEntry, UnitIndex
 from processes.models import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
 UNIT_COLUMNS = ("code", "name", "short_name", "level", "parent_code", "aliases")
-GROUP_COLUMNS = ("name", "aliases", "members")
+GROUP_COLUMNS = ("name", "aliases", "members")  # optional: member_level, description
 
 
 class InputRejected(Exception):
@@ -202,18 +202,31 @@ def _check_tree(units: dict[str, Unit]) -> None:
 
 
 def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
-    """Create or update unit groups by name from a CSV with the columns name, aliases, members (unit codes)."""
+    """Create or update unit groups by name from a CSV with the columns name, aliases, members (unit codes) and,
+    optionally, member_level (every active unit of that level belongs) and description."""
     problems = Problems(filename)
     col, rows = _read_csv(data, filename, GROUP_COLUMNS, problems)
     codes = dict(Unit.objects.values_list("code", "pk"))
+    levels = {choice.value for choice in UnitLevel}
     for number, values in rows:
+        level = values.get("member_level", "")
         if not values["name"]:
             problems.error(
                 _("The %(field)s is empty.") % {"field": "name"}, row=number, column=col["name"], field="name"
             )
+        if level and level not in levels:
+            problems.error(
+                _("Unknown level “%(level)s”; use one of %(levels)s.")
+                % {"level": level, "levels": ", ".join(sorted(levels))},
+                row=number,
+                column=col.get("member_level", ""),
+                field="member_level",
+            )
         members = _split(values["members"])
-        if not members:
-            problems.error(_("A group needs at least one member."), row=number, column=col["members"], field="members")
+        if not members and not level:
+            problems.error(
+                _("A group needs members or a member level."), row=number, column=col["members"], field="members"
+            )
         for code in members:
             if code not in codes:
                 problems.error(
@@ -227,9 +240,11 @@ def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
     result = LoadResult()
     with transaction.atomic():
         for _number, values in rows:
-            group, created = UnitGroup.objects.get_or_create(
-                name=values["name"], defaults={"description": values.get("description", "")}
-            )
+            fields = {"member_level": values.get("member_level", ""), "description": values.get("description", "")}
+            group, created = UnitGroup.objects.get_or_create(name=values["name"], defaults=fields)
+            changed = any(getattr(group, name) != value for name, value in fields.items())
+            if changed:
+                UnitGroup.objects.filter(pk=group.pk).update(**fields)
             member_ids = {codes[code] for code in _split(values["members"])}
             aliases = set(_split(values["aliases"]))
             current_members = set(group.members.values_list("pk", flat=True))
@@ -243,7 +258,7 @@ def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
                 )
             if created:
                 result.created.append(group.name)
-            elif member_ids != current_members or aliases != current_aliases:
+            elif changed or member_ids != current_members or aliases != current_aliases:
                 result.updated.append(group.name)
             else:
                 result.unchanged += 1
@@ -251,17 +266,19 @@ def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
 
 
 def unit_index() -> UnitIndex:
-    """The names a plan may use for units and groups, read from the database in three queries."""
+    """The names a plan may use for units and groups, read from the database in five queries."""
+    active = list(Unit.objects.active().prefetch_related("aliases"))
     units = [
         UnitEntry(unit.code, unit.name, unit.short_name, tuple(alias.name for alias in unit.aliases.all()))
-        for unit in Unit.objects.active().prefetch_related("aliases")
+        for unit in active
     ]
-    groups = [
-        GroupEntry(
-            group.name,
-            tuple(member.code for member in group.members.all()),
-            tuple(alias.name for alias in group.aliases.all()),
+    groups = []
+    for group in UnitGroup.objects.prefetch_related("members", "aliases"):
+        members = [member for member in group.members.all() if member.is_active]
+        if group.member_level:
+            members += [unit for unit in active if unit.level == group.member_level and unit not in members]
+        members.sort(key=lambda unit: (unit.position, unit.code))
+        groups.append(
+            GroupEntry(group.name, tuple(unit.code for unit in members), tuple(a.name for a in group.aliases.all()))
         )
-        for group in UnitGroup.objects.prefetch_related("members", "aliases")
-    ]
     return UnitIndex(units, groups)

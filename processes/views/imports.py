@@ -53,6 +53,12 @@ class ImportUploadView(ImportPermissionMixin, FormView):
     template_name = "processes/import_upload.html"
     form_class = PlanUploadForm
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        year = self.request.GET.get("year", "")
+        kwargs["year"] = int(year) if year.isdigit() else None
+        return kwargs
+
     def form_valid(self, form: PlanUploadForm) -> HttpResponse:
         upload = form.cleaned_data["file"]
         staged = staged_import_save(

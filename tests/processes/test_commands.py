@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from processes.models import Assignment, Plan, Unit, UnitAlias, UnitGroup, User
+from processes.services.units import unit_index
 
 from ..conftest import ANNEX_CSV, ANNEX_XLSX, DATA
 
@@ -70,10 +71,28 @@ def test_load_units_refuses_an_alias_that_names_another_unit(tmp_path: Path) -> 
 
 def test_unit_groups_are_data(units: dict[str, Unit]) -> None:
     group = UnitGroup.objects.get(name="各地生态环境局")
-    assert group.members.count() == 11
+    assert (group.member_level, group.members.count()) == ("city", 0)
     assert group.aliases.filter(name="各市(州)、长白山管委会、梅河新区(梅河口市)生态环境局").exists()
-    run("load_unit_groups", str(DATA / "jilin-unit-groups.csv"))
+    assert len(unit_index().resolve("各地生态环境局").codes) == 11
+    nine = UnitGroup.objects.get(name="各市(州)生态环境局")
+    assert nine.members.count() == 9
+    output = run("load_unit_groups", str(DATA / "jilin-unit-groups.csv"))
+    assert "0 created, 0 updated, 2 unchanged" in output
     assert UnitGroup.objects.count() == 2
+
+
+def test_the_local_bureaus_group_is_there_after_loading_units_alone() -> None:
+    # A fresh database knows 各地生态环境局 (seeded by a migration): loading the unit table is enough to import.
+    run("load_units", str(DATA / "jilin-units.csv"))
+    summary = json.loads(run("import_plan", str(ANNEX_XLSX), "--year", "2023", "--json"))
+    assert (summary["tasks"], summary["assignments"], summary["closed"], summary["errors"]) == (39, 289, 1, [])
+
+
+def test_a_new_unit_of_the_groups_level_joins_the_group(units: dict[str, Unit]) -> None:
+    Unit.objects.create(code="229900", name="示范区生态环境局", short_name="示范区", level="city")
+    assert len(unit_index().resolve("各地生态环境局").codes) == 12
+    Unit.objects.filter(code="229900").update(is_active=False)
+    assert len(unit_index().resolve("各地生态环境局").codes) == 11
 
 
 def test_import_plan_prints_a_json_summary(units: dict[str, Unit]) -> None:

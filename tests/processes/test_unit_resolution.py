@@ -28,15 +28,22 @@ LOCAL_BUREAUS = [
 
 
 def _index() -> UnitIndex:
+    """The index the database would give, built straight from the data files."""
     with open(DATA / "jilin-units.csv", encoding="utf-8") as f:
-        units = [
-            UnitEntry(row["code"], row["name"], row["short_name"], tuple(a for a in row["aliases"].split(";") if a))
-            for row in csv.DictReader(f)
-        ]
+        rows = list(csv.DictReader(f))
+    units = [
+        UnitEntry(r["code"], r["name"], r["short_name"], tuple(a for a in r["aliases"].split(";") if a)) for r in rows
+    ]
     with open(DATA / "jilin-unit-groups.csv", encoding="utf-8") as f:
         groups = [
-            GroupEntry(row["name"], tuple(row["members"].split(";")), tuple(a for a in row["aliases"].split(";") if a))
-            for row in csv.DictReader(f)
+            GroupEntry(
+                g["name"],
+                tuple(
+                    r["code"] for r in rows if r["level"] == g["member_level"] or r["code"] in g["members"].split(";")
+                ),
+                tuple(a for a in g["aliases"].split(";") if a),
+            )
+            for g in csv.DictReader(f)
         ]
     return UnitIndex(units, groups)
 
