@@ -37,9 +37,20 @@ class Problem:
             parts.append(self.field)
         return _(", ").join(parts)
 
+    @property
+    def cell(self) -> str:
+        """The column (and its header) within the row, as the preview shows it beside the row."""
+        if self.column and self.field:
+            return _("column %(column)s (%(field)s)") % {"column": self.column, "field": self.field}
+        return _("column %(column)s") % {"column": self.column} if self.column else self.field
+
     def __str__(self) -> str:
         location = self.location
-        return f"{location}: {self.message}" if location else self.message
+        return (
+            _("%(location)s: %(message)s") % {"location": location, "message": self.message}
+            if location
+            else self.message
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -159,15 +159,15 @@ def missing_columns_problem(grid: Grid, problems: Problems) -> None:
         problems.error(
             _("Required column missing: %(columns)s (the header row has %(found)s).")
             % {
-                "columns": _("、").join(missing),
-                "found": _("、").join(t for t in _row_texts(grid.rows[best_index]) if t) or _("nothing"),
+                "columns": "、".join(missing),
+                "found": "、".join(t for t in _row_texts(grid.rows[best_index]) if t) or _("nothing"),
             },
             row=grid.numbers[best_index],
         )
     else:
         problems.error(
             _("No header row found in the first %(rows)s rows: the table needs the columns %(columns)s.")
-            % {"rows": HEADER_SCAN_ROWS, "columns": _("、").join(ROLE_NAMES[role] for role in REQUIRED_ROLES)}
+            % {"rows": HEADER_SCAN_ROWS, "columns": "、".join(ROLE_NAMES[role] for role in REQUIRED_ROLES)}
         )
 
 

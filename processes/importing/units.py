@@ -178,7 +178,7 @@ class UnitIndex:
             if ambiguous := self.is_ambiguous(candidate):
                 result.errors.append(
                     _("“%(name)s” is ambiguous: it could mean %(options)s.")
-                    % {"name": candidate, "options": _("、").join(sorted(ambiguous))}
+                    % {"name": candidate, "options": "、".join(sorted(ambiguous))}
                 )
                 return
             target = self.lookup(candidate)
@@ -202,7 +202,7 @@ class UnitIndex:
         if suggestions:
             result.errors.append(
                 _("Unknown unit “%(name)s”; the closest known names are: %(names)s.")
-                % {"name": name, "names": _("、").join(suggestions)}
+                % {"name": name, "names": "、".join(suggestions)}
             )
         else:
             result.errors.append(_("Unknown unit “%(name)s”; no known name is close.") % {"name": name})

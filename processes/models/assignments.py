@@ -29,7 +29,9 @@ class Assignment(ConcurrentTransitionMixin, models.Model):
 
     task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments")
-    role = models.CharField(_("role"), max_length=8, choices=AssignmentRole.choices, default=AssignmentRole.LEAD)
+    role = models.CharField(
+        _("lead or cooperating"), max_length=8, choices=AssignmentRole.choices, default=AssignmentRole.LEAD
+    )
     state = FSMField(
         _("state"), max_length=16, choices=AssignmentState.choices, default=AssignmentState.ASSIGNED, protected=True
     )

@@ -74,7 +74,9 @@ def units_load_csv(*, data: bytes, filename: str) -> LoadResult:
     for number, values in rows:
         for name in ("code", "name", "level"):
             if not values[name]:
-                problems.error(_("The %(field)s is empty.") % {"field": name}, row=number, column=col[name], field=name)
+                problems.error(
+                    _("The column %(field)s is empty.") % {"field": name}, row=number, column=col[name], field=name
+                )
         if values["level"] and values["level"] not in levels:
             problems.error(
                 _("Unknown level “%(level)s”; use one of %(levels)s.")
@@ -212,7 +214,7 @@ def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
         level = values.get("member_level", "")
         if not values["name"]:
             problems.error(
-                _("The %(field)s is empty.") % {"field": "name"}, row=number, column=col["name"], field="name"
+                _("The column %(field)s is empty.") % {"field": "name"}, row=number, column=col["name"], field="name"
             )
         if level and level not in levels:
             problems.error(

@@ -77,8 +77,10 @@ def test_a_refused_file_shows_its_errors_and_cannot_be_confirmed(no_plan_yet: No
 
 def test_a_file_refused_as_a_whole_shows_why(no_plan_yet: None, office_admin: User) -> None:
     client = client_for(office_admin)
-    html = client.get(upload(client, b"not a workbook", "plan.xlsx")).content.decode()
+    preview_url = upload(client, b"not a workbook", "plan.xlsx")
+    html = client.get(preview_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "plain text" in html and counts(html)["errors"] == 1
+    assert "纯文本" in client.get(preview_url).content.decode()  # the Chinese default
 
 
 def test_the_upload_form_refuses_other_file_types(no_plan_yet: None, office_admin: User) -> None:

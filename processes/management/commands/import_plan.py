@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from processes.services.plan_import import plan_import, report_lines
 
@@ -54,6 +55,11 @@ class Command(BaseCommand):
                 self.stdout.write(_("Dry run: nothing written.") if report.dry_run else _("Imported."))
         if not report.ok:
             raise CommandError(
-                _("%(count)s error(s); nothing was written.") % {"count": len(report.errors)},
+                ngettext(
+                    "%(count)s error; nothing was written.",
+                    "%(count)s errors; nothing was written.",
+                    len(report.errors),
+                )
+                % {"count": len(report.errors)},
                 returncode=1,
             )

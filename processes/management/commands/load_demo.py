@@ -50,8 +50,8 @@ class Command(BaseCommand):
             if not report.applied:
                 raise CommandError("\n".join(str(problem) for problem in report.errors))
             self.stdout.write(
-                _("Plan 2023: %(tasks)s tasks, %(assignments)s assignments.")
-                % {"tasks": len(report.tasks), "assignments": report.assignment_count}
+                _("Plan %(year)s: %(tasks)s tasks, %(assignments)s assignments.")
+                % {"year": 2023, "tasks": len(report.tasks), "assignments": report.assignment_count}
             )
         with transaction.atomic():
             for username, name, code, role, staff in DEMO_USERS:
