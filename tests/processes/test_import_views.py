@@ -68,7 +68,7 @@ def test_a_refused_file_shows_its_errors_and_cannot_be_confirmed(no_plan_yet: No
     assert counts(html)["errors"] == 1
     assert 'data-testid="import-refused"' in html and 'data-testid="confirm"' not in html
     row2 = html.split('data-number="2"')[1].split("</tr>")[0]
-    assert "火星市生态环境局" in row2 and "C (责任单位)" in row2
+    assert "火星市生态环境局" in row2 and "C列(责任单位)" in row2
 
     response = client.post(f"{preview_url}confirm/", {"action": "confirm"})  # a forged confirmation
     assert response.status_code == 422
