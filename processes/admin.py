@@ -102,6 +102,9 @@ class PlanAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # plans come from imports
 
+    def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
+        return False  # a plan carries the history of its assignments
+
 
 class MilestoneInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Milestone

@@ -490,6 +490,7 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
     tasks: dict[str, Task] = {}
     to_create: list[Task] = []
     to_update: list[Task] = []
+    changed_fields: set[str] = set()
     for position, resolved in enumerate(report.tasks, start=1):
         values = resolved.field_values(position)
         values["source_row"] = resolved.parsed.row
@@ -498,16 +499,20 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
             task = Task(plan=plan, number=resolved.number, **values)
             to_create.append(task)
         else:
-            for name, value in values.items():
-                setattr(task, name, value)
-            to_update.append(task)
+            changed = {name for name, value in values.items() if getattr(task, name) != value}
+            for name in changed:
+                setattr(task, name, values[name])
+            if changed:
+                to_update.append(task)
+                changed_fields.update(changed)
         tasks[resolved.number] = task
     Task.objects.bulk_create(to_create, batch_size=500)
+    # Only the tasks and the columns that differ: an unchanged re-import writes no task at all.
     if to_update:
-        Task.objects.bulk_update(
-            to_update, ["position", *TRACKED_FIELDS, "deadline_kind", "due_date", "source_row"], batch_size=500
-        )
+        Task.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
     removed = [task.pk for number, task in existing.items() if number not in tasks]
+    # Assignments first, as whole rows: a cascade from the tasks would fetch each one's state on its own.
+    Assignment.objects.filter(task__in=removed).delete()
     Task.objects.filter(pk__in=removed).delete()
     _sync_milestones(report, tasks, existing)
     _sync_assignments(report, tasks, existing, old_dues, units, by=by, now=now)
@@ -516,10 +521,23 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
         filename=report.filename,
         sha256=hashlib.sha256(data).hexdigest(),
         imported_by=by,
-        summary={key: value for key, value in report.as_dict().items() if key not in ("warnings", "errors")},
+        summary=_summary_for_the_record(report),
     )
     report.applied = True
     report.plan_id = plan.pk
+
+
+def _summary_for_the_record(report: ImportReport) -> dict[str, Any]:
+    """What the import record keeps: the counts, and each change except the creations a first import is made of."""
+    summary = report.as_dict()
+    del summary["warnings"], summary["errors"]
+    summary["changes"] = [
+        change
+        for change in summary["changes"]
+        if change["kind"] not in (ChangeKind.TASK_CREATED, ChangeKind.ASSIGNMENT_CREATED)
+    ]
+    summary["warning_count"] = len(report.warnings)
+    return summary
 
 
 def _create_units(report: ImportReport) -> dict[str, Unit]:

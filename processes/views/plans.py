@@ -61,16 +61,19 @@ class PlanDetailView(LoginRequiredMixin, DetailView):
         tasks = tasks_in_scope(self.request.user, Task.objects.filter(plan=self.object))
         category = self.request.GET.get("category", "")
         categories = list(
-            Task.objects.filter(plan=self.object).exclude(category="").values_list("category", flat=True).distinct()
+            Task.objects.filter(plan=self.object)
+            .exclude(category="")
+            .order_by("position")
+            .values_list("category", flat=True)
         )
         if category:
             tasks = tasks.filter(category=category)
         context.update(
             tasks=tasks.annotate(**state_counts("assignments", unit_ids)).order_by("position"),
-            categories=sorted(set(categories), key=categories.index),
+            categories=list(dict.fromkeys(categories)),
             category=category,
             can_import=can_import_plans(self.request.user),
-            last_import=self.object.imports.select_related("imported_by").first(),
+            last_import=self.object.imports.defer("summary").first(),
         )
         return context
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from processes.models import (
     Assignment,
@@ -130,10 +133,30 @@ def test_the_annex_saved_by_excel_on_chinese_windows(
 
 def test_reimporting_the_same_file_changes_nothing(plan_2023: Plan, import_file: ImportFile) -> None:
     before = snapshot()
-    report = import_file(ANNEX_XLSX)
+    with CaptureQueriesContext(connection) as queries:
+        report = import_file(ANNEX_XLSX)
     assert report.applied and report.changes == []
     assert (len(report.tasks), report.assignment_count) == (39, 289)
     assert snapshot() == before
+    writes = [q["sql"] for q in queries if re.match(r"\s*(INSERT|UPDATE|DELETE)", q["sql"])]
+    assert all("processes_planimport" in sql for sql in writes), writes  # only the record of the import
+
+
+def _drop_tasks(count: int) -> bytes:
+    lines = ANNEX_CSV.read_text("utf-8").splitlines()
+    return "\n".join(lines[: len(lines) - count]).encode()
+
+
+def test_dropping_tasks_costs_the_same_queries_however_many_assignments_go(
+    plan_2023: Plan, import_file: ImportFile
+) -> None:
+    assert import_file(ANNEX_CSV).applied  # the same rows as the CSV numbers them
+    with CaptureQueriesContext(connection) as few:
+        assert import_file(_drop_tasks(1), "shorter.csv").applied  # task 39: 11 assignments
+    with CaptureQueriesContext(connection) as many:
+        assert import_file(_drop_tasks(5), "shorter.csv").applied  # tasks 35-38: 46 assignments
+    assert Task.objects.filter(plan=plan_2023).count() == 34
+    assert len(many) == len(few)
 
 
 def test_a_corrected_file_updates_tasks_in_place_and_says_what_changed(
