@@ -58,3 +58,12 @@ def test_import_errors_read_in_chinese(units: dict[str, Unit], tmp_path: Path) -
         call_command("import_plan", str(path), "--year", "2023", stdout=out)
     assert "bad.csv，第3行，C列(责任单位)：未知单位“火星市生态环境局”" in out.getvalue()
     assert "未写入任何数据" in str(caught.value)
+
+
+@pytest.mark.django_db
+def test_refusals_are_explained_in_chinese(plan_2023: Plan, reporter: User) -> None:
+    client = client_for(reporter)
+    response = client.get("/plans/2023/tasks/1/")
+    assert response.status_code == 404 and "不在您所在单位的查看范围内" in response.content.decode()
+    response = client.get("/plans/import/")
+    assert response.status_code == 403 and "仅办公室管理员可导入任务清单" in response.content.decode()

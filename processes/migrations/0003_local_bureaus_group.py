@@ -32,6 +32,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("processes", "0003_unit_group_member_level")]
+    dependencies = [("processes", "0002_beat_schedule")]
 
     operations = [migrations.RunPython(seed, unseed)]
