@@ -36,6 +36,7 @@ def units(db: None) -> dict[str, Unit]:
     """The Jilin units and unit groups of ``data/``, loaded as ``make run`` loads them."""
     units_load_csv(data=(DATA / "jilin-units.csv").read_bytes(), filename="jilin-units.csv")
     unit_groups_load_csv(data=(DATA / "jilin-unit-groups.csv").read_bytes(), filename="jilin-unit-groups.csv")
+    Unit.objects.filter(code="JL-PRO").update(is_office=True)  # as load_demo marks the programme office
     return {unit.code: unit for unit in Unit.objects.all()}
 
 

@@ -44,12 +44,15 @@ FREQUENCY_PATTERNS: tuple[tuple[Frequency, re.Pattern[str]], ...] = (
 )
 FREQUENCY_ORDER = [Frequency.MONTHLY, Frequency.BIMONTHLY, Frequency.QUARTERLY, Frequency.HALF_YEARLY, Frequency.YEARLY]
 
+MIN_YEAR, MAX_YEAR = 2000, 2100
+# “持续推进至2024年底”, “持续到2025年”: ongoing until a date other than the plan's year end.
+_ONGOING_UNTIL = re.compile(r"^(?:持续推进|持续开展|长期坚持|持续)(?:至|到|直至)(.+)$")
 _TRAILING = re.compile(r"(之前|以前|前|完成|止|为止|截止)+$")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 _FULL_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _MONTH_DAY = re.compile(r"^(\d{1,2})月(\d{1,2})日?$")
-_MONTH = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(?:底|末|份|中旬|下旬)?$")
+_MONTH = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(底|末|份|上旬|中旬|下旬)?$")
 _YEAR_END = re.compile(r"^(?:(\d{4})年?)?(?:年底|年末|全年|年内)$")
 _QUARTER = re.compile(r"^(?:(\d{4})年)?第?([一二三四1-4])季度?(?:末|底)?$")
 _HALF = re.compile(r"^(?:(\d{4})年)?([上下])半年(?:末|底)?$")
@@ -65,16 +68,24 @@ def detect_frequencies(text: str) -> list[Frequency]:
 
 
 def _date(year: int, month: int, day: int, written: str) -> dt.date:
+    """The date, or DeadlineError for one that does not exist (2月30日, 13月, the year 0) or is far out of range."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise DeadlineError(
+            _("“%(text)s” is not a plausible year (%(min)s–%(max)s).")
+            % {"text": written, "min": MIN_YEAR, "max": MAX_YEAR}
+        )
     try:
         return dt.date(year, month, day)
     except ValueError:
         raise DeadlineError(_("“%(text)s” is not a valid date.") % {"text": written}) from None
 
 
-def _month_end(year: int, month: int, written: str) -> dt.date:
+def _month_end(year: int, month: int, written: str, *, part: str = "") -> dt.date:
+    """The month's last day; 上旬 and 中旬 (first and middle ten days) end on the 10th and the 20th."""
     if not 1 <= month <= 12:
         raise DeadlineError(_("“%(text)s” is not a valid date.") % {"text": written})
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    last = _date(year, month, 1, written).replace(day=calendar.monthrange(year, month)[1])
+    return last.replace(day={"上旬": 10, "中旬": 20}.get(part, last.day))
 
 
 def _period_end(text: str, *, year: int, written: str) -> dt.date | None:
@@ -84,7 +95,7 @@ def _period_end(text: str, *, year: int, written: str) -> dt.date | None:
     if match := _MONTH_DAY.match(text):
         return _date(year, int(match[1]), int(match[2]), written)
     if match := _MONTH.match(text):
-        return _month_end(int(match[1] or year), int(match[2]), written)
+        return _month_end(int(match[1] or year), int(match[2]), written, part=match[3] or "")
     if match := _QUARTER.match(text):
         quarter = _CN_DIGITS[match[2]]
         return _month_end(int(match[1] or year), quarter * 3, written)
@@ -94,16 +105,16 @@ def _period_end(text: str, *, year: int, written: str) -> dt.date | None:
         first, last = int(match[1]), int(match[2])
         if last < first:
             raise DeadlineError(_("“%(text)s” ends before it starts.") % {"text": written})
-        return dt.date(last, 12, 31)
+        return _date(last, 12, 31, written)
     if match := _YEAR_ONLY.match(text):
-        return dt.date(int(match[1]), 12, 31)
+        return _date(int(match[1]), 12, 31, written)
     if match := _YEAR_END.match(text):
-        return dt.date(int(match[1] or year), 12, 31)
+        return _date(int(match[1] or year), 12, 31, written)
     return None
 
 
 def _check_year(year: int) -> None:
-    if not 2000 <= year <= 2100:
+    if not MIN_YEAR <= year <= MAX_YEAR:
         raise DeadlineError(_("The plan year %(year)s is out of range.") % {"year": year})
 
 
@@ -153,6 +164,10 @@ def parse_deadline(written: str, *, year: int, task_text: str = "") -> Deadline:
         return Deadline(DeadlineKind.DATE, due, None, warning)
     if own := detect_frequencies(text):
         return _recurring(own, year_end)
+    if (until := _ONGOING_UNTIL.match(text)) and (
+        due := _period_end(_TRAILING.sub("", until[1]), year=year, written=written)
+    ):
+        return Deadline(DeadlineKind.ONGOING, due)
     if text.startswith(ONGOING_WORDS):
         return Deadline(DeadlineKind.ONGOING, year_end)
     raise DeadlineError(

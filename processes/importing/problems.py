@@ -22,10 +22,11 @@ class Problem:
     row: int | None = None
     column: str = ""
     field: str = ""
+    sheet: str = ""  # the worksheet, or the table of a Word document, when the file has several
 
     @property
     def location(self) -> str:
-        parts = [self.file] if self.file else []
+        parts = [f"{self.file} [{self.sheet}]" if self.sheet else self.file] if self.file else []
         if self.row is not None:
             parts.append(_("row %(row)s") % {"row": self.row})
         if self.column:
@@ -58,6 +59,7 @@ class Problem:
             "row": self.row,
             "column": self.column,
             "field": self.field,
+            "sheet": self.sheet,
             "message": self.message,
             "text": str(self),
         }
@@ -71,11 +73,15 @@ class Problems:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
-    def error(self, message: str, *, row: int | None = None, column: str = "", field: str = "") -> None:
-        self.errors.append(Problem(Severity.ERROR, message, self.file, row, column, field))
+    def error(
+        self, message: str, *, row: int | None = None, column: str = "", field: str = "", sheet: str = ""
+    ) -> None:
+        self.errors.append(Problem(Severity.ERROR, message, self.file, row, column, field, sheet))
 
-    def warning(self, message: str, *, row: int | None = None, column: str = "", field: str = "") -> None:
-        self.warnings.append(Problem(Severity.WARNING, message, self.file, row, column, field))
+    def warning(
+        self, message: str, *, row: int | None = None, column: str = "", field: str = "", sheet: str = ""
+    ) -> None:
+        self.warnings.append(Problem(Severity.WARNING, message, self.file, row, column, field, sheet))
 
 
 class FileRefused(Exception):

@@ -33,9 +33,10 @@ class Cell:
 
 @dataclass(frozen=True)
 class Grid:
-    """One table of the file: ``rows[i]`` is shown to people as row ``numbers[i]``."""
+    """One table of the file: ``rows[i]`` is shown to people as row ``numbers[i]``; ``sheet`` names the worksheet
+    or the Word table when a file can hold several ("" for a CSV)."""
 
-    name: str
+    sheet: str
     rows: list[list[Cell]]
     numbers: list[int]
 
@@ -159,7 +160,7 @@ def _read_csv(data: bytes, filename: str) -> Grid:
     except csv.Error as exc:
         raise _refuse(filename, _("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
     rows = [[Cell(clean_text(value)) for value in record] for record in records]
-    return Grid(name=filename, rows=rows, numbers=list(range(1, len(rows) + 1)))
+    return Grid(sheet="", rows=rows, numbers=list(range(1, len(rows) + 1)))
 
 
 def _read_xlsx(data: bytes, filename: str) -> Iterator[Grid]:
@@ -188,7 +189,7 @@ def _read_xlsx(data: bytes, filename: str) -> Iterator[Grid]:
             [Cell(text, flag) for text, flag in zip(row, flags, strict=True)]
             for row, flags in zip(values, merged, strict=True)
         ]
-        yield Grid(name=f"{filename} [{sheet.title}]", rows=rows, numbers=list(range(1, len(rows) + 1)))
+        yield Grid(sheet=sheet.title, rows=rows, numbers=list(range(1, len(rows) + 1)))
 
 
 def _read_docx(data: bytes, filename: str) -> Iterator[Grid]:
@@ -216,7 +217,5 @@ def _read_docx(data: bytes, filename: str) -> Iterator[Grid]:
             )
             previous_tcs = tcs
         yield Grid(
-            name=_("%(file)s, table %(number)s") % {"file": filename, "number": table_number},
-            rows=rows,
-            numbers=list(range(1, len(rows) + 1)),
+            sheet=_("table %(number)s") % {"number": table_number}, rows=rows, numbers=list(range(1, len(rows) + 1))
         )

@@ -16,6 +16,8 @@ from .problems import Problems
 from .readers import Cell, Grid, column_letter
 
 HEADER_SCAN_ROWS = 30
+MAX_TITLE = 300  # Plan.title
+MAX_CATEGORY = 200  # Task.category
 
 
 class ColumnRole(StrEnum):
@@ -91,6 +93,35 @@ class MilestoneCell:
 
 
 @dataclass
+class Layout:
+    """Where a grid's header is and what each of its columns holds."""
+
+    sheet: str
+    header_row: int  # index into grid.rows
+    header_line: int  # the row number people see
+    first_data_row: int
+    roles: dict[ColumnRole, int]
+    milestone_columns: list[tuple[int, str, dt.date]]  # (column, label, due date)
+    co_unit_columns: list[int]
+    extra_columns: list[tuple[int, str]]
+    headers: list[str]  # the header text over each column, for messages
+    title: str
+
+    @property
+    def complete(self) -> bool:
+        roles = self.roles.keys()
+        has_deadline = ColumnRole.DEADLINE in roles or bool(self.milestone_columns)
+        return {ColumnRole.NUMBER, ColumnRole.TASK, ColumnRole.UNITS} <= roles and has_deadline
+
+    def where(self, role: ColumnRole) -> dict[str, str]:
+        """The column of ``role`` as problem keywords (column letter, header text, sheet)."""
+        col = self.co_unit_columns[0] if role == ColumnRole.CO_UNITS and self.co_unit_columns else self.roles.get(role)
+        if col is None:
+            return {"column": "", "field": ROLE_NAMES[role], "sheet": self.sheet}
+        return {"column": column_letter(col), "field": self.headers[col], "sheet": self.sheet}
+
+
+@dataclass
 class ParsedTask:
     number: str
     row: int
@@ -99,31 +130,19 @@ class ParsedTask:
     units_text: str
     co_units_text: str
     deadline_text: str
+    layout: Layout
     milestones: list[MilestoneCell] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
     continuation_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, units, co-units)
 
 
 @dataclass
-class Layout:
-    header_row: int  # index into grid.rows
-    first_data_row: int
-    roles: dict[ColumnRole, int]
-    milestone_columns: list[tuple[int, str, dt.date]]  # (column, label, due date)
-    co_unit_columns: list[int]
-    extra_columns: list[tuple[int, str]]
-    title: str
-
-
-@dataclass
 class ParsedTable:
-    grid: Grid
-    layout: Layout
+    """Every task of the file, from every sheet or table that has a task header, in order."""
+
+    title: str
     tasks: list[ParsedTask]
-
-
-def _row_texts(row: list[Cell]) -> list[str]:
-    return [cell.text for cell in row]
+    layouts: list[Layout]
 
 
 def _score(row: list[Cell]) -> dict[ColumnRole, int]:
@@ -137,49 +156,64 @@ def _score(row: list[Cell]) -> dict[ColumnRole, int]:
 
 def find_layout(grid: Grid, *, year: int, problems: Problems) -> Layout | None:
     """Locate the header row (possibly two-level) and what each column holds. None if this grid has none."""
-    best: tuple[int, dict[ColumnRole, int]] | None = None
     for index, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
         roles = _score(row)
-        if best is None or len(roles) > len(best[1]):
-            best = (index, roles)
         if ColumnRole.NUMBER in roles and ColumnRole.TASK in roles and len(roles) >= 3:
             return _layout_from(grid, index, roles, year=year, problems=problems)
     return None
 
 
-def missing_columns_problem(grid: Grid, problems: Problems) -> None:
+def missing_columns_problem(grids: list[Grid], problems: Problems) -> None:
     """Report the columns missing from the row that looks most like a header."""
-    best_index, best_roles = 0, dict[ColumnRole, int]()
-    for index, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
-        roles = _score(row)
-        if len(roles) > len(best_roles):
-            best_index, best_roles = index, roles
-    missing = [ROLE_NAMES[role] for role in REQUIRED_ROLES if role not in best_roles]
-    if best_roles:
-        problems.error(
-            _("Required column missing: %(columns)s (the header row has %(found)s).")
-            % {
-                "columns": "、".join(missing),
-                "found": "、".join(t for t in _row_texts(grid.rows[best_index]) if t) or _("nothing"),
-            },
-            row=grid.numbers[best_index],
-        )
-    else:
+    best: tuple[Grid, int, dict[ColumnRole, int]] | None = None
+    for grid in grids:
+        for index, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
+            roles = _score(row)
+            if roles and (best is None or len(roles) > len(best[2])):
+                best = (grid, index, roles)
+    if best is None:
         problems.error(
             _("No header row found in the first %(rows)s rows: the table needs the columns %(columns)s.")
             % {"rows": HEADER_SCAN_ROWS, "columns": "、".join(ROLE_NAMES[role] for role in REQUIRED_ROLES)}
         )
+        return
+    grid, index, roles = best
+    problems.error(
+        _("Required column missing: %(columns)s (the header row has %(found)s).")
+        % {
+            "columns": "、".join(ROLE_NAMES[role] for role in REQUIRED_ROLES if role not in roles),
+            "found": "、".join(cell.text for cell in grid.rows[index] if cell.text),
+        },
+        row=grid.numbers[index],
+        sheet=grid.sheet,
+    )
 
 
-def _title_above(grid: Grid, header_index: int) -> str:
-    for row in grid.rows[:header_index]:
+def _title_above(grid: Grid, header_index: int, problems: Problems) -> str:
+    for line, row in zip(grid.numbers, grid.rows[:header_index], strict=False):
         texts = {cell.text for cell in row if cell.text}
         if len(texts) == 1:
             title = texts.pop().replace("\n", "")
             title = re.sub(r"^附件\s*\d*\s*[::]?\s*", "", title).strip()
+            if len(title) > MAX_TITLE:
+                problems.warning(
+                    _(
+                        "The text above the header is too long to be the plan's title (%(length)s characters); give "
+                        "the title when importing."
+                    )
+                    % {"length": len(title)},
+                    row=line,
+                    sheet=grid.sheet,
+                )
+                continue
             if title:
                 return title
     return ""
+
+
+# Header roles that take one column: under a parent spanning several sub-columns, the first sub-column holds the
+# role and the others are kept as extra fields.
+_SINGLE_COLUMN_ROLES = (ColumnRole.NUMBER, ColumnRole.TASK, ColumnRole.CATEGORY)
 
 
 def _layout_from(
@@ -195,7 +229,7 @@ def _layout_from(
         parents.append(cell.text or (parents[-1] if parents else ""))
 
     # A second header row: the 序号 column is empty there (or the vertical continuation of 序号), and some
-    # column has a text of its own (a sub-column such as 2022-2024年).
+    # column under a parent spanning several columns has a text of its own (a sub-column such as 2022-2024年).
     sub_index = header_index + 1
     sub_row = grid.rows[sub_index] if sub_index < len(grid.rows) else []
     sub_cells = sub_row + [Cell("")] * (width - len(sub_row))
@@ -206,49 +240,55 @@ def _layout_from(
             return ""
         return cell.text
 
-    def spanned(col: int) -> bool:
-        """The column sits under a parent header that covers more than one column."""
-
-        def continues(c: int) -> bool:
-            return c < width and bool(parents[c]) and (not header_cells[c].text or header_cells[c].merged)
-
-        return continues(col) or continues(col + 1)
+    def continues(col: int) -> bool:
+        return col < width and bool(parents[col]) and (not header_cells[col].text or header_cells[col].merged)
 
     two_level = (
         bool(sub_row)
         and not own_sub(detected[ColumnRole.NUMBER])
-        and any(own_sub(col) and spanned(col) for col in range(width))
+        and any(own_sub(col) and (continues(col) or continues(col + 1)) for col in range(width))
     )
+    sub_line = grid.numbers[sub_index] if two_level else line
 
     roles: dict[ColumnRole, int] = {}
     milestone_columns: list[tuple[int, str, dt.date]] = []
     co_unit_columns: list[int] = []
     extra_columns: list[tuple[int, str]] = []
+    headers: list[str] = []
     for col in range(width):
         header_cell = header_cells[col]
         sub = own_sub(col) if two_level else ""
-        parent_role = header_role(parents[col]) if parents[col] else None
+        parent = parents[col]
+        parent_role = header_role(parent) if parent else None
+        headers.append(f"{parent}/{sub}" if sub else header_cell.text or parent)
         if sub and parent_role == ColumnRole.DEADLINE:
             try:
                 due = parse_period_end(sub, year=year)
             except DeadlineError as exc:
-                problems.error(str(exc), row=grid.numbers[sub_index], column=column_letter(col), field=parents[col])
+                problems.error(str(exc), row=sub_line, column=column_letter(col), field=parent, sheet=grid.sheet)
+                continue
+            if any(label == sub for _c, label, _d in milestone_columns):
+                problems.error(
+                    _("Two milestone columns are both called “%(label)s”; name each period once.") % {"label": sub},
+                    row=sub_line,
+                    column=column_letter(col),
+                    field=parent,
+                    sheet=grid.sheet,
+                )
                 continue
             milestone_columns.append((col, sub, due))
-            continue
-        if sub and parent_role in (ColumnRole.UNITS, ColumnRole.CO_UNITS):
+        elif sub and parent_role in (ColumnRole.UNITS, ColumnRole.CO_UNITS):
             if header_role(sub) == ColumnRole.CO_UNITS or parent_role == ColumnRole.CO_UNITS:
                 co_unit_columns.append(col)
             else:
                 roles.setdefault(ColumnRole.UNITS, col)
+        elif sub and parent_role in _SINGLE_COLUMN_ROLES and parent_role not in roles:
+            roles[parent_role] = col
+        elif sub:
+            extra_columns.append((col, headers[col]))
+        elif not header_cell.text or header_cell.merged:
             continue
-        if sub:
-            extra_columns.append((col, f"{parents[col]}/{sub}" if parents[col] else sub))
-            continue
-        if not header_cell.text or header_cell.merged:
-            continue
-        role = header_role(header_cell.text)
-        if role is None:
+        elif (role := header_role(header_cell.text)) is None:
             extra_columns.append((col, header_cell.text))
         elif role == ColumnRole.CO_UNITS:
             co_unit_columns.append(col)
@@ -259,23 +299,29 @@ def _layout_from(
                 row=line,
                 column=column_letter(col),
                 field=header_cell.text,
+                sheet=grid.sheet,
             )
         else:
             roles[role] = col
 
     for role in REQUIRED_ROLES:
         if role not in roles and not (role == ColumnRole.DEADLINE and milestone_columns):
-            problems.error(_("Required column missing: %(columns)s.") % {"columns": ROLE_NAMES[role]}, row=line)
+            problems.error(
+                _("Required column missing: %(columns)s.") % {"columns": ROLE_NAMES[role]}, row=line, sheet=grid.sheet
+            )
     if ColumnRole.DEADLINE in roles and milestone_columns:
         roles.pop(ColumnRole.DEADLINE)
     return Layout(
+        sheet=grid.sheet,
         header_row=header_index,
+        header_line=line,
         first_data_row=header_index + (2 if two_level else 1),
         roles=roles,
         milestone_columns=milestone_columns,
         co_unit_columns=co_unit_columns,
         extra_columns=extra_columns,
-        title=_title_above(grid, header_index),
+        headers=headers,
+        title=_title_above(grid, header_index, problems),
     )
 
 
@@ -286,113 +332,166 @@ def _cell(row: list[Cell], col: int | None) -> Cell:
 
 
 def normalise_number(text: str) -> str:
-    text = text.strip().rstrip(".、")
-    return text
+    return text.strip().rstrip(".、")
 
 
-def read_tasks(grid: Grid, layout: Layout, problems: Problems) -> list[ParsedTask]:
-    tasks: list[ParsedTask] = []
-    category = ""
-    seen: dict[str, int] = {}
-    number_col = layout.roles[ColumnRole.NUMBER]
-    task_col = layout.roles[ColumnRole.TASK]
-    units_col = layout.roles.get(ColumnRole.UNITS)
-    deadline_col = layout.roles.get(ColumnRole.DEADLINE)
-    category_col = layout.roles.get(ColumnRole.CATEGORY)
-    field_names = {col: text for col, text in layout.extra_columns}
-    for index in range(layout.first_data_row, len(grid.rows)):
-        row = grid.rows[index]
-        line = grid.numbers[index]
-        texts = [cell.text for cell in row]
-        filled = [text for text in texts if text]
+class _Reader:
+    """Reads the rows below one layout's header into tasks, sharing the 序号 seen across the whole file."""
+
+    def __init__(self, grid: Grid, layout: Layout, problems: Problems, seen: dict[str, int]) -> None:
+        self.grid, self.layout, self.problems, self.seen = grid, layout, problems, seen
+        self.tasks: list[ParsedTask] = []
+        self.category = ""
+
+    def col(self, role: ColumnRole) -> int | None:
+        return self.layout.roles.get(role)
+
+    def error(self, message: str, line: int, role: ColumnRole) -> None:
+        self.problems.error(message, row=line, **self.layout.where(role))
+
+    def co_units(self, row: list[Cell]) -> str:
+        return "、".join(_cell(row, c).text for c in self.layout.co_unit_columns if _cell(row, c).text)
+
+    def read(self) -> list[ParsedTask]:
+        for index in range(self.layout.first_data_row, len(self.grid.rows)):
+            self.read_row(self.grid.rows[index], self.grid.numbers[index])
+        return self.tasks
+
+    def read_row(self, row: list[Cell], line: int) -> None:
+        filled = [cell.text for cell in row if cell.text]
         if not filled:
-            continue
-        number_cell = _cell(row, number_col)
+            return
+        number_cell = _cell(row, self.col(ColumnRole.NUMBER))
         number = normalise_number(number_cell.text)
-        distinct = set(filled)
-        if _NOTE_ROW.match(filled[0]) and len(distinct) == 1:
-            problems.warning(
-                _("A note row is not a task and was skipped: %(text)s") % {"text": filled[0][:60]}, row=line
+        task_cell = _cell(row, self.col(ColumnRole.TASK))
+        if _NOTE_ROW.match(filled[0]) and len(set(filled)) == 1:
+            self.problems.warning(
+                _("A note row is not a task and was skipped: %(text)s") % {"text": filled[0][:60]},
+                row=line,
+                sheet=self.layout.sheet,
             )
-            continue
-        if len(distinct) == 1 and (not number or not _NUMBER.match(number)):
-            category = filled[0].replace("\n", "")
-            continue
-        if number and _SECTION_MARK.match(number) and not _cell(row, task_col).text:
-            category = " ".join(t for t in dict.fromkeys(filled)).replace("\n", "")
-            continue
-        if number_cell.merged and tasks and number == tasks[-1].number:
-            tasks[-1].continuation_rows.append(
-                (
-                    line,
-                    _cell(row, units_col).text,
-                    "、".join(_cell(row, c).text for c in layout.co_unit_columns if _cell(row, c).text),
-                )
-            )
-            deadline_text = _cell(row, deadline_col).text
-            if deadline_col is not None and deadline_text and deadline_text != tasks[-1].deadline_text:
-                problems.error(
+            return
+        if number_cell.merged and self.tasks and number == self.tasks[-1].number:
+            # 序号 merged with the row above: more units for the same task.
+            if task_cell.text and not task_cell.merged and task_cell.text != self.tasks[-1].text:
+                self.error(
                     _(
-                        "This row continues task %(number)s but gives another deadline (%(this)s, not %(that)s); "
-                        "give the unit its own row with its own 序号."
+                        "The 序号 cell of this row is merged with task %(number)s above, but the row has a task "
+                        "text of its own; give it its own 序号 or merge its task cell too."
                     )
-                    % {"number": number, "this": deadline_text, "that": tasks[-1].deadline_text},
-                    row=line,
-                    column=column_letter(deadline_col),
-                    field=grid.rows[layout.header_row][deadline_col].text,
+                    % {"number": number},
+                    line,
+                    ColumnRole.TASK,
                 )
-            continue
-        if not number:
-            problems.error(
-                _("The row has no 序号."),
-                row=line,
-                column=column_letter(number_col),
-                field=_cell(grid.rows[layout.header_row], number_col).text,
-            )
-            continue
+                return
+            self.continue_task(row, line)
+            return
         if not _NUMBER.match(number):
-            problems.error(
-                _("“%(number)s” is not a 序号 (expected a number such as 12 or 3.1).") % {"number": number},
-                row=line,
-                column=column_letter(number_col),
-                field=_cell(grid.rows[layout.header_row], number_col).text,
+            self.read_unnumbered(row, line, number, task_cell.text, filled)
+            return
+        if number in self.seen:
+            self.error(
+                _("Duplicate 序号 %(number)s: row %(first)s has it too.")
+                % {"number": number, "first": self.seen[number]},
+                line,
+                ColumnRole.NUMBER,
             )
-            continue
-        if number in seen:
-            problems.error(
-                _("Duplicate 序号 %(number)s: row %(first)s has it too.") % {"number": number, "first": seen[number]},
-                row=line,
-                column=column_letter(number_col),
-                field=_cell(grid.rows[layout.header_row], number_col).text,
+            return
+        self.seen[number] = line
+        category = _cell(row, self.col(ColumnRole.CATEGORY)).text.replace("\n", "") or self.category
+        if len(category) > MAX_CATEGORY:
+            self.error(
+                _("The category is too long (%(length)s characters, at most %(limit)s).")
+                % {"length": len(category), "limit": MAX_CATEGORY},
+                line,
+                ColumnRole.CATEGORY,
             )
-            continue
-        seen[number] = line
         task = ParsedTask(
             number=number,
             row=line,
-            text=_cell(row, task_col).text,
-            category=_cell(row, category_col).text.replace("\n", "") or category,
-            units_text=_cell(row, units_col).text,
-            co_units_text="、".join(_cell(row, c).text for c in layout.co_unit_columns if _cell(row, c).text),
-            deadline_text=_cell(row, deadline_col).text,
-            extra={name: _cell(row, col).text for col, name in field_names.items() if _cell(row, col).text},
+            text=task_cell.text,
+            category=category[:MAX_CATEGORY],
+            units_text=_cell(row, self.col(ColumnRole.UNITS)).text,
+            co_units_text=self.co_units(row),
+            deadline_text=_cell(row, self.col(ColumnRole.DEADLINE)).text,
+            layout=self.layout,
+            extra={name: _cell(row, c).text for c, name in self.layout.extra_columns if _cell(row, c).text},
         )
-        for col, label, due in layout.milestone_columns:
-            outcome = _cell(row, col).text
-            if outcome:
+        for c, label, due in self.layout.milestone_columns:
+            if outcome := _cell(row, c).text:
                 task.milestones.append(MilestoneCell(label=label, due_date=due, outcome=outcome))
-        tasks.append(task)
-    return tasks
+        self.tasks.append(task)
+
+    def read_unnumbered(self, row: list[Cell], line: int, number: str, task_text: str, filled: list[str]) -> None:
+        """A row without a valid 序号: a section heading, more units for the task above, or an error."""
+        unit_columns = {self.col(ColumnRole.UNITS), *self.layout.co_unit_columns} - {None}
+        filled_columns = {c for c, cell in enumerate(row) if cell.text}
+        payload_columns = (
+            unit_columns | {self.col(ColumnRole.DEADLINE)} | {c for c, *_ in self.layout.milestone_columns}
+        )
+        if not number and not task_text and filled_columns <= unit_columns and self.tasks:
+            self.problems.warning(
+                _("This row has no 序号 and names only units: they are added to task %(number)s above.")
+                % {"number": self.tasks[-1].number},
+                row=line,
+                **self.layout.where(ColumnRole.UNITS),
+            )
+            self.continue_task(row, line)
+        elif len(set(filled)) == 1 or not filled_columns & payload_columns:
+            # A section heading: “一、加强组织领导” spanning the table, or “一” | “加强组织领导”, “I-1 建立…”.
+            category = " ".join(dict.fromkeys(text.replace("\n", "") for text in filled))
+            if len(category) > MAX_CATEGORY:
+                self.error(
+                    _("The section heading is too long (%(length)s characters, at most %(limit)s).")
+                    % {"length": len(category), "limit": MAX_CATEGORY},
+                    line,
+                    ColumnRole.NUMBER,
+                )
+            self.category = category[:MAX_CATEGORY]
+        elif not number:
+            self.error(_("The row has no 序号."), line, ColumnRole.NUMBER)
+        else:
+            self.error(
+                _("“%(number)s” is not a 序号 (expected a number such as 12 or 3.1).") % {"number": number},
+                line,
+                ColumnRole.NUMBER,
+            )
+
+    def continue_task(self, row: list[Cell], line: int) -> None:
+        task = self.tasks[-1]
+        task.continuation_rows.append((line, _cell(row, self.col(ColumnRole.UNITS)).text, self.co_units(row)))
+        deadline = _cell(row, self.col(ColumnRole.DEADLINE)).text
+        if self.col(ColumnRole.DEADLINE) is not None and deadline and deadline != task.deadline_text:
+            self.error(
+                _(
+                    "This row continues task %(number)s but gives another deadline (%(this)s, not %(that)s); "
+                    "give the unit its own row with its own 序号."
+                )
+                % {"number": task.number, "this": deadline, "that": task.deadline_text},
+                line,
+                ColumnRole.DEADLINE,
+            )
 
 
 def parse_grids(grids: list[Grid], *, year: int, problems: Problems) -> ParsedTable | None:
-    """The first grid that holds a task table, read. Reports missing columns when none does."""
+    """The tasks of every grid that holds a task table (every sheet of a workbook, every table of a notice).
+    Reports the missing columns when none does."""
+    layouts: list[Layout] = []
+    tasks: list[ParsedTask] = []
+    seen: dict[str, int] = {}
     for grid in grids:
         layout = find_layout(grid, year=year, problems=problems)
-        if layout is not None:
-            return ParsedTable(grid=grid, layout=layout, tasks=read_tasks(grid, layout, problems))
-    if grids:
-        missing_columns_problem(max(grids, key=lambda g: len(g.rows)), problems)
-    else:
-        problems.error(_("The file holds no table."))
-    return None
+        if layout is None:
+            continue
+        layouts.append(layout)
+        if layout.complete:
+            tasks.extend(_Reader(grid, layout, problems, seen).read())
+    if not layouts:
+        if any(grid.rows for grid in grids):
+            missing_columns_problem(grids, problems)
+        else:
+            problems.error(_("The file holds no table."))
+        return None
+    return ParsedTable(
+        title=next((layout.title for layout in layouts if layout.title), ""), tasks=tasks, layouts=layouts
+    )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from .text import squeeze
 
+_BRACKETS = re.compile(r"[()]")
 _SEPARATORS = re.compile(r"[、,;\n/|]+")
 _CONJUNCTIONS = re.compile(r"[和及与]")
 # Parenthesised notes that are not part of a name: (以下简称“…”), (下同), (牵头) …
@@ -33,6 +34,7 @@ class UnitEntry:
     name: str
     short_name: str = ""
     aliases: tuple[str, ...] = ()
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,16 +74,22 @@ class UnitIndex:
         self._names: dict[str, str] = {}
         suffixes: set[str] = set(COMMON_SUFFIXES)
         units = list(units)
+        self._inactive: set[str] = set()
         for unit in units:
             self._names[unit.code] = unit.name
+            if not unit.active:
+                self._inactive.add(unit.code)
         for unit in units:
             target = _Target((unit.code,), unit.name, via_alias=False)
             self._add(unit.name, target)
             if unit.short_name:
                 name, short = squeeze(unit.name), squeeze(unit.short_name)
                 place_only = name.startswith(short) and len(name) > len(short) + 1
-                if place_only:
-                    suffixes.add(name[len(short) :])
+                remainder = name[len(short) :]
+                # 松原市 + 生态环境局: the remainder is a kind of organ that several places can share. Not so for
+                # 梅河新区 + (梅河口市)生态环境局, whose remainder still names the place.
+                if place_only and not _BRACKETS.search(remainder):
+                    suffixes.add(remainder)
                 self._add(unit.short_name, _Target((unit.code,), unit.name, via_alias=False, place_only=place_only))
             for alias in unit.aliases:
                 self._add(alias, _Target((unit.code,), unit.name, via_alias=True))
@@ -105,9 +113,6 @@ class UnitIndex:
 
     def name_of(self, code: str) -> str:
         return self._names.get(code, code)
-
-    def known_names(self) -> list[str]:
-        return list(self._targets)
 
     def suggestions(self, name: str, limit: int = 3) -> list[str]:
         key = squeeze(name)
@@ -158,6 +163,14 @@ class UnitIndex:
         return True
 
     def _accept(self, written: str, target: _Target, result: Resolution) -> None:
+        if inactive := [code for code in target.codes if code in self._inactive]:
+            if len(target.codes) == 1:
+                result.errors.append(
+                    _("“%(written)s” is %(name)s, which is no longer active; reactivate it or name its successor.")
+                    % {"written": written, "name": self.name_of(inactive[0])}
+                )
+                return
+            target = _Target(tuple(c for c in target.codes if c not in self._inactive), target.label, target.via_alias)
         if target.via_alias:
             result.warnings.append(
                 _("“%(written)s” is read as “%(name)s” (a known alternative spelling).")

@@ -33,11 +33,3 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full_name = self.get_full_name()
         return full_name or self.get_username()
-
-    @property
-    def is_office_admin(self) -> bool:
-        return self.is_superuser or self.role == Role.ADMIN
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role in (Role.SUPERVISOR, Role.ADMIN) or self.is_superuser

@@ -35,6 +35,14 @@ class Unit(models.Model):
         related_name="children",
     )
     position = models.PositiveIntegerField(_("position"), default=0)
+    is_office = models.BooleanField(
+        _("programme office"),
+        default=False,
+        help_text=_(
+            "The office that runs the programme (推进组办公室): when it is a provincial unit, its supervisors and "
+            "admins oversee every unit of the province and its admins import the plans."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = UnitQuerySet.as_manager()

@@ -9,12 +9,14 @@ writes the plan, its tasks, milestones and one assignment per task and unit in a
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from processes.importing.deadlines import Deadline, DeadlineError, parse_deadline
 from processes.importing.problems import FileRefused, Problems
-from processes.importing.readers import column_letter, read_grids
+from processes.importing.readers import read_grids
 from processes.importing.table import ColumnRole, ParsedTable, ParsedTask, parse_grids
 from processes.importing.units import UnitIndex
 from processes.models import (
@@ -43,8 +45,12 @@ from processes.models import (
 
 from .units import unit_index
 
+logger = logging.getLogger(__name__)
+
 # Transitions written by imports; an assignment with any other has been worked on and is never removed.
 IMPORT_ACTIONS = (TransitionAction.CREATED, TransitionAction.CREATED_DONE, TransitionAction.CLOSED_DONE)
+# Below this similarity of old and new text, a re-imported task is taken for another task (see _guard_renumbering).
+RENUMBERING_SIMILARITY = 0.5
 CHILD_LEVEL = {UnitLevel.PROVINCE: UnitLevel.CITY, UnitLevel.CITY: UnitLevel.COUNTY, UnitLevel.COUNTY: UnitLevel.COUNTY}
 
 
@@ -197,7 +203,7 @@ def plan_import(
     table = _read(report, data, max_bytes=max_bytes)
     if table is None:
         return report
-    report.title = title or table.layout.title
+    report.title = title or table.title
     report.doc_no = doc_no
     index = unit_index()
     parent = _missing_units_parent(report, create_missing_units_under)
@@ -217,13 +223,21 @@ def plan_import(
         report.applied = False
         report.plan_id = None
     except IntegrityError as exc:
-        report.applied = False
-        report.plan_id = None
-        report.problems.error(
-            _("The plan changed while it was being imported (%(error)s); nothing was written, try again.")
-            % {"error": exc}
+        # Checks above cover what the file can get wrong; what is left is another import of the same year
+        # committing between our reads and our writes.
+        _refused(
+            report, _("Another import of this plan was saved at the same time; nothing was written, try again."), exc
         )
+    except DatabaseError as exc:
+        _refused(report, _("The database refused the import (%(error)s); nothing was written."), exc)
     return report
+
+
+def _refused(report: ImportReport, message: str, exc: Exception) -> None:
+    logger.warning("plan import of %s for %s refused by the database", report.filename, report.year, exc_info=exc)
+    report.applied = False
+    report.plan_id = None
+    report.problems.error(message % {"error": str(exc).strip().splitlines()[0] if str(exc).strip() else exc})
 
 
 def _read(report: ImportReport, data: bytes, *, max_bytes: int) -> ParsedTable | None:
@@ -234,8 +248,9 @@ def _read(report: ImportReport, data: bytes, *, max_bytes: int) -> ParsedTable |
         return None
     table = parse_grids(grids, year=report.year, problems=report.problems)
     if table is not None and not table.tasks and report.ok:
+        layout = table.layouts[0]
         report.problems.error(
-            _("No task rows below the header row (row %(row)s).") % {"row": table.grid.numbers[table.layout.header_row]}
+            _("No task rows below the header row (row %(row)s).") % {"row": layout.header_line}, sheet=layout.sheet
         )
     return table
 
@@ -252,23 +267,9 @@ def _missing_units_parent(report: ImportReport, code: str | None) -> Unit | None
 
 
 def _resolve(report: ImportReport, table: ParsedTable, index: UnitIndex, parent: Unit | None) -> None:
-    layout, grid = table.layout, table.grid
-    header = grid.rows[layout.header_row]
-
-    def where(role: ColumnRole) -> dict[str, str]:
-        col = layout.roles.get(role)
-        if col is None:
-            return {"column": "", "field": ""}
-        return {"column": column_letter(col), "field": header[col].text if col < len(header) else ""}
-
-    co_where = (
-        {"column": column_letter(layout.co_unit_columns[0]), "field": header[layout.co_unit_columns[0]].text}
-        if layout.co_unit_columns
-        else {"column": "", "field": ""}
-    )
     taken_codes = set(Unit.objects.values_list("code", flat=True))
     for parsed in table.tasks:
-        row = parsed.row
+        row, where = parsed.row, parsed.layout.where
         if not parsed.text:
             report.problems.error(_("The task text is empty."), row=row, **where(ColumnRole.TASK))
         deadline = _deadline(report, parsed, where(ColumnRole.DEADLINE))
@@ -277,7 +278,7 @@ def _resolve(report: ImportReport, table: ParsedTable, index: UnitIndex, parent:
         for cell_row, lead_text, co_text in cells:
             for text, role, location in (
                 (lead_text, AssignmentRole.LEAD, where(ColumnRole.UNITS)),
-                (co_text, AssignmentRole.CO, co_where),
+                (co_text, AssignmentRole.CO, where(ColumnRole.CO_UNITS)),
             ):
                 for code in _units(report, index, text, cell_row, location, parent, taken_codes):
                     if code in units:
@@ -391,6 +392,7 @@ def _diff(report: ImportReport, plan: Plan | None, existing: dict[str, Task] | N
             report.changes.append(Change(ChangeKind.TASK_CREATED, resolved.number, resolved.parsed.text[:60]))
             continue
         values = resolved.field_values(position)
+        _guard_renumbering(report, resolved, task)
         for name, label in TRACKED_FIELDS.items():
             old, new = getattr(task, name), values[name]
             if old != new:
@@ -402,9 +404,7 @@ def _diff(report: ImportReport, plan: Plan | None, existing: dict[str, Task] | N
                         % {"field": label, "old": _short(old), "new": _short(new)},
                     )
                 )
-        old_milestones = {(m.label, m.due_date, m.expected_outcome) for m in task.milestones.all()}
-        new_milestones = {(m.label, m.due_date, m.outcome) for m in resolved.parsed.milestones}
-        if old_milestones != new_milestones:
+        if _milestones_differ(resolved, task):
             report.changes.append(Change(ChangeKind.TASK_UPDATED, resolved.number, _("milestones changed")))
         current = {assignment.unit.code: assignment for assignment in task.assignments.all()}
         for code, role in resolved.units.items():
@@ -446,6 +446,30 @@ def _diff(report: ImportReport, plan: Plan | None, existing: dict[str, Task] | N
                 _removal(report, number, assignment, task_removed=True)
 
 
+def _guard_renumbering(report: ImportReport, resolved: ResolvedTask, task: Task) -> None:
+    """Tasks are matched by 序号. If a task someone has already worked on now carries a wholly different text, the
+    file has most likely been renumbered, and matching by 序号 would move that work onto another task: refuse."""
+    worked_on = [a for a in task.assignments.all() if getattr(a, "worked_on", 0)]
+    if not worked_on or not task.text or not resolved.parsed.text:
+        return
+    similarity = difflib.SequenceMatcher(None, task.text, resolved.parsed.text, autojunk=False).ratio()
+    if similarity < RENUMBERING_SIMILARITY:
+        report.problems.error(
+            _(
+                "Task %(number)s has already been worked on (%(units)s) but the file gives it a different task "
+                "(“%(new)s” instead of “%(old)s”). Were the tasks renumbered? Keep each task's 序号."
+            )
+            % {
+                "number": resolved.number,
+                "units": "、".join(a.unit.name for a in worked_on),
+                "new": _short(resolved.parsed.text, 30),
+                "old": _short(task.text, 30),
+            },
+            row=resolved.parsed.row,
+            **resolved.parsed.layout.where(ColumnRole.TASK),
+        )
+
+
 def _removal(report: ImportReport, number: str, assignment: Assignment, *, task_removed: bool = False) -> None:
     if getattr(assignment, "worked_on", 0):
         report.problems.error(
@@ -481,7 +505,7 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
             plan.save(update_fields=[*updates, "updated_at"])
     report.title, report.doc_no = plan.title, plan.doc_no
     existing = _existing_tasks(plan)
-    old_dues = {number: task.due_date for number, task in existing.items()}
+    before = {number: (task.due_date, task.deadline_kind) for number, task in existing.items()}
     _diff(report, plan, existing)
     if not report.ok:
         return
@@ -515,7 +539,7 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
     Assignment.objects.filter(task__in=removed).delete()
     Task.objects.filter(pk__in=removed).delete()
     _sync_milestones(report, tasks, existing)
-    _sync_assignments(report, tasks, existing, old_dues, units, by=by, now=now)
+    _sync_assignments(report, tasks, existing, before, units, by=by, now=now)
     PlanImport.objects.create(
         plan=plan,
         filename=report.filename,
@@ -572,7 +596,7 @@ def _sync_assignments(
     report: ImportReport,
     tasks: dict[str, Task],
     existing: dict[str, Task],
-    old_dues: dict[str, dt.date | None],
+    before: dict[str, tuple[dt.date | None, str]],
     units: dict[str, Unit],
     *,
     by: User | None,
@@ -605,10 +629,12 @@ def _sync_assignments(
                 assignment.role = role
                 role_updates.append(assignment)
             # An assignment still on the task's deadline follows it; one moved on its own (an extension) stays.
-            if assignment.due_date == old_dues.get(resolved.number) and assignment.due_date != task.due_date:
+            old_due, old_kind = before[resolved.number]
+            if assignment.due_date == old_due and assignment.due_date != task.due_date:
                 assignment.due_date = task.due_date
                 due_updates.append(assignment)
-            if done and assignment.state == AssignmentState.ASSIGNED:
+            # Newly marked 已完成: open assignments close. One the office reopened since stays open.
+            if done and old_kind != DeadlineKind.DONE and assignment.state == AssignmentState.ASSIGNED:
                 to_close.append(assignment)
         to_delete.extend(a.pk for code, a in current.items() if code not in resolved.units)
     Assignment.objects.filter(pk__in=to_delete).delete()

@@ -2,7 +2,8 @@
 
 - a reporter or unit leader: their own unit's assignments;
 - a supervisor or office admin of a city (or county) unit: that unit and every unit below it;
-- a supervisor or office admin of a provincial unit, and superusers: everything.
+- a supervisor or office admin of the provincial programme office (``Unit.is_office``), and superusers: everything;
+- a supervisor or admin of another provincial unit (a member department): that unit and the units below it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ def sees_everything(user: Viewer) -> bool:
         return False
     if user.is_superuser:
         return True
+    unit = user.unit
     return (
-        user.role in (Role.SUPERVISOR, Role.ADMIN) and user.unit is not None and user.unit.level == UnitLevel.PROVINCE
+        user.role in (Role.SUPERVISOR, Role.ADMIN)
+        and unit is not None
+        and unit.level == UnitLevel.PROVINCE
+        and unit.is_office
     )
 
 
@@ -63,3 +68,9 @@ def tasks_in_scope(user: Viewer, queryset: QuerySet[Task]) -> QuerySet[Task]:
 def can_import_plans(user: Viewer) -> bool:
     """Plans are the province's: its office admins (and superusers) import them."""
     return isinstance(user, User) and sees_everything(user) and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def categories_in_scope(user: Viewer, plan_id: int) -> list[str]:
+    """The plan's categories that hold a task the user may see, in the plan's order."""
+    tasks = tasks_in_scope(user, Task.objects.filter(plan_id=plan_id).exclude(category=""))
+    return list(dict.fromkeys(tasks.order_by("position").values_list("category", flat=True)))

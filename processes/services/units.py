@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from processes.importing.problems import Problem, Problems, Severity
+from processes.importing.problems import FileRefused, Problem, Problems, Severity
 from processes.importing.readers import clean_text, column_letter, decode_text
 from processes.importing.units import GroupEntry, UnitEntry, UnitIndex
 from processes.models import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
-UNIT_COLUMNS = ("code", "name", "short_name", "level", "parent_code", "aliases")
+UNIT_COLUMNS = ("code", "name", "short_name", "level", "parent_code", "aliases")  # optional: is_office
 GROUP_COLUMNS = ("name", "aliases", "members")  # optional: member_level, description
 
 
@@ -47,7 +47,11 @@ def _read_csv(
     if not data.strip():
         problems.error(_("The file is empty."))
         return {}, []
-    text = decode_text(data, filename)
+    try:
+        text = decode_text(data, filename)
+    except FileRefused as refused:
+        problems.errors.append(refused.problem)
+        return {}, []
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [clean_text(name).lower() for name in next(reader, [])]
     missing = [name for name in required if name not in header]
@@ -116,12 +120,14 @@ def units_load_csv(*, data: bytes, filename: str) -> LoadResult:
         existing = {unit.code: unit for unit in Unit.objects.select_for_update().prefetch_related("aliases")}
         for position, (_number, values) in enumerate(rows, start=1):
             unit = existing.get(values["code"])
-            fields = {
+            fields: dict[str, object] = {
                 "name": values["name"],
                 "short_name": values["short_name"],
                 "level": values["level"],
                 "position": position,
             }
+            if "is_office" in values:
+                fields["is_office"] = values["is_office"].strip().lower() in ("1", "true", "yes", "是")
             if unit is None:
                 unit = Unit.objects.create(code=values["code"], **fields)
                 existing[unit.code] = unit
@@ -268,11 +274,12 @@ def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
 
 
 def unit_index() -> UnitIndex:
-    """The names a plan may use for units and groups, read from the database in five queries."""
-    active = list(Unit.objects.active().prefetch_related("aliases"))
+    """The names a plan may use for units and groups (inactive units known, to say so), in five queries."""
+    every = list(Unit.objects.prefetch_related("aliases"))
+    active = [unit for unit in every if unit.is_active]
     units = [
-        UnitEntry(unit.code, unit.name, unit.short_name, tuple(alias.name for alias in unit.aliases.all()))
-        for unit in active
+        UnitEntry(unit.code, unit.name, unit.short_name, tuple(a.name for a in unit.aliases.all()), unit.is_active)
+        for unit in every
     ]
     groups = []
     for group in UnitGroup.objects.prefetch_related("members", "aliases"):

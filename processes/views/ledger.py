@@ -15,8 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
 
 from processes.forms import LedgerFilter
-from processes.models import Assignment, AssignmentState, Plan, Task, Unit
-from processes.services.scope import assignments_in_scope, scope_unit_ids
+from processes.models import Assignment, AssignmentState, Plan, Unit
+from processes.services.scope import assignments_in_scope, categories_in_scope, scope_unit_ids
 
 
 class LedgerView(LoginRequiredMixin, ListView):
@@ -31,17 +31,11 @@ class LedgerView(LoginRequiredMixin, ListView):
         units = Unit.objects.filter(assignments__task__plan=self.plan).distinct().order_by("position", "code")
         if unit_ids is not None:
             units = units.filter(id__in=unit_ids)
-        categories = list(
-            Task.objects.filter(plan=self.plan)
-            .exclude(category="")
-            .order_by("position")
-            .values_list("category", flat=True)
-        )
         self.filterset = LedgerFilter(
             self.request.GET or None,
             queryset=self.in_scope,
             units=units,
-            categories=list(dict.fromkeys(categories)),
+            categories=categories_in_scope(self.request.user, self.plan.pk),
         )
         self.filtered = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.in_scope
         return self.filtered.select_related("task", "unit").order_by("task__position", "unit__position", "unit__code")

@@ -11,7 +11,12 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView
 
 from processes.models import Assignment, AssignmentState, Plan, Task
-from processes.services.scope import assignments_in_scope, can_import_plans, scope_unit_ids, tasks_in_scope
+from processes.services.scope import (
+    assignments_in_scope,
+    categories_in_scope,
+    scope_unit_ids,
+    tasks_in_scope,
+)
 
 
 def state_counts(path: str, unit_ids: set[int] | None) -> dict[str, Count]:
@@ -40,11 +45,6 @@ class PlanListView(LoginRequiredMixin, ListView):
             **state_counts("tasks__assignments", unit_ids),
         ).order_by("-year")
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["can_import"] = can_import_plans(self.request.user)
-        return context
-
 
 class PlanDetailView(LoginRequiredMixin, DetailView):
     """The plan's task list, each task with its number of units, open and closed assignments."""
@@ -60,19 +60,13 @@ class PlanDetailView(LoginRequiredMixin, DetailView):
         unit_ids = scope_unit_ids(self.request.user)
         tasks = tasks_in_scope(self.request.user, Task.objects.filter(plan=self.object))
         category = self.request.GET.get("category", "")
-        categories = list(
-            Task.objects.filter(plan=self.object)
-            .exclude(category="")
-            .order_by("position")
-            .values_list("category", flat=True)
-        )
+        categories = categories_in_scope(self.request.user, self.object.pk)
         if category:
             tasks = tasks.filter(category=category)
         context.update(
             tasks=tasks.annotate(**state_counts("assignments", unit_ids)).order_by("position"),
-            categories=list(dict.fromkeys(categories)),
+            categories=categories,
             category=category,
-            can_import=can_import_plans(self.request.user),
             last_import=self.object.imports.defer("summary").first(),
         )
         return context

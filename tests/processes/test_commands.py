@@ -152,3 +152,10 @@ def test_load_demo_loads_everything_and_can_run_again() -> None:
         "office_admin": "admin",
     }
     assert User.objects.get(username="songyuan_reporter").unit.code == "220700"
+
+
+def test_load_units_refuses_text_it_cannot_decode(tmp_path: Path) -> None:
+    path = tmp_path / "units.csv"
+    path.write_bytes("code,name\n".encode("utf-16"))
+    with pytest.raises(CommandError, match="GB18030"):
+        run("load_units", str(path))

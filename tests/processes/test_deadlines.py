@@ -30,6 +30,9 @@ D = dt.date
         ("二季度末", D(2023, 6, 30)),
         ("上半年", D(2023, 6, 30)),
         ("下半年", D(2023, 12, 31)),
+        ("9月上旬", D(2023, 9, 10)),
+        ("9月中旬", D(2023, 9, 20)),
+        ("9月下旬", D(2023, 9, 30)),
     ],
 )
 def test_dates_as_offices_write_them(written: str, due: dt.date) -> None:
@@ -52,6 +55,14 @@ def test_a_date_outside_the_plan_year_is_kept_with_a_warning() -> None:
 def test_already_completed_has_no_due_date() -> None:
     deadline = parse_deadline("已完成", year=2023)
     assert (deadline.kind, deadline.due_date) == (DeadlineKind.DONE, None)
+
+
+@pytest.mark.parametrize(
+    ("written", "due"), [("持续到2024年底", D(2024, 12, 31)), ("持续推进至2025年6月", D(2025, 6, 30))]
+)
+def test_ongoing_until_a_later_date(written: str, due: dt.date) -> None:
+    deadline = parse_deadline(written, year=2023)
+    assert (deadline.kind, deadline.due_date) == (DeadlineKind.ONGOING, due)
 
 
 def test_ongoing_is_due_at_year_end() -> None:
@@ -109,6 +120,8 @@ def test_every_two_months_is_not_monthly() -> None:
         ("13月1日", "not a valid date"),
         ("尽快", "尽快"),
         ("2025-2023年", "ends before it starts"),
+        ("0000年", "plausible year"),
+        ("1900年12月31日", "plausible year"),
     ],
 )
 def test_unreadable_deadlines_say_what_is_wrong(written: str, message: str) -> None:

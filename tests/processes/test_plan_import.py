@@ -182,8 +182,9 @@ def test_a_corrected_file_updates_tasks_in_place_and_says_what_changed(
     assert kinds == {"task_updated": 3, "assignment_created": 2, "assignment_removed": 1}
     details = [str(change.as_dict()) for change in report.changes]
     assert any("12月31日" in d and "11月30日" in d for d in details)
+    assert Task.objects.get(plan=plan_2023, number="5").pk == task5.pk  # the same row, updated in place
     task5.refresh_from_db()
-    assert (task5.pk, task5.due_date) == (Task.objects.get(plan=plan_2023, number="5").pk, dt.date(2023, 11, 30))
+    assert task5.due_date == dt.date(2023, 11, 30)
     assert set(task5.assignments.values_list("pk", flat=True)) == assignment_ids  # updated in place
     assert set(task5.assignments.values_list("due_date", flat=True)) == {dt.date(2023, 11, 30)}
     assert set(Assignment.objects.filter(task__number="23").values_list("unit__code", flat=True)) == {
@@ -427,3 +428,172 @@ def test_a_corrected_file_cannot_drop_an_assignment_someone_has_acted_on(
     assert not report.applied
     assert "白城市生态环境局" in report.errors[0].message and "23" in report.errors[0].message
     assert snapshot() == before
+
+
+# ---- shapes real annexes take, found in review --------------------------------------------------------------------
+
+
+def test_a_csv_row_with_only_units_continues_the_task_above(units: dict[str, Unit], import_file: ImportFile) -> None:
+    rows = [
+        HEADER,
+        [1, "任务甲", "松原市生态环境局", "8月31日"],
+        ["", "", "白城市生态环境局", ""],
+        [2, "任务乙", "省生态环境厅", "9月30日"],
+    ]
+    report = import_file(csv_bytes(rows), "plan.csv")
+    assert report.applied, report.errors
+    assert set(Assignment.objects.filter(task__number="1").values_list("unit__code", flat=True)) == {"220700", "220800"}
+    assert Task.objects.get(number="2").category == ""  # not taken for a section heading
+    assert any(w.row == 3 and "task 1" in w.message for w in report.warnings)
+
+
+def test_a_merged_number_over_a_row_with_its_own_task_text_is_refused(
+    units: dict[str, Unit], import_file: ImportFile
+) -> None:
+    rows = [HEADER, [1, "(1)建立专家库", "省生态环境厅", "9月30日"], [None, "(2)编制技术指南", "省住建厅", "9月30日"]]
+    report = import_file(xlsx_bytes(rows, merges=["A2:A3"]), "merged.xlsx")
+    refused(report, row=3, column="B", text="merged with task 1")
+
+
+def test_every_sheet_with_a_task_header_is_read(units: dict[str, Unit], import_file: ImportFile) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    first = workbook.active
+    first.title = "一、组织领导"
+    for row in [HEADER, [1, "任务甲", "省生态环境厅", "8月31日"]]:
+        first.append(row)
+    second = workbook.create_sheet("二、项目建设")
+    for row in [HEADER, [2, "任务乙", "各地生态环境局", "9月30日"]]:
+        second.append(row)
+    workbook.create_sheet("说明").append(["填表说明:请按时报送"])
+    out = io.BytesIO()
+    workbook.save(out)
+    report = import_file(out.getvalue(), "two-sheets.xlsx")
+    assert report.applied, report.errors
+    assert (len(report.tasks), report.assignment_count) == (2, 12)
+    second.append([1, "任务丙", "省生态环境厅", "8月31日"])
+    out = io.BytesIO()
+    workbook.save(out)
+    report = import_file(out.getvalue(), "two-sheets.xlsx")
+    duplicate = report.errors[0]
+    assert (duplicate.sheet, duplicate.row, duplicate.column) == ("二、项目建设", 3, "A")
+    assert "[二、项目建设]" in str(duplicate)
+
+
+def test_a_task_header_over_two_sub_columns(units: dict[str, Unit], import_file: ImportFile) -> None:
+    rows = [
+        ["序号", "工作任务", None, "责任单位", "完成时限"],
+        [None, "主要内容", "具体措施", None, None],
+        [1, "建立专家库", "每季度更新", "省生态环境厅", "9月30日"],
+    ]
+    report = import_file(xlsx_bytes(rows, merges=["A1:A2", "B1:C1", "D1:D2", "E1:E2"]), "sub.xlsx")
+    assert report.applied, report.errors
+    task = Task.objects.get()
+    assert (task.text, task.extra) == ("建立专家库", {"工作任务/具体措施": "每季度更新"})
+
+
+def test_a_ragged_csv_two_level_units_header(units: dict[str, Unit], import_file: ImportFile) -> None:
+    rows = [
+        ["序号", "任务", "完成时限", "责任单位"],
+        ["", "", "", "牵头", "配合"],
+        ["1", "任务甲", "8月31日", "省生态环境厅", "长春市生态环境局"],
+    ]
+    report = import_file(csv_bytes(rows), "ragged.csv")
+    assert report.applied, report.errors
+    assert dict(Assignment.objects.values_list("unit__code", "role")) == {"JL-EEB": "lead", "220100": "co"}
+
+
+def test_a_section_written_in_two_cells(units: dict[str, Unit], import_file: ImportFile) -> None:
+    rows = [HEADER, ["一", "加强组织领导", "", ""], [1, "任务甲", "省生态环境厅", "8月31日"]]
+    report = import_file(csv_bytes(rows), "plan.csv")
+    assert report.applied, report.errors
+    assert Task.objects.get().category == "一 加强组织领导"
+
+
+def test_texts_too_long_for_their_columns_are_reported_not_crashed_on(
+    units: dict[str, Unit], import_file: ImportFile
+) -> None:
+    title = "附件 " + "很长的标题" * 70
+    rows = [
+        [title, "", "", ""],
+        HEADER,
+        ["一、" + "很长的分类" * 45, "", "", ""],
+        [1, "任务甲", "省生态环境厅", "8月31日"],
+    ]
+    report = import_file(csv_bytes(rows), "long.csv")
+    assert any(w.row == 1 and "title" in w.message for w in report.warnings)
+    refused(report, row=3, column="A", text="too long")
+
+
+def test_a_year_out_of_range_is_a_deadline_error(units: dict[str, Unit], import_file: ImportFile) -> None:
+    report = import_file(csv_bytes([HEADER, [1, "任务甲", "省生态环境厅", "0000年"]]), "bad.csv")
+    refused(report, row=2, column="D", text="plausible year")
+
+
+def test_two_milestone_columns_with_one_name_are_refused(units: dict[str, Unit], import_file: ImportFile) -> None:
+    rows = [
+        ["序号", "任务", "责任单位", "完成时限", ""],
+        ["", "", "", "2023年", "2023年"],
+        ["1", "任务甲", "省生态环境厅", "甲", "乙"],
+    ]
+    report = import_file(csv_bytes(rows), "dup.csv")
+    refused(report, row=2, column="E", text="2023年")
+
+
+def test_an_inactive_unit_is_refused_even_with_create_missing(units: dict[str, Unit], import_file: ImportFile) -> None:
+    Unit.objects.filter(code="220800").update(is_active=False)
+    rows = [HEADER, [1, "任务甲", "白城市生态环境局", "8月31日"]]
+    report = import_file(csv_bytes(rows), "plan.csv", create_missing_units_under="JL-EEB")
+    refused(report, row=2, column="C", text="no longer active")
+    assert Unit.objects.count() == len(units)
+
+
+def test_places_sharing_a_suffix_next_to_a_bracketed_name(units: dict[str, Unit], import_file: ImportFile) -> None:
+    rows = [HEADER, [1, "任务甲", "长春市、梅河新区(梅河口市)生态环境局", "8月31日"]]
+    report = import_file(csv_bytes(rows), "plan.csv")
+    assert report.applied, report.errors
+    assert set(Assignment.objects.values_list("unit__code", flat=True)) == {"220100", "220581"}
+
+
+def test_a_renumbered_file_cannot_move_work_onto_another_task(plan_2023: Plan, import_file: ImportFile) -> None:
+    assignment = Assignment.objects.get(task__number="2", unit__code="220700")
+    AssignmentTransition.objects.create(
+        assignment=assignment, action="reported", source="assigned", target="reported", at=assignment.created_at
+    )
+    before = snapshot()
+    lines = ANNEX_CSV.read_text("utf-8").splitlines()
+    renumbered = [lines[0], lines[1], "2,各地开展宣传周活动,各地生态环境局,10月31日"]
+    renumbered += [f"{int(line.split(',', 1)[0]) + 1},{line.split(',', 1)[1]}" for line in lines[2:]]
+    report = import_file("\n".join(renumbered).encode(), "renumbered.csv")
+    assert not report.applied
+    assert any("renumbered" in e.message and e.row == 3 for e in report.errors)
+    assert snapshot() == before
+
+
+def test_an_unchanged_reimport_does_not_close_what_the_office_reopened(
+    plan_2023: Plan, import_file: ImportFile
+) -> None:
+    # The lifecycle's reopen (closed → assigned) stands here as a direct update with its history entry.
+    assignment = Assignment.objects.get(task__number="1")
+    Assignment.objects.filter(pk=assignment.pk).update(state=AssignmentState.ASSIGNED)
+    AssignmentTransition.objects.create(
+        assignment=assignment, action="reopened", source="closed", target="assigned", at=assignment.created_at
+    )
+    report = import_file(ANNEX_XLSX)
+    assert report.applied and report.changes == []
+    assert Assignment.objects.get(pk=assignment.pk).state == AssignmentState.ASSIGNED
+
+
+def test_a_database_refusal_is_reported_and_rolls_back(
+    units: dict[str, Unit], import_file: ImportFile, monkeypatch
+) -> None:
+    from django.db import DataError
+
+    def refuse(*args, **kwargs):
+        raise DataError("value too long for type character varying(200)")
+
+    monkeypatch.setattr(Milestone.objects, "bulk_create", refuse)
+    report = import_file(ANNEX_XLSX)
+    assert not report.applied and "value too long" in report.errors[0].message
+    assert nothing_written()

@@ -35,6 +35,18 @@ def test_a_city_supervisor_sees_the_city_and_the_units_below_it(plan_2023: Plan,
     assert codes(city_supervisor) == {"220700"}
 
 
+def test_a_member_department_of_the_province_sees_only_its_own_items(plan_2023: Plan, units: dict[str, Unit]) -> None:
+    # 省住建厅 is a provincial unit but not the programme office: its supervisor does not oversee the cities.
+    department_supervisor = UserFactory(unit=units["JL-HUD"], role=Role.SUPERVISOR)
+    department_admin = UserFactory(unit=units["JL-HUD"], role=Role.ADMIN)
+    assert scope_unit_ids(department_supervisor) == {units["JL-HUD"].pk}
+    assert assignments_in_scope(department_supervisor).count() == 0
+    assert not can_import_plans(department_admin)
+    # 省生态环境厅 stands over the city bureaus in the unit tree: its supervisors see them, as the tree says.
+    eeb_supervisor = UserFactory(unit=units["JL-EEB"], role=Role.SUPERVISOR)
+    assert codes(eeb_supervisor) == {"JL-EEB"} | {u.code for u in units.values() if u.level == "city"}
+
+
 def test_people_without_a_unit_or_inactive_see_nothing(plan_2023: Plan, units: dict[str, Unit]) -> None:
     assert assignments_in_scope(UserFactory(unit=None, role=Role.SUPERVISOR)).count() == 0
     assert assignments_in_scope(UserFactory(unit=units["JL-PRO"], role=Role.SUPERVISOR, is_active=False)).count() == 0

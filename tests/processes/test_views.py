@@ -148,7 +148,7 @@ def _plan_with(n: int, year: int) -> None:
 def test_the_ledger_runs_the_same_number_of_queries_for_10_and_1000_assignments(db: None) -> None:
     _plan_with(10, 2030)
     _plan_with(1000, 2031)
-    supervisor = UserFactory(unit=UnitFactory(code="PROV", level="province"), role=Role.SUPERVISOR)
+    supervisor = UserFactory(unit=UnitFactory(code="PROV", level="province", is_office=True), role=Role.SUPERVISOR)
     client = client_for(supervisor)
     query_counts = []
     for year in (2030, 2031):
@@ -158,3 +158,18 @@ def test_the_ledger_runs_the_same_number_of_queries_for_10_and_1000_assignments(
         query_counts.append(len(queries))
     assert query_counts[0] == query_counts[1]
     assert counts(client.get("/plans/2031/ledger/").content.decode())["total"] == 1000
+
+
+def test_categories_of_other_units_tasks_are_not_shown(units: dict[str, Unit], import_file, reporter: User) -> None:
+    rows = (
+        "序号,任务,责任单位,完成时限\n"
+        "一、白城专项整治,,,\n"
+        "1,白城任务,白城市生态环境局,8月31日\n"
+        "二、全省共性任务,,,\n"
+        "2,共性任务,各地生态环境局,8月31日\n"
+    )
+    assert import_file(rows.encode(), "plan.csv").applied
+    client = client_for(reporter)
+    for url in ("/plans/2023/", "/plans/2023/ledger/"):
+        html = client.get(url).content.decode()
+        assert "二、全省共性任务" in html and "白城专项整治" not in html, url

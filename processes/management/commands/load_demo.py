@@ -11,6 +11,7 @@ from processes.services.plan_import import plan_import
 from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
 
 DATA = Path(settings.BASE_DIR) / "data"
+PROGRAMME_OFFICE = "JL-PRO"
 DEMO_PASSWORD = "zhongguo2023"  # noqa: S105 — the demo accounts' password, printed in the README
 DEMO_USERS = (
     # username, last name (姓名), unit code, role, staff
@@ -35,6 +36,8 @@ class Command(BaseCommand):
             )
         except InputRejected as rejected:
             raise CommandError(str(rejected)) from rejected
+        # The notice puts the programme office (推进组办公室) in charge of dispatch and close-out.
+        Unit.objects.filter(code=PROGRAMME_OFFICE).update(is_office=True)
         self.stdout.write(
             _("Units: %(units)s created; groups: %(groups)s created.")
             % {"units": len(units.created), "groups": len(groups.created)}
