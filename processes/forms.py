@@ -76,3 +76,46 @@ class LedgerFilter(django_filters.FilterSet):
         if value.isdigit():
             return queryset.filter(task__number=value)
         return queryset.filter(task__text__icontains=value)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by the lifecycle service, by content as well as by name."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class StepForm(forms.Form):
+    """Every step names the item and the state the person saw, so that a stale page or a form tampered to name
+    another item changes nothing."""
+
+    assignment = forms.IntegerField(widget=forms.HiddenInput)
+    state = forms.CharField(widget=forms.HiddenInput)
+
+
+class CompletionReportForm(StepForm):
+    text = forms.CharField(
+        label=_("What was done"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        help_text=_("Describe the result and where the evidence shows it."),
+    )
+    evidence = MultipleFileField(
+        label=_("Evidence files (佐证材料)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}),
+        help_text=_("PDF, JPG, PNG, DOCX or XLSX; up to 20 MB each; several at once."),
+    )
+
+
+class CommentForm(StepForm):
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

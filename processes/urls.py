@@ -6,8 +6,12 @@ from viewflow import Icon
 from viewflow.urls import Application
 
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
+from processes.views.items import EvidenceView, ItemView, StepView
 from processes.views.ledger import LedgerView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
+from processes.views.work import BulkStepView, WorkView
+
+STEPS = ("report", "approve", "send_back", "verify", "return", "close", "reopen", "escalate", "handle_escalation")
 
 
 class PlansApp(Application):
@@ -23,4 +27,9 @@ class PlansApp(Application):
         path("<int:year>/", PlanDetailView.as_view(), name="plan_detail"),
         path("<int:year>/ledger/", LedgerView.as_view(), name="ledger"),
         path("<int:year>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
+        path("work/", WorkView.as_view(), name="work"),
+        path("work/bulk/", BulkStepView.as_view(), name="work_bulk"),
+        path("items/<int:pk>/", ItemView.as_view(), name="item"),
+        *(path(f"items/<int:pk>/{step}/", StepView.as_view(step=step), name=f"item_{step}") for step in STEPS),
+        path("evidence/<int:pk>/", EvidenceView.as_view(), name="evidence"),
     ]

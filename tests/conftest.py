@@ -26,6 +26,7 @@ def _isolated(settings: Any, tmp_path: Path) -> Iterator[None]:
     """Each test gets its own staging folder, and code outside a request speaks English so that assertions on
     messages do not depend on the translation catalogue; requests still get the Chinese default (see test_i18n)."""
     settings.IMPORT_STAGING_DIR = tmp_path / "imports"
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with translation.override("en"):
         yield

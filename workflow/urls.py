@@ -22,7 +22,7 @@ admin.site.site_title = _("Administration")
 admin.site.index_title = _("Units, people and plans")
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="plans:plan_list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="plans:work", permanent=False)),
     path("accounts/", AuthViewset(allow_password_change=True, with_profile_view=False).urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

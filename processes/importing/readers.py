@@ -12,13 +12,13 @@ import csv
 import datetime as dt
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from processes.filetypes import KIND_NAMES, sniff
 
 from .problems import FileRefused, Problem, Severity
 
@@ -70,45 +70,6 @@ def _refuse(filename: str, message: str) -> FileRefused:
     return FileRefused(Problem(Severity.ERROR, message, file=filename))
 
 
-def _zip_members(data: bytes) -> set[str] | None:
-    if not data.startswith(b"PK\x03\x04"):
-        return None
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return set(archive.namelist())
-    except zipfile.BadZipFile:
-        return None
-
-
-def sniff(data: bytes) -> str:
-    """What the bytes are, whatever the file is called: xlsx, docx, zip, xls, pdf, binary or text."""
-    members = _zip_members(data)
-    if members is not None:
-        if "xl/workbook.xml" in members:
-            return "xlsx"
-        if "word/document.xml" in members:
-            return "docx"
-        return "zip"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "xls"
-    if data.startswith(b"%PDF"):
-        return "pdf"
-    if b"\x00" in data[:8192]:
-        return "binary"
-    return "text"
-
-
-_KIND_NAMES = {
-    "xlsx": "Excel (.xlsx)",
-    "docx": "Word (.docx)",
-    "zip": "ZIP",
-    "xls": "Excel 97-2003 (.xls)",
-    "pdf": "PDF",
-    "binary": gettext_lazy("binary data"),
-    "text": gettext_lazy("plain text"),
-}
-
-
 def read_grids(data: bytes, filename: str, *, max_bytes: int) -> list[Grid]:
     """Every table in the file, in order. Raises ``FileRefused`` for a file that cannot be a task list."""
     suffix = PurePath(filename).suffix.lower()
@@ -132,7 +93,7 @@ def read_grids(data: bytes, filename: str, *, max_bytes: int) -> list[Grid]:
         raise _refuse(
             filename,
             _("The file's content does not match its extension: it is named %(suffix)s but contains %(kind)s.")
-            % {"suffix": suffix, "kind": _KIND_NAMES[kind]},
+            % {"suffix": suffix, "kind": KIND_NAMES[kind]},
         )
     if kind == "xlsx":
         return list(_read_xlsx(data, filename))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from processes.permissions import can_close, can_report, can_sign_off, can_verify
 
 from .plans import Task
 from .units import Unit
@@ -13,10 +18,14 @@ from .units import Unit
 
 class AssignmentState(models.TextChoices):
     ASSIGNED = "assigned", _("Open")
+    SIGNOFF = "signoff", _("Awaiting sign-off")
     REPORTED = "reported", _("Reported")
     RETURNED = "returned", _("Returned")
     VERIFIED = "verified", _("Verified")
     CLOSED = "closed", _("Closed out")
+
+
+OPEN_STATES = (AssignmentState.ASSIGNED, AssignmentState.RETURNED)
 
 
 class AssignmentRole(models.TextChoices):
@@ -36,6 +45,7 @@ class Assignment(ConcurrentTransitionMixin, models.Model):
         _("state"), max_length=16, choices=AssignmentState.choices, default=AssignmentState.ASSIGNED, protected=True
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("under supervision since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -49,15 +59,72 @@ class Assignment(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.task.number} · {self.unit.display_name}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("plans:item", kwargs={"pk": self.pk})
+
+    # The lifecycle, in one place: each step with the states it may start from and who may take it.
+
+    @transition(field=state, source=OPEN_STATES, target=AssignmentState.SIGNOFF, permission=can_report)
+    def submit_for_signoff(self) -> None:
+        """申请销号 from a unit whose leader signs its submissions off first."""
+
+    @transition(field=state, source=OPEN_STATES, target=AssignmentState.REPORTED, permission=can_report)
+    def report(self) -> None:
+        """申请销号: the unit reports the task done, with its evidence."""
+
+    @transition(field=state, source=AssignmentState.SIGNOFF, target=AssignmentState.REPORTED, permission=can_sign_off)
+    def approve_signoff(self) -> None:
+        """The unit leader sends the report on to the office."""
+
+    @transition(field=state, source=AssignmentState.SIGNOFF, target=AssignmentState.RETURNED, permission=can_sign_off)
+    def return_signoff(self) -> None:
+        """The unit leader sends the report back to the reporter."""
+
+    @transition(field=state, source=AssignmentState.REPORTED, target=AssignmentState.VERIFIED, permission=can_verify)
+    def verify(self) -> None:
+        """A supervisor accepts the report."""
+
+    @transition(field=state, source=AssignmentState.REPORTED, target=AssignmentState.RETURNED, permission=can_verify)
+    def return_report(self) -> None:
+        """A supervisor returns the report to the unit, with a reason (退回)."""
+
+    @transition(field=state, source=AssignmentState.VERIFIED, target=AssignmentState.CLOSED, permission=can_close)
+    def close(self) -> None:
+        """The office crosses the item off the ledger (销号)."""
+
+    @transition(field=state, source=AssignmentState.CLOSED, target=AssignmentState.ASSIGNED, permission=can_close)
+    def reopen(self) -> None:
+        """The office puts a closed item back on the ledger, with a reason."""
+
     @transition(field=state, source=AssignmentState.ASSIGNED, target=AssignmentState.CLOSED)
     def close_as_done(self) -> None:
-        """The published plan says the task is already completed (已完成)."""
+        """The published plan says the task is already completed (已完成): done by the import, not by a person."""
 
 
 class TransitionAction(models.TextChoices):
     CREATED = "created", _("Created by the plan import")
     CREATED_DONE = "created_done", _("Created closed: the plan marks it completed")
     CLOSED_DONE = "closed_done", _("Closed: the re-imported plan marks it completed")
+    SUBMITTED_FOR_SIGNOFF = "submitted_for_signoff", _("Completion reported, for the unit leader's sign-off")
+    REPORTED = "reported", _("Completion reported (申请销号)")
+    SIGNOFF_APPROVED = "signoff_approved", _("Signed off by the unit leader")
+    SIGNOFF_RETURNED = "signoff_returned", _("Sent back by the unit leader")
+    VERIFIED = "verified", _("Verified")
+    RETURNED = "returned", _("Returned")
+    CLOSED = "closed", _("Closed out (销号)")
+    REOPENED = "reopened", _("Reopened")
+    ESCALATED = "escalated", _("Put under supervision (转督办)")
+    ESCALATION_HANDLED = "escalation_handled", _("Supervision handled by the office")
+
+
+class AssignmentTransitionQuerySet(models.QuerySet["AssignmentTransition"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise ValidationError(_("The history of an assignment cannot be changed."))
+
+    def delete(self) -> NoReturn:
+        raise ValidationError(_("The history of an assignment cannot be deleted."))
 
 
 class AssignmentTransition(models.Model):
@@ -74,6 +141,16 @@ class AssignmentTransition(models.Model):
     )
     at = models.DateTimeField(_("at"))
     comment = models.TextField(_("comment"), blank=True)
+    report = models.ForeignKey(
+        "processes.Report",
+        verbose_name=_("report"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transitions",
+    )
+
+    objects = AssignmentTransitionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assignment history entry")
@@ -82,3 +159,71 @@ class AssignmentTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment} {self.source or '∅'} → {self.target}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An audit row is written once, in the transaction of the change it records, and never edited.
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError(_("The history of an assignment cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ValidationError(_("The history of an assignment cannot be deleted."))
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    """Stored under a random name: the person's file name is kept on the row, never trusted as a path."""
+    import secrets
+    from pathlib import PurePath
+
+    return f"evidence/{instance.report.assignment_id}/{secrets.token_hex(16)}{PurePath(filename).suffix.lower()}"
+
+
+def private_storage() -> Any:
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class ReportKind(models.TextChoices):
+    COMPLETION = "completion", _("Completion report (申请销号)")
+
+
+class Report(models.Model):
+    """What a unit submits about an assignment: its text and evidence files (佐证材料)."""
+
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("assignment"), on_delete=models.PROTECT, related_name="reports"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices, default=ReportKind.COMPLETION)
+    text = models.TextField(_("report"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["assignment", "submitted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.submitted_at:%Y-%m-%d}"
+
+
+class Evidence(models.Model):
+    """An evidence file of a report, kept in private storage and served only through a scope-checked view."""
+
+    report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(_("file"), storage=private_storage, upload_to=evidence_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["report", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -43,6 +43,11 @@ class Unit(models.Model):
             "admins oversee every unit of the province and its admins import the plans."
         ),
     )
+    requires_signoff = models.BooleanField(
+        _("leader signs off submissions"),
+        default=False,
+        help_text=_("Completion reports of this unit go to its leader before they reach the office."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = UnitQuerySet.as_manager()

@@ -1,0 +1,102 @@
+"""The approval processes: who acts after whom. Each human step is offered, through its permission, to the people
+whose role and scope let them take it (see processes/permissions.py), and shows in their 待办. The steps are taken
+through the lifecycle services (processes/services/lifecycle.py), which move the assignment's state machine and
+complete the step in the same transaction; the gateways read that state, the single source of truth.
+
+    python manage.py flowexport processes/flows.CompletionFlow -o docs/completion-flow.svg
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from processes.models import AssignmentState, CompletionProcess, EscalationProcess
+
+
+def item_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """A step is done on the item's own page; viewflow's task URL leads there."""
+    return HttpResponseRedirect(request.activation.process.assignment.get_absolute_url())  # type: ignore[attr-defined]
+
+
+def _unit(activation: Any) -> int:
+    return int(activation.process.assignment.unit_id)
+
+
+def _state_is(state: str) -> Any:
+    def check(activation: Any) -> bool:
+        activation.process.assignment.refresh_from_db(fields=["state"])
+        return bool(activation.process.assignment.state == state)
+
+    return check
+
+
+class CompletionFlow(flow.Flow):
+    """申请销号: a unit reports a task done; its leader signs off (if the unit requires it), a supervisor in scope
+    verifies or returns it, the office closes it out."""
+
+    process_class = CompletionProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Completion report (申请销号)")
+
+    start = flow.StartHandle(this.start_process).Next(this.needs_signoff)
+    needs_signoff = flow.If(_state_is(AssignmentState.SIGNOFF)).Then(this.signoff).Else(this.verify)
+    signoff = (
+        flow.View(item_page)
+        .Permission(lambda activation: f"processes.signoff_unit_{_unit(activation)}")
+        .Annotation(title=_("Unit sign-off"))
+        .Next(this.signed_off)
+    )
+    signed_off = flow.If(_state_is(AssignmentState.REPORTED)).Then(this.verify).Else(this.returned)
+    verify = (
+        flow.View(item_page)
+        .Permission(lambda activation: f"processes.verify_unit_{_unit(activation)}")
+        .Annotation(title=_("Verification"))
+        .Next(this.verified)
+    )
+    verified = flow.If(_state_is(AssignmentState.VERIFIED)).Then(this.close_out).Else(this.returned)
+    close_out = (
+        flow.View(item_page)
+        .Permission(lambda activation: f"processes.close_unit_{_unit(activation)}")
+        .Annotation(title=_("Close-out (销号)"))
+        .Next(this.closed)
+    )
+    returned = flow.End()
+    closed = flow.End()
+
+    def start_process(self, activation: Any, *, assignment: Any, report: Any) -> CompletionProcess:
+        activation.process.assignment = assignment
+        activation.process.report = report
+        return activation.process
+
+    def has_view_permission(self, user: Any, obj: Any = None) -> bool:
+        return bool(user.is_authenticated)
+
+
+class EscalationFlow(flow.Flow):
+    """转督办: a supervisor puts an item under supervision; the office handles it."""
+
+    process_class = EscalationProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Supervision (督办)")
+
+    start = flow.StartHandle(this.start_process).Next(this.handle)
+    handle = (
+        flow.View(item_page)
+        .Permission(lambda activation: f"processes.close_unit_{_unit(activation)}")
+        .Annotation(title=_("Handle the supervision"))
+        .Next(this.end)
+    )
+    end = flow.End()
+
+    def start_process(self, activation: Any, *, assignment: Any, comment: str) -> EscalationProcess:
+        activation.process.assignment = assignment
+        activation.process.comment = comment
+        return activation.process
+
+    def has_view_permission(self, user: Any, obj: Any = None) -> bool:
+        return bool(user.is_authenticated)

@@ -1,0 +1,116 @@
+"""我的待办: what waits for the signed-in person. Human steps come from the viewflow processes (offered to them by
+permission or assigned to them); a unit's people also see their unit's open items, returned ones first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
+from viewflow.workflow.models import Task as FlowTask
+
+from processes.flows import CompletionFlow, EscalationFlow
+from processes.models import Assignment, AssignmentState, CompletionProcess, EscalationProcess, Role, User
+from processes.services import lifecycle
+from processes.services.scope import assignments_in_scope
+
+from .items import days_left
+
+
+def _waiting_steps(user: Any, flow_class: Any, node: Any, process_model: Any) -> list[dict[str, Any]]:
+    """The open ``node`` steps offered to or assigned to ``user``, oldest first, with their items."""
+    tasks = (FlowTask.objects.queue([flow_class], user) | FlowTask.objects.inbox([flow_class], user)).filter(
+        flow_task=node
+    )
+    tasks = tasks.order_by("created", "pk").values_list("pk", "process_id", "created")
+    processes = {
+        process.pk: process
+        for process in process_model.objects.filter(
+            pk__in=[process_id for _pk, process_id, _c in tasks]
+        ).select_related("assignment__task__plan", "assignment__unit")
+    }
+    in_scope = set(
+        assignments_in_scope(
+            user, Assignment.objects.filter(pk__in=[p.assignment_id for p in processes.values()])
+        ).values_list("pk", flat=True)
+    )
+    rows = []
+    for _pk, process_id, created in tasks:
+        process = processes[process_id]
+        if process.assignment_id in in_scope:  # the permission offered it; the scope must agree
+            rows.append({"item": process.assignment, "since": created, "process": process})
+    return rows
+
+
+def unit_open_items(user: User) -> QuerySet[Assignment]:
+    """The unit's items not yet closed: returned first (they wait for the unit), then by deadline."""
+    return (
+        Assignment.objects.filter(unit_id=user.unit_id)
+        .exclude(state=AssignmentState.CLOSED)
+        .select_related("task__plan", "unit")
+        .annotate(
+            returned_first=Case(
+                When(state=AssignmentState.RETURNED, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("returned_first", "due_date", "task__position")
+    )
+
+
+class WorkView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not isinstance(user, User):
+            raise PermissionDenied
+        context: dict[str, Any] = {
+            "signoff": _waiting_steps(user, CompletionFlow, CompletionFlow.signoff, CompletionProcess),
+            "review": _waiting_steps(user, CompletionFlow, CompletionFlow.verify, CompletionProcess),
+            "close_out": _waiting_steps(user, CompletionFlow, CompletionFlow.close_out, CompletionProcess),
+            "escalations": _waiting_steps(user, EscalationFlow, EscalationFlow.handle, EscalationProcess),
+            "unit_items": [],
+        }
+        if user.role in (Role.REPORTER, Role.LEADER) and user.unit_id is not None:
+            items = list(unit_open_items(user))
+            for item in items:
+                item.days_left = days_left(item)  # type: ignore[attr-defined]
+            context["unit_items"] = items
+        context["nothing"] = not any(
+            context[key] for key in ("signoff", "review", "close_out", "escalations", "unit_items")
+        )
+        return render(request, "processes/work.html", context)
+
+
+class BulkStepView(LoginRequiredMixin, View):
+    """Verify or close several items at once. Every item named must be in the person's scope, or nothing is done."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not isinstance(user, User):
+            raise PermissionDenied
+        step = request.POST.get("step", "")
+        expected = {"verify": AssignmentState.REPORTED, "close": AssignmentState.VERIFIED}.get(step)
+        raw = request.POST.getlist("items")
+        if expected is None or not raw or not all(value.isdigit() for value in raw):
+            return HttpResponseBadRequest(_("Choose the items and the step; nothing was changed."))
+        ids = {int(value) for value in raw}
+        items = list(assignments_in_scope(user, Assignment.objects.filter(pk__in=ids)).order_by("pk"))
+        if len(items) != len(ids):
+            raise PermissionDenied(_("The selection includes items outside your scope; nothing was changed."))
+        result = lifecycle.assignments_bulk(step=step, assignments=items, by=user, expected_state=expected)
+        if result.done:
+            messages.success(
+                request,
+                ngettext("%(count)s item done.", "%(count)s items done.", len(result.done))
+                % {"count": len(result.done)},
+            )
+        for item, reason in result.refused:
+            messages.warning(request, _("%(item)s: %(reason)s") % {"item": item, "reason": reason})
+        return HttpResponseRedirect(reverse("plans:work"))
