@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTHON ?= python3
 
-.PHONY: run test lint bench messages clean help
+.PHONY: run test lint bench messages charts clean help
 
 help:
 	@echo "make run    - install, migrate, load the demo data and serve on http://127.0.0.1:8000 (with a Celery worker and beat)"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint   - ruff, mypy and the migrations check"
 	@echo "make bench  - import and ledger figures (printed, not asserted)"
 	@echo "make messages - extract and compile the translations (needs GNU gettext)"
+	@echo "make charts - redraw the process charts of the README (docs/*.svg)"
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +44,12 @@ bench: $(VENV)/.dev
 messages: $(VENV)/.runtime
 	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
+
+charts: $(VENV)/.runtime
+	$(PY) -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'workflow.settings.base'); django.setup(); \
+	from django.core.management import call_command; from django.utils import translation; translation.activate('en'); \
+	call_command('flowexport', 'processes/flows.CompletionFlow', '-o', 'docs/completion-flow.svg'); \
+	call_command('flowexport', 'processes/flows.EscalationFlow', '-o', 'docs/escalation-flow.svg')"
 
 clean:
 	rm -rf var

@@ -7,14 +7,18 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Assignment,
     AssignmentTransition,
+    Evidence,
     Milestone,
     Plan,
     PlanImport,
+    Report,
     Task,
     Unit,
     UnitAlias,
@@ -44,8 +48,8 @@ class UnitAliasInline(admin.TabularInline):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "short_name", "level", "parent", "is_active")
-    list_filter = ("level", "is_active")
+    list_display = ("code", "name", "short_name", "level", "parent", "is_office", "requires_signoff", "is_active")
+    list_filter = ("level", "is_office", "requires_signoff", "is_active")
     search_fields = ("code", "name", "short_name", "aliases__name")
     list_select_related = ("parent",)
     autocomplete_fields = ("parent",)
@@ -143,3 +147,24 @@ class AssignmentTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class PlanImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("plan", "filename", "imported_by", "imported_at", "sha256")
     list_filter = ("plan",)
+
+
+class EvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Evidence
+    fields = ("download", "content_type", "size", "sha256")
+    readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def download(self, obj: Evidence) -> str:
+        # Through the scope-checked view: private files have no public URL.
+        return format_html('<a href="{}">{}</a>', reverse("plans:evidence", kwargs={"pk": obj.pk}), obj.original_name)
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("assignment", "kind", "submitted_by", "submitted_at")
+    list_filter = ("kind",)
+    list_select_related = ("assignment__task", "assignment__unit", "submitted_by")
+    fields = ("assignment", "kind", "text", "submitted_by", "submitted_at")
+    readonly_fields = fields
+    inlines = [EvidenceInline]

@@ -62,3 +62,20 @@ def test_only_provincial_office_admins_import_plans(
         False,
         True,
     ]
+
+
+def test_the_per_unit_permissions_follow_role_and_scope(
+    units: dict[str, Unit], reporter: User, leader: User, supervisor: User, office_admin: User
+) -> None:
+    songyuan, baicheng = units["220700"].pk, units["220800"].pk
+    city_supervisor = UserFactory(unit=units["220700"], role=Role.SUPERVISOR)
+    assert reporter.get_all_permissions() == set()
+    assert leader.has_perm(f"processes.signoff_unit_{songyuan}")
+    assert not leader.has_perm(f"processes.signoff_unit_{baicheng}")
+    assert not leader.has_perm(f"processes.verify_unit_{songyuan}")
+    assert city_supervisor.has_perm(f"processes.verify_unit_{songyuan}")
+    assert not city_supervisor.has_perm(f"processes.verify_unit_{baicheng}")
+    assert not city_supervisor.has_perm(f"processes.close_unit_{songyuan}")
+    assert all(supervisor.has_perm(f"processes.verify_unit_{unit.pk}") for unit in units.values())
+    assert not supervisor.has_perm(f"processes.close_unit_{songyuan}")
+    assert office_admin.has_perm(f"processes.close_unit_{baicheng}")
