@@ -113,8 +113,13 @@ class CompletionReportForm(StepForm):
         label=_("Evidence files (佐证材料)"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}),
-        help_text=_("PDF, JPG, PNG, DOCX or XLSX; up to 20 MB each; several at once."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = _(
+            "PDF, JPG, PNG, DOCX or XLSX; up to %(limit).0f MB each; several at once."
+        ) % {"limit": settings.EVIDENCE_MAX_BYTES / 1024 / 1024}
 
 
 class CommentForm(StepForm):

@@ -195,7 +195,7 @@ class Report(models.Model):
         Assignment, verbose_name=_("assignment"), on_delete=models.PROTECT, related_name="reports"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices, default=ReportKind.COMPLETION)
-    text = models.TextField(_("report"))
+    text = models.TextField(_("report text"))
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
     )

@@ -46,7 +46,7 @@ class Unit(models.Model):
     requires_signoff = models.BooleanField(
         _("leader signs off submissions"),
         default=False,
-        help_text=_("Completion reports of this unit go to its leader before they reach the office."),
+        help_text=_("Completion reports of this unit go to its leader before they reach the supervisors."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -180,7 +180,7 @@ class StepView(LoginRequiredMixin, View):
     def done_message(self) -> str:
         return {
             "report": _("The completion report was submitted."),
-            "approve": _("Signed off: the report goes on to the office."),
+            "approve": _("Signed off: the report goes on to the supervisors."),
             "send_back": _("The report was sent back to the reporter."),
             "verify": _("Verified."),
             "return": _("Returned to the unit with your reason."),

@@ -15,9 +15,15 @@ from processes.services import lifecycle
 
 from ..factories import UserFactory
 from ..lifecycle_helpers import JPEG, PDF, pdf, songyuan_item, upload
-from .test_views import client_for, counts
+from .test_views import client_for as browser_of
+from .test_views import counts
 
 pytestmark = pytest.mark.django_db
+
+
+def client_for(user: User) -> Client:
+    """English pages, so that the assertions read the messages' source text (test_i18n checks the Chinese)."""
+    return browser_of(user, language="en")
 
 
 def step(client: Client, item: Assignment, name: str, **data: Any) -> Any:

@@ -16,8 +16,9 @@ from ..factories import PASSWORD, UnitFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user: User) -> Client:
-    client = Client()
+def client_for(user: User, *, language: str | None = None) -> Client:
+    """A browser session of ``user``; ``language`` as the browser asks for it (default: none, so Chinese)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=language) if language else Client()
     assert client.login(username=user.username, password=PASSWORD)
     return client
 
