@@ -64,7 +64,10 @@ class AlreadyHandled(LifecycleError):
 
     def __init__(self) -> None:
         super().__init__(
-            _("This item has already been handled by someone else (该事项已被他人处理). Reload to see it.")
+            _(
+                "This item has already been handled by someone else (该事项已被他人处理); "
+                "the page now shows where it stands."
+            )
         )
 
 
