@@ -35,12 +35,21 @@ def _state_is(state: str) -> Any:
     return check
 
 
-class CompletionFlow(flow.Flow):
+class ItemFlow(flow.Flow):
+    """A flow about one assignment: locked on PostgreSQL row locks; its steps are listed to whoever is offered them
+    (what they may see is decided by scope, not by a model permission)."""
+
+    lock_impl = lock.select_for_update_lock
+
+    def has_view_permission(self, user: Any, obj: Any = None) -> bool:
+        return bool(user.is_authenticated)
+
+
+class CompletionFlow(ItemFlow):
     """申请销号: a unit reports a task done; its leader signs off (if the unit requires it), a supervisor in scope
     verifies or returns it, the office closes it out."""
 
     process_class = CompletionProcess
-    lock_impl = lock.select_for_update_lock
     process_title = _("Completion report (申请销号)")
 
     start = flow.StartHandle(this.start_process).Next(this.needs_signoff)
@@ -73,15 +82,11 @@ class CompletionFlow(flow.Flow):
         activation.process.report = report
         return activation.process
 
-    def has_view_permission(self, user: Any, obj: Any = None) -> bool:
-        return bool(user.is_authenticated)
 
-
-class EscalationFlow(flow.Flow):
+class EscalationFlow(ItemFlow):
     """转督办: a supervisor puts an item under supervision; the office handles it."""
 
     process_class = EscalationProcess
-    lock_impl = lock.select_for_update_lock
     process_title = _("Supervision (督办)")
 
     start = flow.StartHandle(this.start_process).Next(this.handle)
@@ -97,6 +102,3 @@ class EscalationFlow(flow.Flow):
         activation.process.assignment = assignment
         activation.process.comment = comment
         return activation.process
-
-    def has_view_permission(self, user: Any, obj: Any = None) -> bool:
-        return bool(user.is_authenticated)

@@ -256,44 +256,55 @@ def assignment_report(
     return report
 
 
-def assignment_sign_off(
-    *, assignment: Assignment | int, by: User, approve: bool, comment: str = "", expected_state: str | None = None
+def _decide(
+    assignment: Assignment | int,
+    *,
+    by: User,
+    step: str,
+    action: TransitionAction,
+    node: str,
+    comment: str,
+    expected_state: str | None,
 ) -> Assignment:
-    """The unit leader sends the report on to the office, or back to the reporter with a comment."""
-    if not approve:
-        comment = _text(comment, field="comment", message=_("Say why the report goes back to the reporter."))
+    """A decision on a submitted report: take the state machine's ``step`` and complete the flow's ``node``."""
     flows = _flows()
     with transaction.atomic():
         locked = _lock(assignment)
-        _take(
-            locked,
-            "approve_signoff" if approve else "return_signoff",
-            by=by,
-            action=TransitionAction.SIGNOFF_APPROVED if approve else TransitionAction.SIGNOFF_RETURNED,
-            expected_state=expected_state,
-            comment=comment.strip(),
-        )
-        _complete_step(flows.CompletionProcess, flows.CompletionFlow.signoff, locked, by)
+        _take(locked, step, by=by, action=action, expected_state=expected_state, comment=comment.strip())
+        _complete_step(flows.CompletionProcess, getattr(flows.CompletionFlow, node), locked, by)
     return locked
+
+
+def assignment_sign_off(
+    *, assignment: Assignment | int, by: User, approve: bool, comment: str = "", expected_state: str | None = None
+) -> Assignment:
+    """The unit leader sends the report on to the supervisors, or back to the reporter with a comment."""
+    if not approve:
+        comment = _text(comment, field="comment", message=_("Say why the report goes back to the reporter."))
+    return _decide(
+        assignment,
+        by=by,
+        step="approve_signoff" if approve else "return_signoff",
+        action=TransitionAction.SIGNOFF_APPROVED if approve else TransitionAction.SIGNOFF_RETURNED,
+        node="signoff",
+        comment=comment,
+        expected_state=expected_state,
+    )
 
 
 def assignment_verify(
     *, assignment: Assignment | int, by: User, comment: str = "", expected_state: str | None = None
 ) -> Assignment:
     """A supervisor in scope accepts the report."""
-    flows = _flows()
-    with transaction.atomic():
-        locked = _lock(assignment)
-        _take(
-            locked,
-            "verify",
-            by=by,
-            action=TransitionAction.VERIFIED,
-            expected_state=expected_state,
-            comment=comment.strip(),
-        )
-        _complete_step(flows.CompletionProcess, flows.CompletionFlow.verify, locked, by)
-    return locked
+    return _decide(
+        assignment,
+        by=by,
+        step="verify",
+        action=TransitionAction.VERIFIED,
+        node="verify",
+        comment=comment,
+        expected_state=expected_state,
+    )
 
 
 def assignment_return(
@@ -301,40 +312,33 @@ def assignment_return(
 ) -> Assignment:
     """A supervisor in scope returns the report to the unit (退回); the reason is required."""
     reason = _text(reason, field="reason", message=_("A return needs a reason the unit can act on."))
-    flows = _flows()
-    with transaction.atomic():
-        locked = _lock(assignment)
-        _take(
-            locked,
-            "return_report",
-            by=by,
-            action=TransitionAction.RETURNED,
-            expected_state=expected_state,
-            comment=reason,
-        )
-        _complete_step(flows.CompletionProcess, flows.CompletionFlow.verify, locked, by)
-    return locked
+    return _decide(
+        assignment,
+        by=by,
+        step="return_report",
+        action=TransitionAction.RETURNED,
+        node="verify",
+        comment=reason,
+        expected_state=expected_state,
+    )
 
 
 def assignment_close(
     *, assignment: Assignment | int, by: User, comment: str = "", expected_state: str | None = None
 ) -> Assignment:
-    """The office crosses a verified item off the ledger (销号)."""
-    flows = _flows()
-    with transaction.atomic():
-        locked = _lock(assignment)
-        _take(
-            locked,
-            "close",
-            by=by,
-            action=TransitionAction.CLOSED,
-            expected_state=expected_state,
-            comment=comment.strip(),
-        )
-        _complete_step(flows.CompletionProcess, flows.CompletionFlow.close_out, locked, by)
-        if locked.escalated_at is not None:
-            Assignment.objects.filter(pk=locked.pk).update(escalated_at=None)
-            locked.escalated_at = None
+    """The office crosses a verified item off the ledger (销号); that ends any supervision of it."""
+    locked = _decide(
+        assignment,
+        by=by,
+        step="close",
+        action=TransitionAction.CLOSED,
+        node="close_out",
+        comment=comment,
+        expected_state=expected_state,
+    )
+    if locked.escalated_at is not None:
+        Assignment.objects.filter(pk=locked.pk).update(escalated_at=None)
+        locked.escalated_at = None
     return locked
 
 
