@@ -51,7 +51,9 @@ class PlanUploadForm(forms.Form):
 
 class LedgerFilter(django_filters.FilterSet):
     unit = django_filters.ModelChoiceFilter(label=_("Unit"), queryset=Unit.objects.none(), empty_label=_("All units"))
-    state = django_filters.ChoiceFilter(label=_("State"), choices=AssignmentState.choices, empty_label=_("All states"))
+    state = django_filters.ChoiceFilter(
+        label=_("State"), field_name="state_as_of", choices=AssignmentState.choices, empty_label=_("All states")
+    )
     category = django_filters.ChoiceFilter(
         label=_("Category"), field_name="task__category", choices=(), empty_label=_("All categories")
     )
@@ -124,3 +126,39 @@ class CompletionReportForm(StepForm):
 
 class CommentForm(StepForm):
     comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class ProgressReportForm(forms.Form):
+    """A unit's progress report on one obligation (a round's report, an occurrence, a milestone)."""
+
+    text = forms.CharField(label=_("Progress (进展情况)"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    percent = forms.IntegerField(
+        label=_("Completion (完成进度, %)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"step": 1}),
+    )
+    problems = forms.CharField(
+        label=_("Problems and obstacles (存在问题 / 难点堵点)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    next_steps = forms.CharField(
+        label=_("Next steps (下步计划)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    evidence = MultipleFileField(
+        label=_("Evidence files (佐证材料)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}),
+    )
+    request_completion = forms.BooleanField(
+        label=_("The task is done: also ask to close it out (申请销号)"), required=False
+    )
+
+
+class ManualRoundForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    period_start = forms.DateField(label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label=_("Period to"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("Reports due"), widget=forms.DateInput(attrs={"type": "date"}))

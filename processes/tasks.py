@@ -11,3 +11,15 @@ from processes.services.import_staging import staged_imports_purge
 def purge_import_staging(max_age_hours: int = 24) -> int:
     """Remove uploaded plan files that were previewed but never confirmed."""
     return staged_imports_purge(older_than=dt.timedelta(hours=max_age_hours))
+
+
+@shared_task(name="processes.open_due_rounds", acks_late=True)
+def open_due_rounds() -> int:
+    """Open every dispatch round whose period has ended, by each plan's schedule; idempotent."""
+    from django.utils import timezone
+
+    from processes.models import Plan
+    from processes.services.rounds import rounds_open_due
+
+    today = timezone.localdate()
+    return sum(len(rounds_open_due(plan=plan, as_of=today)) for plan in Plan.objects.all())

@@ -7,8 +7,9 @@ from viewflow.urls import Application
 
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ItemView, StepView
-from processes.views.ledger import LedgerView
+from processes.views.ledger import LedgerExportView, LedgerView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
+from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
 
 STEPS = ("report", "approve", "send_back", "verify", "return", "close", "reopen", "escalate", "handle_escalation")
@@ -26,6 +27,10 @@ class PlansApp(Application):
         path("import/<str:token>/confirm/", ImportConfirmView.as_view(), name="import_confirm"),
         path("<int:year>/", PlanDetailView.as_view(), name="plan_detail"),
         path("<int:year>/ledger/", LedgerView.as_view(), name="ledger"),
+        path("<int:year>/ledger/export.<str:fmt>", LedgerExportView.as_view(), name="ledger_export"),
+        path("<int:year>/rounds/", PlanRoundsView.as_view(), name="rounds"),
+        path("rounds/<int:pk>/", RoundView.as_view(), name="round"),
+        path("obligations/<int:pk>/", ObligationView.as_view(), name="obligation"),
         path("<int:year>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
         path("work/", WorkView.as_view(), name="work"),
         path("work/bulk/", BulkStepView.as_view(), name="work_bulk"),

@@ -7,15 +7,18 @@ from .assignments import (
     Evidence,
     Report,
     ReportKind,
+    ReportStatus,
     TransitionAction,
 )
 from .flows import CompletionProcess, EscalationProcess
 from .people import Role, User
-from .plans import DeadlineKind, Frequency, Milestone, Plan, PlanImport, Task
+from .plans import DeadlineKind, Frequency, Milestone, Plan, PlanImport, RoundFrequency, Task
+from .rounds import OWED_STATES, Obligation, ObligationKind, ObligationState, Round
 from .units import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
 __all__ = [
     "OPEN_STATES",
+    "OWED_STATES",
     "Assignment",
     "AssignmentRole",
     "AssignmentState",
@@ -26,11 +29,17 @@ __all__ = [
     "Evidence",
     "Frequency",
     "Milestone",
+    "Obligation",
+    "ObligationKind",
+    "ObligationState",
     "Plan",
     "PlanImport",
     "Report",
     "ReportKind",
+    "ReportStatus",
     "Role",
+    "Round",
+    "RoundFrequency",
     "Task",
     "TransitionAction",
     "Unit",

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -115,6 +116,9 @@ class TransitionAction(models.TextChoices):
     RETURNED = "returned", _("Returned")
     CLOSED = "closed", _("Closed out (销号)")
     REOPENED = "reopened", _("Reopened")
+    PROGRESS_SUBMITTED = "progress_submitted", _("Progress reported")
+    PROGRESS_ACCEPTED = "progress_accepted", _("Progress report accepted")
+    PROGRESS_RETURNED = "progress_returned", _("Progress report returned")
     ESCALATED = "escalated", _("Put under supervision (转督办)")
     ESCALATION_HANDLED = "escalation_handled", _("Supervision handled by the office")
 
@@ -144,6 +148,14 @@ class AssignmentTransition(models.Model):
     report = models.ForeignKey(
         "processes.Report",
         verbose_name=_("report"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transitions",
+    )
+    obligation = models.ForeignKey(
+        "processes.Obligation",
+        verbose_name=_("obligation"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -186,6 +198,12 @@ def private_storage() -> Any:
 
 class ReportKind(models.TextChoices):
     COMPLETION = "completion", _("Completion report (申请销号)")
+    PROGRESS = "progress", _("Progress report (进展)")
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
 
 
 class Report(models.Model):
@@ -195,19 +213,38 @@ class Report(models.Model):
         Assignment, verbose_name=_("assignment"), on_delete=models.PROTECT, related_name="reports"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices, default=ReportKind.COMPLETION)
+    obligation = models.ForeignKey(
+        "processes.Obligation",
+        verbose_name=_("obligation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.SUBMITTED)
     text = models.TextField(_("report text"))
+    percent = models.PositiveSmallIntegerField(_("progress (%)"), null=True, blank=True)
+    problems = models.TextField(_("problems and obstacles"), blank=True)
+    next_steps = models.TextField(_("next steps"), blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
     )
-    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    late = models.BooleanField(_("late"), default=False)
 
     class Meta:
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         ordering = ["assignment", "submitted_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="report_percent_at_most_100"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False), name="report_submitted_has_time"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.assignment} · {self.submitted_at:%Y-%m-%d}"
+        return f"{self.assignment} · {self.get_kind_display()}"
 
 
 class Evidence(models.Model):

@@ -8,12 +8,29 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
+class RoundFrequency(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    BIMONTHLY = "bimonthly", _("Every two months")
+
+
 class Plan(models.Model):
     """One year's task list; the province runs one plan a year."""
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
     title = models.CharField(_("title"), max_length=300)
     doc_no = models.CharField(_("document number"), max_length=100, blank=True)
+    round_frequency = models.CharField(
+        _("dispatch rounds"),
+        max_length=16,
+        choices=RoundFrequency.choices,
+        default=RoundFrequency.MONTHLY,
+        help_text=_("每月5日前报送 (the notice) or every two months (the annex)."),
+    )
+    round_due_day = models.PositiveSmallIntegerField(
+        _("reports due on day"),
+        default=5,
+        help_text=_("Day of the month after the period; moved to the next working day when it is not one."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -21,6 +38,11 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(round_due_day__gte=1, round_due_day__lte=28), name="plan_round_due_day_1_28"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -547,6 +547,9 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
         imported_by=by,
         summary=_summary_for_the_record(report),
     )
+    from .rounds import obligations_sync  # the recurring occurrences and milestones the plan now owes
+
+    obligations_sync(plan=plan)
     report.applied = True
     report.plan_id = plan.pk
 

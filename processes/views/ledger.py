@@ -1,22 +1,51 @@
-"""The ledger (台账): every assignment of a plan in the user's scope, filterable, with counts by state.
+"""The ledger (台账): every assignment of a plan in the user's scope as of a date (default today), filterable,
+with the counts overall, by state and by unit, and its exports.
 
 The page runs the same number of queries however many assignments the plan has (see the test and
-``bench/import_and_ledger.py``): the filters' choices, one aggregate for the counts, the paginator's count and
-one query for the page's rows with their task and unit.
+``bench/import_and_ledger.py``): the filters' choices, one query for the counts, the paginator's count and one
+query for the page's rows, each row's state and latest progress read as of the date by subqueries.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import ListView
 
 from processes.forms import LedgerFilter
 from processes.models import Assignment, AssignmentState, Plan, Unit
-from processes.services.scope import assignments_in_scope, categories_in_scope, scope_unit_ids
+from processes.services.exports import CONTENT_TYPES, FORMATS, export_filename, ledger_export
+from processes.services.ledger import ledger_as_of, ledger_queryset
+from processes.services.lifecycle import InvalidInput
+from processes.services.scope import categories_in_scope, scope_unit_ids
+
+
+def requested_date(request: HttpRequest, plan: Plan) -> tuple[dt.date, str]:
+    """The ``as_of`` date asked for (default today), and a message if it cannot be used."""
+    today = timezone.localdate()
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return today, ""
+    try:
+        as_of = dt.date.fromisoformat(raw)
+    except ValueError:
+        return today, _("“%(value)s” is not a date (write it as 2023-09-30); showing today.") % {"value": raw}
+    created = timezone.localtime(plan.created_at).date()
+    if as_of < created:
+        return as_of, _("The plan was imported on %(created)s; there is no ledger as of %(date)s.") % {
+            "created": created.isoformat(),
+            "date": as_of.isoformat(),
+        }
+    return as_of, ""
 
 
 class LedgerView(LoginRequiredMixin, ListView):
@@ -26,34 +55,85 @@ class LedgerView(LoginRequiredMixin, ListView):
 
     def get_queryset(self) -> QuerySet[Assignment]:
         self.plan = get_object_or_404(Plan, year=self.kwargs["year"])
+        self.as_of, self.date_problem = requested_date(self.request, self.plan)
+        self.refused = bool(self.date_problem) and self.as_of < timezone.localtime(self.plan.created_at).date()
+        if self.refused:
+            self.units = {}
+            self.filtered = ledger_queryset(self.plan, self.request.user, self.as_of).none()
+            self.filterset = LedgerFilter(None, queryset=self.filtered, units=Unit.objects.none(), categories=[])
+            return self.filtered
         unit_ids = scope_unit_ids(self.request.user)
-        self.in_scope = assignments_in_scope(self.request.user, Assignment.objects.filter(task__plan=self.plan))
+        in_scope = ledger_queryset(self.plan, self.request.user, self.as_of)
         units = Unit.objects.filter(assignments__task__plan=self.plan).distinct().order_by("position", "code")
         if unit_ids is not None:
             units = units.filter(id__in=unit_ids)
+        self.units = {unit.pk: unit for unit in units}
         self.filterset = LedgerFilter(
             self.request.GET or None,
-            queryset=self.in_scope,
+            queryset=in_scope,
             units=units,
             categories=categories_in_scope(self.request.user, self.plan.pk),
         )
-        self.filtered = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.in_scope
-        return self.filtered.select_related("task", "unit").order_by("task__position", "unit__position", "unit__code")
+        self.filtered = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else in_scope
+        return self.filtered
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        counts = self.filtered.aggregate(
-            total=Count("pk"),
-            **{state.value: Count("pk", filter=Q(state=state)) for state in AssignmentState},
-        )
+        states: Counter[str] = Counter()
+        per_unit: dict[int, Counter[str]] = {}
+        for unit_id, state in self.filtered.values_list("unit_id", "state_as_of"):  # type: ignore[misc]  # annotated by ledger_queryset
+            states[state] += 1
+            per_unit.setdefault(unit_id, Counter())[state] += 1
+        total = sum(states.values())
+        counts = {"total": total, **{state.value: states[state.value] for state in AssignmentState}}
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
             plan=self.plan,
+            as_of=self.as_of,
+            today=timezone.localdate(),
+            date_problem=self.date_problem,
             filter=self.filterset,
             counts=counts,
-            open_count=counts["total"] - counts[AssignmentState.CLOSED],
-            states=AssignmentState,
+            open_count=total - counts[AssignmentState.CLOSED],
+            by_unit=[
+                {
+                    "unit": self.units[unit_id],
+                    "total": sum(c.values()),
+                    "closed": c[AssignmentState.CLOSED],
+                    "remaining": sum(c.values()) - c[AssignmentState.CLOSED],
+                }
+                for unit_id, c in sorted(
+                    per_unit.items(), key=lambda item: (self.units[item[0]].position, self.units[item[0]].code)
+                )
+            ],
             query=query.urlencode(),
+            formats=FORMATS,
         )
         return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        if self.refused:
+            response.status_code = 400
+        return response
+
+
+class LedgerExportView(LoginRequiredMixin, View):
+    """The ledger in the user's scope as of a date, as PDF, XLSX or CSV."""
+
+    def get(self, request: HttpRequest, year: int, fmt: str) -> HttpResponse:
+        if fmt not in FORMATS:
+            raise Http404
+        plan = get_object_or_404(Plan, year=year)
+        as_of, problem = requested_date(request, plan)
+        if problem:
+            return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
+        try:
+            ledger = ledger_as_of(plan, request.user, as_of)
+        except InvalidInput as exc:
+            return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(ledger_export(ledger, fmt), content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{export_filename(ledger, fmt)}"'
+        response["Cache-Control"] = "private, no-store"
+        return response

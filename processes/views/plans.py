@@ -11,12 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView
 
 from processes.models import Assignment, AssignmentState, Plan, Task
+from processes.services.ledger import burndown
 from processes.services.scope import (
     assignments_in_scope,
     categories_in_scope,
     scope_unit_ids,
     tasks_in_scope,
 )
+from processes.views.charts import burndown_chart
 
 
 def state_counts(path: str, unit_ids: set[int] | None) -> dict[str, Count]:
@@ -68,6 +70,7 @@ class PlanDetailView(LoginRequiredMixin, DetailView):
             categories=categories,
             category=category,
             last_import=self.object.imports.defer("summary").first(),
+            chart=burndown_chart(burndown(self.object, self.request.user)),
         )
         return context
 

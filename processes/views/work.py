@@ -18,7 +18,17 @@ from django.views import View
 from viewflow.workflow.models import Task as FlowTask
 
 from processes.flows import CompletionFlow, EscalationFlow
-from processes.models import Assignment, AssignmentState, CompletionProcess, EscalationProcess, Role, User
+from processes.models import (
+    OWED_STATES,
+    Assignment,
+    AssignmentState,
+    CompletionProcess,
+    EscalationProcess,
+    Obligation,
+    ObligationState,
+    Role,
+    User,
+)
 from processes.services import lifecycle
 from processes.services.scope import assignments_in_scope
 
@@ -62,6 +72,31 @@ def unit_open_items(user: User) -> QuerySet[Assignment]:
             )
         )
         .order_by("returned_first", "due_date", "task__position")
+    )
+
+
+def owed_obligations(user: User) -> QuerySet[Obligation]:
+    """What the unit owes and has not reported (or had returned), on items not yet closed out, soonest first."""
+    return (
+        Obligation.objects.filter(assignment__unit_id=user.unit_id, state__in=OWED_STATES)
+        .exclude(assignment__state=AssignmentState.CLOSED)
+        .exclude(round__closed_at__isnull=False)
+        .select_related("assignment__task", "round")
+        .order_by("due_date", "assignment__task__position")
+    )
+
+
+def can_verify_anything(user: User) -> bool:
+    return user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def progress_to_review(user: User) -> QuerySet[Obligation]:
+    """Progress reports submitted within the user's scope and not yet reviewed, oldest first."""
+    in_scope = assignments_in_scope(user)
+    return (
+        Obligation.objects.filter(assignment__in=in_scope, state=ObligationState.SUBMITTED)
+        .select_related("assignment__task", "assignment__unit", "round")
+        .order_by("submitted_at", "pk")
     )
 
 

@@ -41,7 +41,7 @@ def test_the_ledger_lists_every_assignment_for_the_province(plan_2023: Plan, sup
     response = client_for(supervisor).get("/plans/2023/ledger/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert counts(html) == {"total": 289, "open": 288, "reported": 0, "verified": 0, "closed": 1}
+    assert counts(html) == {"total": 289, "open": 288, "reported": 0, "verified": 0, "closed": 1, "remaining": 288}
     assert len(re.findall(r"<tr data-unit=", html)) == 50  # a page
     assert "吉林省2023年度“无废城市”建设任务清单" in html
 

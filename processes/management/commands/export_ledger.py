@@ -1,0 +1,49 @@
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from processes.models import Plan
+from processes.services.exports import FORMATS, ledger_export
+from processes.services.ledger import ledger_as_of
+from processes.services.lifecycle import InvalidInput
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
+
+
+class Command(BaseCommand):
+    help = "Write a plan's ledger (台账) as of a date to a PDF, XLSX or CSV file: every item of the plan."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--format", choices=FORMATS, required=True)
+        parser.add_argument("-o", "--output", type=Path, required=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        plan = Plan.objects.filter(year=options["year"]).first()
+        if plan is None:
+            raise CommandError(_("There is no plan for %(year)s.") % {"year": options["year"]})
+        try:
+            ledger = ledger_as_of(plan, None, options["as_of"])  # the command line writes the whole ledger
+        except InvalidInput as exc:
+            raise CommandError(exc.message) from exc
+        data = ledger_export(ledger, options["format"])
+        options["output"].write_bytes(data)
+        self.stdout.write(
+            _("%(file)s: %(rows)s items as of %(date)s (%(closed)s closed out, %(remaining)s remaining).")
+            % {
+                "file": options["output"],
+                "rows": ledger.total,
+                "date": ledger.as_of.isoformat(),
+                "closed": ledger.closed,
+                "remaining": ledger.remaining,
+            }
+        )

@@ -1,0 +1,28 @@
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from processes.models import Plan
+from processes.services.rounds import rounds_open_due
+
+
+class Command(BaseCommand):
+    help = "Open the dispatch rounds whose period has ended, by each plan's schedule (what the daily job does)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--year", type=int, default=None, help="only this plan")
+        parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        plans = Plan.objects.all()
+        if options["year"]:
+            plans = plans.filter(year=options["year"])
+            if not plans.exists():
+                raise CommandError(_("There is no plan for %(year)s.") % {"year": options["year"]})
+        as_of = options["as_of"] or timezone.localdate()
+        for plan in plans:
+            for round_ in rounds_open_due(plan=plan, as_of=as_of):
+                self.stdout.write(_("Opened %(round)s (due %(due)s).") % {"round": round_, "due": round_.due_date})
