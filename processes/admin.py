@@ -16,9 +16,11 @@ from .models import (
     AssignmentTransition,
     Evidence,
     Milestone,
+    Obligation,
     Plan,
     PlanImport,
     Report,
+    Round,
     Task,
     Unit,
     UnitAlias,
@@ -98,8 +100,8 @@ class TaskInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("year", "title", "doc_no", "updated_at")
-    fields = ("year", "title", "doc_no")
+    list_display = ("year", "title", "doc_no", "round_frequency", "round_due_day", "updated_at")
+    fields = ("year", "title", "doc_no", "round_frequency", "round_due_day")
     readonly_fields = ("year",)
     inlines = [TaskInline]
 
@@ -168,3 +170,16 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("assignment", "kind", "text", "submitted_by", "submitted_at")
     readonly_fields = fields
     inlines = [EvidenceInline]
+
+
+@admin.register(Round)
+class RoundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("title", "plan", "period_start", "period_end", "due_date", "opened_at", "closed_at")
+    list_filter = ("plan",)
+
+
+@admin.register(Obligation)
+class ObligationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("assignment", "kind", "label", "due_date", "state", "late", "submitted_at")
+    list_filter = ("kind", "state", "late", "assignment__task__plan")
+    list_select_related = ("assignment__task", "assignment__unit")

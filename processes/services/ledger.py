@@ -118,8 +118,8 @@ class BurndownPoint:
 
 
 def burndown(plan: Plan, viewer: Viewer, *, until: dt.date | None = None) -> list[BurndownPoint]:
-    """Open items (not yet 销号) at the start of the plan and at each round's due date, up to ``until``: the
-    销号清零 curve. One query for the history, replayed in memory."""
+    """Open items (not yet 销号) when the plan was imported and at each later round's due date, up to ``until``:
+    the 销号清零 curve. One query for the history, replayed in memory."""
     until = until or timezone.localdate()
     in_scope = assignments_in_scope(viewer, Assignment.objects.filter(task__plan=plan))
     events = (
@@ -127,10 +127,12 @@ def burndown(plan: Plan, viewer: Viewer, *, until: dt.date | None = None) -> lis
         .order_by("at", "pk")
         .values_list("assignment_id", "at", "target")
     )
-    checkpoints = [(timezone.localtime(plan.created_at).date(), _("Start"))]
+    start = timezone.localtime(plan.created_at).date()
+    checkpoints = [(start, _("Start"))]
+    # Rounds due before the plan was imported have no history to count from: the curve starts at the import.
     checkpoints += [
         (round_.due_date, round_.title)
-        for round_ in Round.objects.filter(plan=plan, due_date__lte=until).order_by("due_date")
+        for round_ in Round.objects.filter(plan=plan, due_date__gt=start, due_date__lte=until).order_by("due_date")
     ]
     if checkpoints[-1][0] < until:
         checkpoints.append((until, _("Today")))
