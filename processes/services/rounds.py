@@ -105,6 +105,7 @@ def round_open(
     due_date: dt.date,
     by: User | None,
     title: str = "",
+    number: int | None = None,
 ) -> tuple[Round, int]:
     """Open the round for a period — or find it open — and give every open assignment its progress obligation.
     Returns the round and how many obligations were created (0 when the round was already complete)."""
@@ -119,7 +120,7 @@ def round_open(
             period_start=period_start,
             period_end=period_end,
             defaults={
-                "number": (plan.rounds.aggregate(n=Max("number"))["n"] or 0) + 1,
+                "number": number or _scheduled_number(plan, period_start, period_end),
                 "title": title or round_title(plan, period_start, period_end),
                 "due_date": due_date,
                 "opened_at": timezone.now(),
@@ -147,6 +148,14 @@ def round_open(
     return round_, len(new)
 
 
+def _scheduled_number(plan: Plan, period_start: dt.date, period_end: dt.date) -> int:
+    """The round's place in the plan's schedule; a round opened by hand for another period comes after them."""
+    for spec in plan_round_schedule(plan):
+        if (spec.period_start, spec.period_end) == (period_start, period_end):
+            return spec.number
+    return max(len(plan_round_schedule(plan)), plan.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
 def rounds_open_due(*, plan: Plan, as_of: dt.date, by: User | None = None) -> list[Round]:
     """Open every scheduled round whose period has ended by ``as_of`` (the daily job; idempotent)."""
     opened = []
@@ -159,6 +168,7 @@ def rounds_open_due(*, plan: Plan, as_of: dt.date, by: User | None = None) -> li
                 due_date=spec.due_date,
                 by=by,
                 title=spec.title,
+                number=spec.number,
             )
             if created:
                 opened.append(round_)

@@ -111,15 +111,19 @@ class WorkView(LoginRequiredMixin, View):
             "close_out": _waiting_steps(user, CompletionFlow, CompletionFlow.close_out, CompletionProcess),
             "escalations": _waiting_steps(user, EscalationFlow, EscalationFlow.handle, EscalationProcess),
             "unit_items": [],
+            "owed": [],
+            "progress_review": [],
         }
         if user.role in (Role.REPORTER, Role.LEADER) and user.unit_id is not None:
             items = list(unit_open_items(user))
             for item in items:
                 item.days_left = days_left(item)  # type: ignore[attr-defined]
             context["unit_items"] = items
-        context["nothing"] = not any(
-            context[key] for key in ("signoff", "review", "close_out", "escalations", "unit_items")
-        )
+            context["owed"] = list(owed_obligations(user))
+        if can_verify_anything(user):
+            context["progress_review"] = list(progress_to_review(user))
+        keys = ("signoff", "review", "close_out", "escalations", "unit_items", "owed", "progress_review")
+        context["nothing"] = not any(context[key] for key in keys)
         return render(request, "processes/work.html", context)
 
 

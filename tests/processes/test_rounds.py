@@ -254,3 +254,19 @@ def test_recurring_tasks_owe_an_occurrence_per_period_and_milestones_owe_theirs(
         ("2022-2024年", dt.date(2024, 12, 31)),
         ("2024-2025年", dt.date(2025, 12, 31)),
     ]
+
+
+def test_my_to_do_lists_what_is_owed_and_what_to_review(
+    plan: Plan, reporter: User, supervisor: User, office_admin: User
+) -> None:
+    from .test_views import client_for
+
+    with at("2023-09-01 08:00"):
+        round_ = august(plan, office_admin)
+        owed = obligation(round_, "2", "220700")
+        page = client_for(reporter).get("/plans/work/").content.decode()
+        assert f'data-obligation="{owed.pk}"' in page.split('data-testid="owed"')[1]
+        progress_save(obligation=owed, by=reporter, text="按计划推进", submit=True)
+        review = client_for(supervisor).get("/plans/work/").content.decode()
+    assert f'data-obligation="{owed.pk}"' in review.split('data-testid="progress-queue"')[1]
+    assert round_.number == 8  # its place in the schedule, though it was the first opened
