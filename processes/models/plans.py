@@ -20,7 +20,7 @@ class Plan(models.Model):
     title = models.CharField(_("title"), max_length=300)
     doc_no = models.CharField(_("document number"), max_length=100, blank=True)
     round_frequency = models.CharField(
-        _("dispatch rounds"),
+        _("dispatch frequency"),
         max_length=16,
         choices=RoundFrequency.choices,
         default=RoundFrequency.MONTHLY,

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from processes.models import Plan
 from processes.services.exports import FORMATS, ledger_export
@@ -38,7 +39,11 @@ class Command(BaseCommand):
         data = ledger_export(ledger, options["format"])
         options["output"].write_bytes(data)
         self.stdout.write(
-            _("%(file)s: %(rows)s items as of %(date)s (%(closed)s closed out, %(remaining)s remaining).")
+            ngettext(
+                "%(file)s: %(rows)s item as of %(date)s (%(closed)s closed out, %(remaining)s remaining).",
+                "%(file)s: %(rows)s items as of %(date)s (%(closed)s closed out, %(remaining)s remaining).",
+                ledger.total,
+            )
             % {
                 "file": options["output"],
                 "rows": ledger.total,
