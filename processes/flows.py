@@ -15,16 +15,20 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from processes.models import AssignmentState, CompletionProcess, EscalationProcess
+from processes.models import AssignmentState, CompletionProcess, EscalationProcess, ExtensionProcess
 
 
 def item_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     """A step is done on the item's own page; viewflow's task URL leads there."""
-    return HttpResponseRedirect(request.activation.process.assignment.get_absolute_url())  # type: ignore[attr-defined]
+    process = request.activation.process  # type: ignore[attr-defined]
+    assignment = process.request.assignment if isinstance(process, ExtensionProcess) else process.assignment
+    return HttpResponseRedirect(assignment.get_absolute_url())
 
 
 def _unit(activation: Any) -> int:
-    return int(activation.process.assignment.unit_id)
+    process = activation.process
+    assignment = process.request.assignment if isinstance(process, ExtensionProcess) else process.assignment
+    return int(assignment.unit_id)
 
 
 def _state_is(state: str) -> Any:
@@ -101,4 +105,24 @@ class EscalationFlow(ItemFlow):
     def start_process(self, activation: Any, *, assignment: Any, comment: str) -> EscalationProcess:
         activation.process.assignment = assignment
         activation.process.comment = comment
+        return activation.process
+
+
+class ExtensionFlow(ItemFlow):
+    """延期申请: a unit asks to move its deadline before it passes; a supervisor in scope approves or refuses."""
+
+    process_class = ExtensionProcess
+    process_title = _("Extension request (延期申请)")
+
+    start = flow.StartHandle(this.start_process).Next(this.decide)
+    decide = (
+        flow.View(item_page)
+        .Permission(lambda activation: f"processes.verify_unit_{_unit(activation)}")
+        .Annotation(title=_("Decide the extension"))
+        .Next(this.end)
+    )
+    end = flow.End()
+
+    def start_process(self, activation: Any, *, request: Any) -> ExtensionProcess:
+        activation.process.request = request
         return activation.process

@@ -162,3 +162,17 @@ class ManualRoundForm(forms.Form):
     period_start = forms.DateField(label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(label=_("Period to"), widget=forms.DateInput(attrs={"type": "date"}))
     due_date = forms.DateField(label=_("Reports due"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ExtensionForm(forms.Form):
+    new_date = forms.DateField(label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class NoticeAnswerForm(forms.Form):
+    text = forms.CharField(label=_("Answer (整改说明)"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    evidence = MultipleFileField(
+        label=_("Evidence files (佐证材料)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}),
+    )

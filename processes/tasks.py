@@ -23,3 +23,22 @@ def open_due_rounds() -> int:
 
     today = timezone.localdate()
     return sum(len(rounds_open_due(plan=plan, as_of=today)) for plan in Plan.objects.all())
+
+
+@shared_task(name="processes.render_notice", acks_late=True)
+def render_notice(notice_id: int) -> None:
+    """Render and store a notice's PDF on its item (delivery renders it too if it comes first)."""
+    from processes.models import Notice
+    from processes.services.notices import notice_pdf
+
+    notice = Notice.objects.filter(pk=notice_id).first()
+    if notice is not None:
+        notice_pdf(notice)
+
+
+@shared_task(name="processes.sweep_deadlines", acks_late=True)
+def sweep_deadlines() -> int:
+    """Fire the ladder for every day since the last sweep, up to today."""
+    from processes.services.ladder import sweep_scheduled
+
+    return len(sweep_scheduled())

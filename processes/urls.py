@@ -6,13 +6,29 @@ from viewflow import Icon
 from viewflow.urls import Application
 
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
-from processes.views.items import EvidenceView, ItemView, StepView
-from processes.views.ledger import LedgerExportView, LedgerView
+from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
+from processes.views.ledger import LedgerExportView, LedgerView, RemindView
+from processes.views.notices import NoticePdfView, NoticeView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
 
-STEPS = ("report", "approve", "send_back", "verify", "return", "close", "reopen", "escalate", "handle_escalation")
+STEPS = (
+    "report",
+    "approve",
+    "send_back",
+    "verify",
+    "return",
+    "close",
+    "reopen",
+    "escalate",
+    "handle_escalation",
+    "remind",
+    "suspend",
+    "resume",
+    "approve_extension",
+    "refuse_extension",
+)
 
 
 class PlansApp(Application):
@@ -36,5 +52,9 @@ class PlansApp(Application):
         path("work/bulk/", BulkStepView.as_view(), name="work_bulk"),
         path("items/<int:pk>/", ItemView.as_view(), name="item"),
         *(path(f"items/<int:pk>/{step}/", StepView.as_view(step=step), name=f"item_{step}") for step in STEPS),
+        path("items/<int:pk>/extension/", ExtensionRequestView.as_view(), name="item_extension"),
         path("evidence/<int:pk>/", EvidenceView.as_view(), name="evidence"),
+        path("notices/<int:pk>/", NoticeView.as_view(), name="notice"),
+        path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
+        path("<int:year>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
     ]

@@ -8,9 +8,31 @@ and are marked as provisional until the notice is published.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from functools import lru_cache
 
 import chinese_calendar
+
+OVERRIDES_TTL = 60.0  # seconds a process trusts its copy of the admin's corrections
+_overrides: dict[dt.date, bool] = {}
+_loaded_at = float("-inf")
+
+
+def _corrections() -> dict[dt.date, bool]:
+    """The admin's calendar corrections, re-read at most once a minute (and at once after ``refresh``)."""
+    global _overrides, _loaded_at
+    if time.monotonic() - _loaded_at > OVERRIDES_TTL:
+        from processes.models import CalendarOverride
+
+        _overrides = dict(CalendarOverride.objects.values_list("date", "is_workday"))
+        _loaded_at = time.monotonic()
+    return _overrides
+
+
+def refresh() -> None:
+    """Forget the cached corrections: the next question reads them again (after an edit, before a sweep)."""
+    global _loaded_at
+    _loaded_at = float("-inf")
 
 
 @lru_cache(maxsize=8192)
@@ -28,8 +50,30 @@ def is_provisional(year: int) -> bool:
 
 
 def is_workday(day: dt.date) -> bool:
+    corrected = _corrections().get(day)
+    if corrected is not None:
+        return corrected
     official = _official(day)
     return day.weekday() < 5 if official is None else official
+
+
+def discrepancies(year: int) -> list[dt.date]:
+    """Days of ``year`` on which ``chinesecalendar`` and ``holidays`` disagree whether one works (each is checked
+    against the other; corrections in the admin settle them)."""
+    import holidays
+
+    if is_provisional(year):
+        return []
+    china = holidays.China(years=year)
+    found = []
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        official = _official(day)
+        other = bool(china.is_working_day(day))
+        if official is not None and official != other:
+            found.append(day)
+        day += dt.timedelta(days=1)
+    return found
 
 
 def next_workday(day: dt.date) -> dt.date:

@@ -84,3 +84,60 @@ def supervisor(units: dict[str, Unit]) -> User:
 @pytest.fixture
 def office_admin(units: dict[str, Unit]) -> User:
     return UserFactory(username="office_admin", unit=units["JL-PRO"], role=Role.ADMIN, is_staff=True)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives; ``down`` refuses mail."""
+
+    def __init__(self) -> None:
+        import email
+        import email.policy
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                if sink.down:
+                    return "421 Service not available"
+                sink.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+                return "250 OK"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.received: list[Any] = []
+        self.down = False
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def by_subject(self, fragment: str) -> list[Any]:
+        return [message for message in self.received if fragment in str(message["Subject"])]
+
+
+@pytest.fixture
+def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield sink
+    finally:
+        sink.controller.stop()
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Run tasks in the test's process as they are queued (the real worker is tested in tests/test_reliability.py)."""
+    from workflow.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = before

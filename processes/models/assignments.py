@@ -47,6 +47,8 @@ class Assignment(ConcurrentTransitionMixin, models.Model):
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("under supervision since"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended since"), null=True, blank=True)
+    suspension_reason = models.TextField(_("reason for the suspension"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -119,6 +121,14 @@ class TransitionAction(models.TextChoices):
     PROGRESS_SUBMITTED = "progress_submitted", _("Progress reported")
     PROGRESS_ACCEPTED = "progress_accepted", _("Progress report accepted")
     PROGRESS_RETURNED = "progress_returned", _("Progress report returned")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested (延期申请)")
+    EXTENDED = "extended", _("Deadline extended (延期)")
+    EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+    SUSPENDED = "suspended", _("Suspended (中止)")
+    RESUMED = "resumed", _("Resumed")
+    REMINDED = "reminded", _("Reminder sent (催办)")
+    NOTICE_ISSUED = "notice_issued", _("Notice issued")
+    NOTICE_ANSWERED = "notice_answered", _("Notice answered")
     ESCALATED = "escalated", _("Put under supervision (转督办)")
     ESCALATION_HANDLED = "escalation_handled", _("Supervision handled by the office")
 

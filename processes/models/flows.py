@@ -29,3 +29,15 @@ class EscalationProcess(Process):
     class Meta:
         verbose_name = _("supervision process")
         verbose_name_plural = _("supervision processes")
+
+
+class ExtensionProcess(Process):
+    """A request to move a deadline (延期申请), waiting for a supervisor's decision."""
+
+    request = models.ForeignKey(
+        "processes.ExtensionRequest", verbose_name=_("extension request"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("extension process")
+        verbose_name_plural = _("extension processes")

@@ -52,9 +52,11 @@ class Round(models.Model):
 
 
 class ObligationKind(models.TextChoices):
+    DEADLINE = "deadline", _("Deadline of the task")
     ROUND = "round", _("Round progress report")
     OCCURRENCE = "occurrence", _("Recurring report")
     MILESTONE = "milestone", _("Milestone")
+    NOTICE_RESPONSE = "notice_response", _("Answer to a notice")
 
 
 class ObligationState(models.TextChoices):
@@ -90,6 +92,17 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
     )
     submitted_at = models.DateTimeField(_("reported at"), null=True, blank=True)
     late = models.BooleanField(_("reported late"), default=False)
+    notice = models.ForeignKey(
+        "processes.Notice",
+        verbose_name=_("notice answered"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="responses",
+    )
+    cycle = models.PositiveIntegerField(
+        _("deadline cycle"), default=0, help_text=_("Raised when the deadline moves: the ladder starts again.")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -109,6 +122,12 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
                 fields=["assignment", "period_end"],
                 condition=Q(kind="occurrence"),
                 name="one_obligation_per_occurrence",
+            ),
+            models.UniqueConstraint(
+                fields=["assignment"], condition=Q(kind="deadline"), name="one_deadline_per_assignment"
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "notice"], condition=Q(notice__isnull=False), name="one_answer_per_notice_item"
             ),
         ]
         indexes = [models.Index(fields=["state", "due_date"], name="obligation_due_idx")]

@@ -34,6 +34,7 @@ from processes.models import (
     AssignmentTransition,
     DeadlineKind,
     Milestone,
+    Obligation,
     Plan,
     PlanImport,
     Task,
@@ -536,6 +537,7 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
         Task.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
     removed = [task.pk for number, task in existing.items() if number not in tasks]
     # Assignments first, as whole rows: a cascade from the tasks would fetch each one's state on its own.
+    Obligation.objects.filter(assignment__task__in=removed).delete()
     Assignment.objects.filter(task__in=removed).delete()
     Task.objects.filter(pk__in=removed).delete()
     _sync_milestones(report, tasks, existing)
@@ -547,9 +549,11 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
         imported_by=by,
         summary=_summary_for_the_record(report),
     )
-    from .rounds import obligations_sync  # the recurring occurrences and milestones the plan now owes
+    from .ladder import ladder_ensure
+    from .rounds import obligations_sync
 
-    obligations_sync(plan=plan)
+    obligations_sync(plan=plan)  # the deadlines, recurring occurrences and milestones the plan now owes
+    ladder_ensure(plan)
     report.applied = True
     report.plan_id = plan.pk
 
@@ -640,6 +644,7 @@ def _sync_assignments(
             if done and old_kind != DeadlineKind.DONE and assignment.state == AssignmentState.ASSIGNED:
                 to_close.append(assignment)
         to_delete.extend(a.pk for code, a in current.items() if code not in resolved.units)
+    Obligation.objects.filter(assignment__in=to_delete).delete()  # whole rows: see the deletion of tasks above
     Assignment.objects.filter(pk__in=to_delete).delete()
     Assignment.objects.bulk_create(new_assignments, batch_size=1000)
     Assignment.objects.bulk_update(role_updates, ["role"], batch_size=1000)

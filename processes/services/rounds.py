@@ -16,9 +16,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
 
@@ -196,8 +197,14 @@ def _occurrences(year: int, frequency: str) -> list[tuple[dt.date, dt.date, str]
 
 
 def obligations_sync(*, plan: Plan) -> int:
-    """Create the occurrence obligations of recurring tasks and the milestone obligations, for every assignment
-    still open; idempotent. Returns how many were created."""
+    """Create, for every assignment still open, the obligations the plan gives it: its deadline, the occurrences
+    of a recurring task and its milestones; idempotent. Returns how many were created."""
+    with translation.override(settings.LANGUAGE_CODE):  # labels are stored, in the office's language
+        return _obligations_sync(plan)
+
+
+def _obligations_sync(plan: Plan) -> int:
+
     assignments = list(
         Assignment.objects.filter(task__plan=plan)
         .exclude(state=AssignmentState.CLOSED)
@@ -209,6 +216,11 @@ def obligations_sync(*, plan: Plan) -> int:
             "assignment_id", "period_end"
         )
     )
+    deadlines = {
+        obligation.assignment_id: obligation
+        for obligation in Obligation.objects.filter(assignment__task__plan=plan, kind=ObligationKind.DEADLINE)
+    }
+    moved: list[Obligation] = []
     existing_milestones = set(
         Obligation.objects.filter(assignment__task__plan=plan, kind=ObligationKind.MILESTONE).values_list(
             "assignment_id", "milestone_id"
@@ -217,6 +229,20 @@ def obligations_sync(*, plan: Plan) -> int:
     new: list[Obligation] = []
     for assignment in assignments:
         task = assignment.task
+        deadline = deadlines.get(assignment.pk)
+        if assignment.due_date is not None and deadline is None:
+            new.append(
+                Obligation(
+                    assignment=assignment,
+                    kind=ObligationKind.DEADLINE,
+                    label=_("Deadline (完成时限)"),
+                    due_date=assignment.due_date,
+                )
+            )
+        elif deadline is not None and assignment.due_date is not None and deadline.due_date != assignment.due_date:
+            # The deadline moved (a corrected plan): the ladder starts again for the new date.
+            deadline.due_date, deadline.cycle = assignment.due_date, deadline.cycle + 1
+            moved.append(deadline)
         if task.deadline_kind == DeadlineKind.RECURRING and task.frequency:
             for start, end, label in _occurrences(plan.year, task.frequency):
                 if (assignment.pk, end) not in existing_occurrences:
@@ -243,6 +269,7 @@ def obligations_sync(*, plan: Plan) -> int:
                     )
                 )
     Obligation.objects.bulk_create(new, batch_size=1000)
+    Obligation.objects.bulk_update(moved, ["due_date", "cycle"], batch_size=1000)
     return len(new)
 
 

@@ -17,19 +17,23 @@ from django.views import View
 from django_fsm import has_transition_perm
 from viewflow.workflow.status import STATUS
 
-from processes.forms import CommentForm, CompletionReportForm
+from processes.forms import CommentForm, CompletionReportForm, ExtensionForm
 from processes.models import (
     Assignment,
     AssignmentState,
     AssignmentTransition,
     EscalationProcess,
     Evidence,
+    ExtensionRequest,
+    ExtensionState,
+    Notice,
     Report,
     TransitionAction,
     User,
 )
-from processes.permissions import can_close, can_verify
-from processes.services import lifecycle
+from processes.permissions import can_close, can_report, can_verify
+from processes.services import deadlines, lifecycle
+from processes.services.lights import lights_for
 from processes.services.scope import assignments_in_scope
 
 RETURN_ACTIONS = (TransitionAction.RETURNED, TransitionAction.SIGNOFF_RETURNED)
@@ -53,6 +57,8 @@ def available_steps(assignment: Assignment, user: Any) -> dict[str, bool]:
     def may(step: str) -> bool:
         return has_transition_perm(getattr(assignment, step), user)
 
+    open_item = assignment.state != AssignmentState.CLOSED
+    pending = pending_extension(assignment)
     escalation_open = EscalationProcess.objects.filter(
         assignment=assignment,
         task__status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
@@ -68,7 +74,20 @@ def available_steps(assignment: Assignment, user: Any) -> dict[str, bool]:
         and assignment.escalated_at is None
         and can_verify(assignment, user),
         "handle_escalation": escalation_open and can_close(assignment, user),
+        "remind": open_item and can_verify(assignment, user),
+        "suspend": open_item and assignment.suspended_at is None and can_close(assignment, user),
+        "resume": assignment.suspended_at is not None and can_close(assignment, user),
+        "request_extension": open_item
+        and pending is None
+        and assignment.due_date is not None
+        and timezone.localdate() <= assignment.due_date
+        and can_report(assignment, user),
+        "decide_extension": pending is not None and can_verify(assignment, user),
     }
+
+
+def pending_extension(assignment: Assignment) -> ExtensionRequest | None:
+    return ExtensionRequest.objects.filter(assignment=assignment, state=ExtensionState.PENDING).first()
 
 
 class ItemView(LoginRequiredMixin, View):
@@ -95,7 +114,15 @@ def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> 
         .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("pk")))
         .order_by("-submitted_at", "-pk")
     )
+    notices = Notice.objects.filter(items__assignment=assignment).distinct().order_by("-issued_on", "-number")
     return {
+        "light": lights_for([assignment.pk]).get(assignment.pk),
+        "notices": notices,
+        "pending_extension": pending_extension(assignment),
+        "extensions": ExtensionRequest.objects.filter(assignment=assignment).select_related(
+            "requested_by", "decided_by"
+        ),
+        "extension_form": forms.get("extension_form") or ExtensionForm(initial={"new_date": None}),
         "item": assignment,
         "task": assignment.task,
         "days_left": (left := days_left(assignment)),
@@ -174,6 +201,17 @@ class StepView(LoginRequiredMixin, View):
             lifecycle.assignment_escalate(assignment=assignment, by=by, comment=comment)
         elif step == "handle_escalation":
             lifecycle.assignment_escalation_handle(assignment=assignment, by=by, comment=comment)
+        elif step == "remind":
+            deadlines.reminders_send(assignments=[assignment], by=by, comment=comment)
+        elif step == "suspend":
+            deadlines.assignment_suspend(assignment=assignment, by=by, reason=comment)
+        elif step == "resume":
+            deadlines.assignment_resume(assignment=assignment, by=by, comment=comment)
+        elif step in ("approve_extension", "refuse_extension"):
+            pending = pending_extension(assignment)
+            if pending is None:
+                raise lifecycle.AlreadyHandled
+            deadlines.extension_decide(request=pending, by=by, approve=step == "approve_extension", comment=comment)
         else:  # pragma: no cover - the URLconf names only the steps above
             raise Http404
 
@@ -188,6 +226,11 @@ class StepView(LoginRequiredMixin, View):
             "reopen": _("Reopened: the item is back on the ledger."),
             "escalate": _("The item is under supervision and in the office's 待办."),
             "handle_escalation": _("The handling of the supervision was recorded."),
+            "remind": _("The reminder (催办) was sent to the unit."),
+            "suspend": _("The item is suspended: its clock has stopped."),
+            "resume": _("The item's clock runs again."),
+            "approve_extension": _("The extension is approved: the deadline has moved."),
+            "refuse_extension": _("The extension is refused."),
         }[self.step]
 
 
@@ -201,3 +244,43 @@ class EvidenceView(LoginRequiredMixin, View):
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ExtensionRequestView(LoginRequiredMixin, View):
+    """延期申请 from the item page."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        assignment = item_in_scope(request, pk)
+        user = request.user
+        if not isinstance(user, User):
+            raise PermissionDenied
+        form = ExtensionForm(request.POST)
+        if not form.is_valid():
+            errors = [e for errs in form.errors.values() for e in errs]
+            return render(
+                request,
+                "processes/item.html",
+                item_context(request, assignment, errors=errors, extension_form=form),
+                status=400,
+            )
+        try:
+            deadlines.extension_request(
+                assignment=assignment,
+                by=user,
+                new_date=form.cleaned_data["new_date"],
+                reason=form.cleaned_data["reason"],
+            )
+        except lifecycle.AlreadyHandled as exc:
+            messages.warning(request, exc.message)
+        except lifecycle.NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except lifecycle.InvalidInput as exc:
+            return render(
+                request,
+                "processes/item.html",
+                item_context(request, assignment, errors=[exc.message], extension_form=form),
+                status=400,
+            )
+        else:
+            messages.success(request, _("The extension request is with the supervisors."))
+        return HttpResponseRedirect(assignment.get_absolute_url())

@@ -12,21 +12,27 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
 from processes.forms import LedgerFilter
-from processes.models import Assignment, AssignmentState, Plan, Unit
+from processes.models import Assignment, AssignmentState, Plan, Role, Unit, User
+from processes.services.deadlines import reminders_send
 from processes.services.exports import CONTENT_TYPES, FORMATS, export_filename, ledger_export
 from processes.services.ledger import ledger_as_of, ledger_queryset
-from processes.services.lifecycle import InvalidInput
-from processes.services.scope import categories_in_scope, scope_unit_ids
+from processes.services.lifecycle import InvalidInput, LifecycleError
+from processes.services.lights import lights_for
+from processes.services.scope import assignments_in_scope, categories_in_scope, scope_unit_ids
 
 
 def requested_date(request: HttpRequest, plan: Plan) -> tuple[dt.date, str]:
@@ -88,7 +94,13 @@ class LedgerView(LoginRequiredMixin, ListView):
         counts = {"total": total, **{state.value: states[state.value] for state in AssignmentState}}
         query = self.request.GET.copy()
         query.pop("page", None)
+        page_rows = list(context["assignments"])
+        lights = lights_for([row.pk for row in page_rows], self.as_of)
+        for row in page_rows:
+            row.light = lights.get(row.pk)
         context.update(
+            assignments=page_rows,
+            can_remind=can_remind(self.request.user),
             plan=self.plan,
             as_of=self.as_of,
             today=timezone.localdate(),
@@ -137,3 +149,39 @@ class LedgerExportView(LoginRequiredMixin, View):
         response["Content-Disposition"] = f'attachment; filename="{export_filename(ledger, fmt)}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+def can_remind(user: object) -> bool:
+    return isinstance(user, User) and (user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN))
+
+
+class RemindView(LoginRequiredMixin, View):
+    """催办 on the items chosen on the ledger; every item must be in the sender's scope, or nothing is sent."""
+
+    def post(self, request: HttpRequest, year: int) -> HttpResponse:
+        plan = get_object_or_404(Plan, year=year)
+        user = request.user
+        if not isinstance(user, User) or not can_remind(user):
+            raise PermissionDenied
+        raw = request.POST.getlist("items")
+        if not raw or not all(value.isdigit() for value in raw):
+            messages.error(request, _("Choose the items to remind."))
+            return HttpResponseRedirect(reverse("plans:ledger", kwargs={"year": year}))
+        ids = {int(value) for value in raw}
+        chosen = list(assignments_in_scope(user, Assignment.objects.filter(task__plan=plan, pk__in=ids)))
+        if len(chosen) != len(ids):
+            raise PermissionDenied(_("The selection includes items outside your scope; nothing was sent."))
+        try:
+            count = reminders_send(assignments=chosen, by=user, comment=request.POST.get("comment", ""))
+        except LifecycleError as exc:
+            raise PermissionDenied(exc.message) from exc
+        messages.success(
+            request,
+            ngettext(
+                "Reminder (催办) sent on %(items)s item: %(count)s message.",
+                "Reminder (催办) sent on %(items)s items: %(count)s messages.",
+                len(chosen),
+            )
+            % {"items": len(chosen), "count": count},
+        )
+        return HttpResponseRedirect(request.POST.get("next") or reverse("plans:ledger", kwargs={"year": year}))

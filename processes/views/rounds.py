@@ -93,15 +93,23 @@ class PlanRoundsView(LoginRequiredMixin, View):
             if spec is None:
                 raise Http404
             fields = {"period_start": spec.period_start, "period_end": spec.period_end, "due_date": spec.due_date}
-            title = spec.title
+            title, number = spec.title, spec.number
         else:
             form = ManualRoundForm(request.POST)
             if not form.is_valid():
                 return self.get(request, year, form=form)
             fields = {name: form.cleaned_data[name] for name in ("period_start", "period_end", "due_date")}
-            title = form.cleaned_data["title"]
+            title, number = form.cleaned_data["title"], None
         try:
-            round_, created = services.round_open(plan=plan, by=user, title=title, **fields)
+            round_, created = services.round_open(
+                plan=plan,
+                by=user,
+                title=title,
+                number=number,
+                period_start=fields["period_start"],
+                period_end=fields["period_end"],
+                due_date=fields["due_date"],
+            )
         except LifecycleError as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(request.path)

@@ -17,26 +17,38 @@ from django.utils.translation import ngettext
 from django.views import View
 from viewflow.workflow.models import Task as FlowTask
 
-from processes.flows import CompletionFlow, EscalationFlow
+from processes.flows import CompletionFlow, EscalationFlow, ExtensionFlow
 from processes.models import (
     OWED_STATES,
     Assignment,
     AssignmentState,
     CompletionProcess,
     EscalationProcess,
+    ExtensionProcess,
     Obligation,
     ObligationState,
     Role,
     User,
 )
 from processes.services import lifecycle
+from processes.services.lights import lights_for
 from processes.services.scope import assignments_in_scope
 
 from .items import days_left
 
 
-def _waiting_steps(user: Any, flow_class: Any, node: Any, process_model: Any) -> list[dict[str, Any]]:
-    """The open ``node`` steps offered to or assigned to ``user``, oldest first, with their items."""
+def _waiting_steps(
+    user: Any, flow_class: Any, node: Any, process_model: Any, via: str = "assignment"
+) -> list[dict[str, Any]]:
+    """The open ``node`` steps offered to or assigned to ``user``, oldest first, with their items (reached from the
+    process through ``via``)."""
+
+    def item_of(process: Any) -> Assignment:
+        target = process
+        for name in via.split("__"):
+            target = getattr(target, name)
+        return target
+
     tasks = (FlowTask.objects.queue([flow_class], user) | FlowTask.objects.inbox([flow_class], user)).filter(
         flow_task=node
     )
@@ -45,18 +57,19 @@ def _waiting_steps(user: Any, flow_class: Any, node: Any, process_model: Any) ->
         process.pk: process
         for process in process_model.objects.filter(
             pk__in=[process_id for _pk, process_id, _c in tasks]
-        ).select_related("assignment__task__plan", "assignment__unit")
+        ).select_related(f"{via}__task__plan", f"{via}__unit")
     }
     in_scope = set(
         assignments_in_scope(
-            user, Assignment.objects.filter(pk__in=[p.assignment_id for p in processes.values()])
+            user, Assignment.objects.filter(pk__in=[item_of(p).pk for p in processes.values()])
         ).values_list("pk", flat=True)
     )
     rows = []
     for _pk, process_id, created in tasks:
         process = processes[process_id]
-        if process.assignment_id in in_scope:  # the permission offered it; the scope must agree
-            rows.append({"item": process.assignment, "since": created, "process": process})
+        item = item_of(process)
+        if item.pk in in_scope:  # the permission offered it; the scope must agree
+            rows.append({"item": item, "since": created, "process": process})
     return rows
 
 
@@ -110,19 +123,24 @@ class WorkView(LoginRequiredMixin, View):
             "review": _waiting_steps(user, CompletionFlow, CompletionFlow.verify, CompletionProcess),
             "close_out": _waiting_steps(user, CompletionFlow, CompletionFlow.close_out, CompletionProcess),
             "escalations": _waiting_steps(user, EscalationFlow, EscalationFlow.handle, EscalationProcess),
+            "extensions": _waiting_steps(
+                user, ExtensionFlow, ExtensionFlow.decide, ExtensionProcess, via="request__assignment"
+            ),
             "unit_items": [],
             "owed": [],
             "progress_review": [],
         }
         if user.role in (Role.REPORTER, Role.LEADER) and user.unit_id is not None:
             items = list(unit_open_items(user))
+            lights = lights_for([item.pk for item in items])
             for item in items:
                 item.days_left = days_left(item)  # type: ignore[attr-defined]
+                item.light = lights.get(item.pk)  # type: ignore[attr-defined]
             context["unit_items"] = items
             context["owed"] = list(owed_obligations(user))
         if can_verify_anything(user):
             context["progress_review"] = list(progress_to_review(user))
-        keys = ("signoff", "review", "close_out", "escalations", "unit_items", "owed", "progress_review")
+        keys = ("signoff", "review", "close_out", "escalations", "extensions", "unit_items", "owed", "progress_review")
         context["nothing"] = not any(context[key] for key in keys)
         return render(request, "processes/work.html", context)
 

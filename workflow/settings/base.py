@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "processes.context_processors.navigation",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -171,6 +172,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@wufei.localh
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 SITE_TITLE = _("Zero-Waste City dispatch and close-out")
+
+# Documents the ladder issues: who issues them when no programme office is marked, and their number prefixes
+# (吉无废预〔2023〕3号, 吉无废督〔2023〕7号).
+NOTICE_ISSUER = env.str("NOTICE_ISSUER", default="“无废城市”建设工作推进组办公室")
+DOCUMENT_NUMBER_PREFIXES = {
+    "warning_letter": env.str("WARNING_LETTER_PREFIX", default="吉无废预"),
+    "supervision_notice": env.str("SUPERVISION_NOTICE_PREFIX", default="吉无废督"),
+}
+# Outgoing mail: attempts before a message is given up, and the pause before the n-th retry (seconds, doubling).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
+EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,36 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import DeliveryState, Message
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The office sees every message and why one failed; it can send failed ones again, not edit them."""
+
+    list_display = ("subject", "recipient", "state", "attempts", "created_at", "sent_at", "read_at")
+    list_filter = ("state",)
+    search_fields = ("subject", "recipient__username", "recipient__last_name")
+    list_select_related = ("recipient",)
+    readonly_fields = [field.name for field in Message._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send again now"))
+    def retry(self, request: HttpRequest, queryset: Any) -> None:
+        from .tasks import deliver
+
+        ids = list(
+            queryset.filter(state__in=[DeliveryState.FAILED, DeliveryState.GAVE_UP]).values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=ids).update(state=DeliveryState.PENDING, attempts=0, next_attempt_at=None)
+        for message_id in ids:
+            deliver.delay(message_id)

@@ -1,0 +1,57 @@
+"""The outbox: one row per message to one person, written in the transaction of the change that caused it. The row,
+not the broker, is the record of what must be sent: delivery marks it, retries it with back-off, and records why
+it failed; a message whose change rolled back was never written."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will be retried")
+    GAVE_UP = "gave_up", _("Failed for good")
+    SKIPPED = "skipped", _("No email address")
+
+
+class Message(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.CASCADE, related_name="messages"
+    )
+    dedupe_key = models.CharField(_("key"), max_length=200, unique=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    obligation = models.ForeignKey(
+        "processes.Obligation", verbose_name=_("obligation"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    notice = models.ForeignKey(
+        "processes.Notice", verbose_name=_("attached notice"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    state = models.CharField(_("email"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="message_delivery_idx"),
+            models.Index(fields=["recipient", "read_at"], name="message_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def get_absolute_url(self) -> str:
+        return reverse("notifications:open", kwargs={"pk": self.pk})

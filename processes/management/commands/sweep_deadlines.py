@@ -1,0 +1,58 @@
+import datetime as dt
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from processes.services.ladder import sweep_range, sweep_scheduled
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
+
+
+class Command(BaseCommand):
+    help = (
+        "Fire the escalation ladder's rungs that are due: for one day (--as-of), for every day from --since to "
+        "--as-of in order, or — with neither — for every day since the last scheduled sweep (what beat runs)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--since", type=_date, default=None, help="replay every day from this one")
+        parser.add_argument("--json", action="store_true", help="print what fired as a JSON list")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        as_of, since = options["as_of"], options["since"]
+        if as_of is None and since is None:
+            fired = sweep_scheduled()
+        else:
+            until = as_of or timezone.localdate()
+            if since is not None and since > until:
+                raise CommandError(_("--since comes after --as-of."))
+            fired = sweep_range(since or until, until)
+        if options["json"]:
+            self.stdout.write(json.dumps([item.as_dict() for item in fired], ensure_ascii=False))
+            return
+        for item in fired:
+            self.stdout.write(
+                _("%(date)s %(rung)s: task %(task)s, unit %(unit)s, %(kind)s due %(due)s%(notice)s")
+                % {
+                    "date": item.date.isoformat(),
+                    "rung": item.rung,
+                    "task": item.task,
+                    "unit": item.unit,
+                    "kind": item.kind,
+                    "due": item.due_date.isoformat(),
+                    "notice": f" · {item.notice}" if item.notice else "",
+                }
+            )
+        self.stdout.write(
+            ngettext("%(count)s rung fired.", "%(count)s rungs fired.", len(fired)) % {"count": len(fired)}
+        )

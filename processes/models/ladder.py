@@ -1,0 +1,205 @@
+"""Deadlines that enforce themselves: the escalation ladder of each plan, the rungs that fired, the documents
+they issued, the official calendar's corrections, and the requests to move a deadline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .assignments import Assignment, private_storage
+from .plans import Plan
+from .units import Unit
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("On track")
+    YELLOW = "yellow", _("Behind")
+    RED = "red", _("Seriously late")
+
+
+LIGHT_ORDER = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+
+
+class Recipient(models.TextChoices):
+    REPORTERS = "reporters", _("The unit's reporters")
+    LEADER = "leader", _("The unit's leader")
+    SUPERVISORS = "supervisors", _("Supervisors over the unit")
+    OFFICE = "office", _("The programme office")
+    UPPER = "upper", _("One level up (the parent unit's leader and supervisors)")
+
+
+class DocumentKind(models.TextChoices):
+    WARNING_LETTER = "warning_letter", _("Warning letter (预警函)")
+    SUPERVISION_NOTICE = "supervision_notice", _("Supervision notice (督办通知单)")
+
+
+class LadderRung(models.Model):
+    """One rung of a plan's ladder: fires ``offset_workdays`` working days from an obligation's due date (negative:
+    before it; 0: on it, or the last working day before it), once per obligation and deadline."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="ladder")
+    position = models.PositiveSmallIntegerField(_("position"))
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=50)
+    offset_workdays = models.SmallIntegerField(
+        _("working days from the due date"), help_text=_("-3: three working days before; 0: on it; 5: five after.")
+    )
+    recipients = models.JSONField(_("recipients"), default=list, help_text=_("Who is told: see the choices."))
+    document = models.CharField(_("issues"), max_length=32, choices=DocumentKind.choices, blank=True)
+    light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
+    response_workdays = models.PositiveSmallIntegerField(
+        _("response due in working days"), default=5, help_text=_("For a document: when the unit's answer is due.")
+    )
+
+    class Meta:
+        verbose_name = _("ladder rung")
+        verbose_name_plural = _("ladder")
+        ordering = ["plan", "position"]
+        constraints = [models.UniqueConstraint(fields=["plan", "code"], name="one_rung_code_per_plan")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notice(models.Model):
+    """A 预警函 or 督办通知单 the ladder issued to a unit: numbered per year, listing its late items, with the date
+    its answer is due; the PDF is kept in private storage."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=DocumentKind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    doc_no = models.CharField(_("document number"), max_length=64, unique=True)
+    unit = models.ForeignKey(Unit, verbose_name=_("addressed to"), on_delete=models.PROTECT, related_name="notices")
+    issuer = models.CharField(_("issued by"), max_length=200)
+    rung = models.ForeignKey(LadderRung, verbose_name=_("rung"), null=True, blank=True, on_delete=models.SET_NULL)
+    issued_on = models.DateField(_("issued on"))
+    response_due = models.DateField(_("answer due"))
+    items = models.ManyToManyField("processes.Obligation", verbose_name=_("late items"), related_name="notices")
+    pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="notices/", blank=True, max_length=255)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer = models.ForeignKey(
+        "processes.Report", verbose_name=_("answer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-issued_on", "-number"]
+        constraints = [models.UniqueConstraint(fields=["kind", "year", "number"], name="one_number_per_kind_and_year")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.doc_no}"
+
+
+class FiredRung(models.Model):
+    """A rung that fired for an obligation, on the date it was due to (the record that makes it fire once)."""
+
+    obligation = models.ForeignKey(
+        "processes.Obligation", verbose_name=_("obligation"), on_delete=models.CASCADE, related_name="fired"
+    )
+    rung = models.ForeignKey(LadderRung, verbose_name=_("rung"), on_delete=models.PROTECT, related_name="+")
+    cycle = models.PositiveIntegerField(_("deadline cycle"))
+    fired_on = models.DateField(_("fired on"))
+    due_date = models.DateField(_("due date then"))
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fired rung")
+        verbose_name_plural = _("fired rungs")
+        ordering = ["fired_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["obligation", "rung", "cycle"], name="a_rung_fires_once_per_deadline")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.obligation} · {self.rung} · {self.fired_on}"
+
+
+class DocumentSequence(models.Model):
+    """The last number given to a kind of document in a year (吉无废督〔2023〕7号)."""
+
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="one_sequence_per_kind_and_year")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"
+
+
+class SweepState(models.Model):
+    """The last day the scheduled sweep covered; the next one starts the day after, so nothing missed is lost."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_swept = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_swept}"
+
+
+class CalendarOverride(models.Model):
+    """A correction to the official calendar: a day declared a working day, or a day off, when the published
+    calendar says otherwise (or has not been published yet)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar correction")
+        verbose_name_plural = _("calendar corrections")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: a unit asks, before its deadline, to move it; a supervisor in scope decides."""
+
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("assignment"), on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    old_date = models.DateField(_("deadline then"))
+    new_date = models.DateField(_("new deadline asked for"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=16, choices=ExtensionState.choices, default=ExtensionState.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=models.Q(state="pending"),
+                name="one_pending_extension_per_assignment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} → {self.new_date}"

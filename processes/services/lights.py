@@ -1,0 +1,54 @@
+"""红黄绿灯: one rule for every list. An item is red when it is 5 or more working days late on anything it owes,
+or a red rung fired on it, or a notice to it waits for an answer; yellow when it is 1 or more working days late
+or a yellow rung fired; green otherwise. Read for a whole page in two queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import F
+from django.utils import timezone
+
+from processes import workdays
+from processes.models import LIGHT_ORDER, FiredRung, Light, Obligation, ObligationKind
+
+from .ladder import owed_now
+
+
+def light_for(late_workdays: int, fired: Iterable[str] = (), notice_open: bool = False) -> Light:
+    fired = set(fired)
+    if late_workdays >= 5 or Light.RED in fired or notice_open:
+        return Light.RED
+    if late_workdays >= 1 or Light.YELLOW in fired:
+        return Light.YELLOW
+    return Light.GREEN
+
+
+def lights_for(assignment_ids: Iterable[int], as_of: dt.date | None = None) -> dict[int, Light]:
+    """The light of each assignment (those with nothing owed are green), as of a day (default today)."""
+    as_of = as_of or timezone.localdate()
+    ids = list(assignment_ids)
+    if not ids:
+        return {}
+    owed = list(
+        Obligation.objects.filter(owed_now(), assignment_id__in=ids).values_list(
+            "pk", "assignment_id", "due_date", "kind"
+        )
+    )
+    fired: dict[int, set[str]] = defaultdict(set)
+    for obligation_id, light in FiredRung.objects.filter(
+        obligation_id__in=[pk for pk, *_rest in owed], cycle=F("obligation__cycle")
+    ).values_list("obligation_id", "rung__light"):
+        fired[obligation_id].add(light)
+    result: dict[int, Light] = {pk: Light.GREEN for pk in ids}
+    for obligation_id, assignment_id, due, kind in owed:
+        light = light_for(
+            workdays.workdays_between(due, as_of),
+            fired[obligation_id],
+            notice_open=kind == ObligationKind.NOTICE_RESPONSE,
+        )
+        if LIGHT_ORDER[light] > LIGHT_ORDER[result[assignment_id]]:
+            result[assignment_id] = light
+    return result

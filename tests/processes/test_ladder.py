@@ -1,0 +1,393 @@
+"""The ladder on a frozen clock: each rung's day at the boundaries, the sweep firing once, the messages read from a
+real SMTP server, the documents read with pdftotext, and what stops, moves or restarts the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from notifications.models import DeliveryState, Message
+from processes.models import (
+    Assignment,
+    AssignmentState,
+    CalendarOverride,
+    ExtensionState,
+    FiredRung,
+    Light,
+    Notice,
+    Obligation,
+    ObligationKind,
+    ObligationState,
+    Plan,
+    Role,
+    SweepState,
+    Unit,
+    User,
+)
+from processes.services import deadlines, lifecycle
+from processes.services.ladder import fire_date, sweep_day, sweep_scheduled
+from processes.services.lights import light_for, lights_for
+from processes.services.notices import notice_answer
+from processes.workdays import refresh
+
+from ..conftest import ANNEX_XLSX, ImportFile, SmtpSink
+from ..factories import UserFactory
+from ..lifecycle_helpers import pdf, songyuan_item
+from .test_rounds import at
+from .test_views import client_for
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+TASK2_RUNGS = {
+    D(2023, 8, 28): "reminder",
+    D(2023, 8, 31): "due",
+    D(2023, 9, 1): "yellow",
+    D(2023, 9, 7): "red",
+    D(2023, 9, 14): "supervision",
+}
+
+
+@pytest.mark.parametrize(
+    ("offset", "fires"),
+    [(-3, D(2023, 8, 28)), (0, D(2023, 8, 31)), (1, D(2023, 9, 1)), (5, D(2023, 9, 7)), (10, D(2023, 9, 14))],
+)
+def test_each_rung_fires_on_its_working_day(offset: int, fires: dt.date) -> None:
+    assert fire_date(D(2023, 8, 31), offset) == fires
+
+
+def test_the_due_day_rung_of_a_holiday_deadline_fires_the_working_day_before() -> None:
+    assert fire_date(D(2023, 10, 1), 0) == D(2023, 9, 28)  # 29 Sep–6 Oct: Mid-Autumn and National Day
+    assert fire_date(D(2023, 10, 1), 1) == D(2023, 10, 7)  # the first working day after: a make-up Saturday
+    assert fire_date(D(2023, 9, 30), -3) == D(2023, 9, 26)  # 28, 27, 26 September: the 29th is a holiday
+
+
+def test_a_correction_in_the_admin_moves_the_rungs() -> None:
+    CalendarOverride.objects.create(date=D(2023, 8, 28), is_workday=False, note="临时停工")
+    refresh()
+    assert fire_date(D(2023, 8, 31), -3) == D(2023, 8, 25)
+    CalendarOverride.objects.all().delete()
+    refresh()
+
+
+@pytest.fixture
+def people(
+    units: dict[str, Unit], reporter: User, leader: User, supervisor: User, office_admin: User
+) -> dict[str, User]:
+    upper = UserFactory(username="eeb_leader", unit=units["JL-EEB"], role=Role.LEADER)  # 松原's parent unit
+    return {"reporter": reporter, "leader": leader, "supervisor": supervisor, "office": office_admin, "upper": upper}
+
+
+@pytest.fixture
+def plan(units: dict[str, Unit], import_file: ImportFile) -> Iterator[Plan]:
+    with at("2023-07-01 09:00"):
+        assert import_file(ANNEX_XLSX, doc_no="吉环固体字〔2023〕15号").applied
+        yield Plan.objects.get(year=2023)
+
+
+def fired_for(plan: Plan, day: dt.date) -> list[str]:
+    return sorted(
+        f.rung.code
+        for f in FiredRung.objects.filter(
+            fired_on=day, obligation__kind=ObligationKind.DEADLINE, obligation__assignment=songyuan_item(plan, "2")
+        )
+    )
+
+
+def sweep(day: str, capture: Any) -> list[Any]:
+    with at(f"{day} 07:30"), capture(execute=True):
+        return sweep_day(D.fromisoformat(day))
+
+
+def test_an_unreported_item_climbs_every_rung_and_each_email_arrives(
+    plan: Plan,
+    people: dict[str, User],
+    smtp_sink: SmtpSink,
+    celery_eager: None,
+    django_capture_on_commit_callbacks: Any,
+    tmp_path: Path,
+) -> None:
+    item = songyuan_item(plan, "2")
+    expected = {
+        "reminder": {"reporter"},
+        "due": {"reporter", "leader"},
+        "yellow": {"leader", "supervisor"},
+        "red": {"leader", "office"},
+        "supervision": {"reporter", "leader", "upper"},
+    }
+    names = {"提醒": "reminder", "到期催办": "due", "黄色预警": "yellow", "红色预警": "red", "督办": "supervision"}
+    for day, rung in TASK2_RUNGS.items():
+        before = len(smtp_sink.received)
+        sweep(day.isoformat(), django_capture_on_commit_callbacks)
+        assert fired_for(plan, day) == [rung], day
+        mine = [m for m in smtp_sink.received[before:] if "任务2" in str(m["Subject"]) and "松原" in str(m["Subject"])]
+        mine = [m for m in mine if "完成时限" in m.get_body(("plain",)).get_content()]
+        assert {names[re.match(r"【(.+?)】", str(m["Subject"]).strip())[1]] for m in mine} == {rung}, [
+            str(m["Subject"]) for m in mine
+        ]
+        to = {str(m["To"]).split("@")[0] for m in mine}
+        assert to == {people[who].email.split("@")[0] for who in expected[rung]}, (rung, to)
+        body = mine[0].get_body(("plain",)).get_content()
+        assert "松原市生态环境局" in body and "2023-08-31" in body and f"/plans/items/{item.pk}/" in body
+        if rung == "yellow":
+            assert "已逾期1个工作日" in body
+        if rung in ("red", "supervision"):
+            [attachment] = list(mine[0].iter_attachments())
+            path = tmp_path / attachment.get_filename()
+            path.write_bytes(attachment.get_content())
+            if shutil.which("pdftotext"):
+                text = re.sub(
+                    r"\s+",
+                    "",
+                    subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout,
+                )
+                title = "督办通知单" if rung == "supervision" else "预警函"
+                notice = Notice.objects.get(doc_no=attachment.get_filename().removesuffix(".pdf"))
+                assert title in text and notice.doc_no in text and "松原市生态环境局" in text
+                assert "各地全面成立由政府主导" in text
+                assert f"{notice.response_due.year}年{notice.response_due.month}月{notice.response_due.day}日" in text
+    prefix = {"red": "吉无废预〔2023〕", "supervision": "吉无废督〔2023〕"}
+    notices = Notice.objects.filter(unit__code="220700", items__assignment=item)
+    assert {n.doc_no[: len(prefix[n.rung.code])] for n in notices} == set(prefix.values())
+    supervision = notices.get(rung__code="supervision")
+    assert supervision.response_due == D(2023, 9, 21)  # five working days after 14 September
+    assert supervision.pdf  # stored on the item
+
+
+def test_a_day_swept_twice_fires_nothing_the_second_time(
+    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    first = sweep("2023-08-31", django_capture_on_commit_callbacks)
+    messages = Message.objects.count()
+    assert first and messages
+    assert sweep("2023-08-31", django_capture_on_commit_callbacks) == []
+    assert Message.objects.count() == messages
+
+
+def test_a_report_stops_the_ladder_and_a_return_restarts_it_from_where_it_stands(
+    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    item = songyuan_item(plan, "2")
+    sweep("2023-08-28", django_capture_on_commit_callbacks)
+    with at("2023-08-29 10:00"):
+        lifecycle.assignment_report(assignment=item, by=people["reporter"], text="已成立")
+    for day in ("2023-08-31", "2023-09-01"):
+        sweep(day, django_capture_on_commit_callbacks)
+        assert fired_for(plan, D.fromisoformat(day)) == []
+    with at("2023-09-04 10:00"):
+        lifecycle.assignment_return(assignment=item, by=people["supervisor"], reason="缺少文件")
+    for day in ("2023-09-05", "2023-09-06"):
+        sweep(day, django_capture_on_commit_callbacks)
+    assert fired_for(plan, D(2023, 9, 1)) == []  # what passed while it was reported does not fire late
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    assert fired_for(plan, D(2023, 9, 7)) == ["red"]
+
+
+def test_an_approved_extension_moves_the_deadline_and_rearms_the_ladder(
+    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    item = songyuan_item(plan, "2")
+    sweep("2023-08-28", django_capture_on_commit_callbacks)
+    with at("2023-08-29 10:00"):
+        with pytest.raises(lifecycle.InvalidInput):
+            deadlines.extension_request(assignment=item, by=people["reporter"], new_date=D(2023, 8, 30), reason="x")
+        request = deadlines.extension_request(
+            assignment=item, by=people["reporter"], new_date=D(2023, 9, 29), reason="机构改革"
+        )
+        with pytest.raises(lifecycle.NotAllowed):
+            deadlines.extension_decide(request=request, by=people["reporter"], approve=True)
+        deadlines.extension_decide(request=request, by=people["supervisor"], approve=True, comment="同意")
+    item.refresh_from_db()
+    assert item.due_date == D(2023, 9, 29)
+    assert request.__class__.objects.get(pk=request.pk).state == ExtensionState.APPROVED
+    extended = item.transitions.get(action="extended")
+    assert "2023-08-31" in extended.comment and "2023-09-29" in extended.comment
+    sweep("2023-08-31", django_capture_on_commit_callbacks)
+    assert fired_for(plan, D(2023, 8, 31)) == []  # the old due day no longer fires
+    sweep("2023-09-26", django_capture_on_commit_callbacks)
+    assert fired_for(plan, D(2023, 9, 26)) == ["reminder"]  # the reminder fires again, for the new date
+
+
+def test_an_extension_is_asked_for_only_before_the_deadline(plan: Plan, people: dict[str, User]) -> None:
+    with at("2023-09-01 10:00"), pytest.raises(lifecycle.InvalidInput, match="only before the deadline"):
+        deadlines.extension_request(
+            assignment=songyuan_item(plan, "2"), by=people["reporter"], new_date=D(2023, 9, 29), reason="晚了"
+        )
+
+
+def test_a_suspended_item_stands_still_and_resumes_later(
+    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    item = songyuan_item(plan, "2")
+    with at("2023-08-21 10:00"):
+        with pytest.raises(lifecycle.NotAllowed):
+            deadlines.assignment_suspend(assignment=item, by=people["supervisor"], reason="x")
+        deadlines.assignment_suspend(assignment=item, by=people["office"], reason="上级政策调整")
+    for day in ("2023-08-28", "2023-08-31", "2023-09-01"):
+        sweep(day, django_capture_on_commit_callbacks)
+        assert fired_for(plan, D.fromisoformat(day)) == []
+    with at("2023-09-04 10:00"):
+        deadlines.assignment_resume(assignment=item, by=people["office"])
+    item.refresh_from_db()
+    assert item.suspended_at is None
+    assert item.due_date == D(2023, 9, 14)  # 10 working days stood still, 21 Aug – 4 Sep
+    assert Obligation.objects.get(assignment=item, kind=ObligationKind.DEADLINE).due_date == D(2023, 9, 14)
+
+
+def test_three_days_without_beat_are_caught_up_each_on_its_day(plan: Plan, people: dict[str, User]) -> None:
+    SweepState.objects.update_or_create(name="daily", defaults={"last_swept": D(2023, 8, 30)})
+    with at("2023-09-01 07:30"):  # beat missed nothing yet; the sweep covers 31 Aug and 1 Sep
+        fired = sweep_scheduled()
+    days = {(f.date, f.rung) for f in fired if f.task == "2" and f.unit == "220700" and f.kind == "deadline"}
+    assert days == {(D(2023, 8, 31), "due"), (D(2023, 9, 1), "yellow")}
+    SweepState.objects.filter(name="daily").update(last_swept=D(2023, 9, 3))
+    with at("2023-09-07 07:30"):  # beat down 4–6 September
+        fired = sweep_scheduled()
+    assert {f.date for f in fired} <= {D(2023, 9, 4), D(2023, 9, 5), D(2023, 9, 6), D(2023, 9, 7)}
+    assert (D(2023, 9, 7), "red") in {(f.date, f.rung) for f in fired if f.task == "2" and f.unit == "220700"}
+    assert SweepState.objects.get(name="daily").last_swept == D(2023, 9, 7)
+
+
+def test_a_rolled_back_change_sends_no_message(
+    plan: Plan,
+    people: dict[str, User],
+    celery_eager: None,
+    smtp_sink: SmtpSink,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    item = songyuan_item(plan, "2")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        deadlines.reminders_send(assignments=[item], by=people["supervisor"], comment="请加快")
+        raise RuntimeError("the rest of the change failed")
+    assert not Message.objects.exists() and smtp_sink.received == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines.reminders_send(assignments=[item], by=people["supervisor"], comment="请加快") == 2
+    assert {str(m["To"]) for m in smtp_sink.received} == {people["reporter"].email, people["leader"].email}
+    assert set(Message.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+def test_a_failed_delivery_is_recorded_and_retried_later(
+    plan: Plan, people: dict[str, User], smtp_sink: SmtpSink
+) -> None:
+    from notifications.services import message_deliver, messages_due
+
+    deadlines.reminders_send(assignments=[songyuan_item(plan, "2")], by=people["supervisor"])
+    message = Message.objects.filter(recipient=people["reporter"]).get()
+    smtp_sink.down = True
+    assert message_deliver(message.pk) == DeliveryState.FAILED
+    message.refresh_from_db()
+    assert message.attempts == 1 and "421" in message.last_error and message.next_attempt_at is not None
+    smtp_sink.down = False
+    with at(
+        (message.next_attempt_at + dt.timedelta(seconds=1))
+        .astimezone(dt.timezone(dt.timedelta(hours=8)))
+        .replace(tzinfo=None)
+        .isoformat()
+    ):
+        assert message.pk in messages_due()
+        assert message_deliver(message.pk) == DeliveryState.SENT
+        assert message_deliver(message.pk) == DeliveryState.SENT  # a second attempt sends nothing more
+    assert len(smtp_sink.by_subject("催办")) == 1
+
+
+def test_a_notice_is_answered_in_the_app(
+    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    notice = Notice.objects.get(unit__code="220700", rung__code="red")
+    responses = Obligation.objects.filter(notice=notice)
+    assert responses.count() == notice.items.values("assignment").distinct().count()
+    with pytest.raises(lifecycle.NotAllowed):
+        notice_answer(notice=notice, by=people["supervisor"], text="代答")
+    with at("2023-09-12 10:00"):
+        notice_answer(notice=notice, by=people["reporter"], text="已制定整改方案", files=[pdf("整改方案.pdf")])
+    notice.refresh_from_db()
+    assert notice.answered_at is not None and notice.answer.evidence.count() == 1
+    assert set(responses.values_list("state", flat=True)) == {ObligationState.SUBMITTED}
+    page = client_for(people["reporter"]).get(f"/plans/notices/{notice.pk}/")
+    assert page.status_code == 200 and "已制定整改方案" in page.content.decode()
+    outsider = UserFactory(unit=Unit.objects.get(code="220800"), role=Role.REPORTER)
+    assert client_for(outsider).get(f"/plans/notices/{notice.pk}/").status_code == 404
+    assert client_for(outsider).get(f"/plans/notices/{notice.pk}/pdf/").status_code == 404
+
+
+def test_lights_follow_one_rule(plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any) -> None:
+    assert light_for(0) == Light.GREEN and light_for(1) == Light.YELLOW and light_for(5) == Light.RED
+    assert light_for(0, [Light.YELLOW]) == Light.YELLOW and light_for(0, [Light.RED]) == Light.RED
+    assert light_for(0, notice_open=True) == Light.RED
+    item = songyuan_item(plan, "2")
+    done = Assignment.objects.get(task__number="1")
+    assert lights_for([item.pk, done.pk], D(2023, 8, 31)) == {item.pk: Light.GREEN, done.pk: Light.GREEN}
+    # Task 2's deadline is met by 31 August; by 1 September other things owed by 松原 also count.
+    assert lights_for([item.pk], D(2023, 9, 1))[item.pk] == Light.YELLOW
+    assert lights_for([item.pk], D(2023, 9, 7))[item.pk] == Light.RED
+    with at("2023-09-01 09:00"):
+        html = client_for(people["supervisor"]).get(f"/plans/2023/ledger/?unit={item.unit_id}&q=2").content.decode()
+    assert 'data-light="yellow"' in html.split(f'data-item="{item.pk}"')[1].split("</tr>")[0]
+
+
+def test_a_bulk_reminder_from_the_ledger(plan: Plan, people: dict[str, User], units: dict[str, Unit]) -> None:
+    mine = [songyuan_item(plan, n) for n in ("2", "3")]
+    response = client_for(people["supervisor"]).post(
+        "/plans/2023/ledger/remind/", {"items": [a.pk for a in mine], "comment": "请于本周报送"}
+    )
+    assert response.status_code == 302
+    assert Message.objects.filter(recipient=people["reporter"]).count() == 2
+    inbox = client_for(people["reporter"]).get("/notifications/").content.decode()
+    assert inbox.count('data-unread="1"') == 2 and "请于本周报送" in inbox
+    city_supervisor = UserFactory(unit=units["220800"], role=Role.SUPERVISOR)
+    baicheng = Assignment.objects.get(task__number="2", unit__code="220800")
+    before = Message.objects.count()
+    assert (
+        client_for(city_supervisor).post("/plans/2023/ledger/remind/", {"items": [baicheng.pk, mine[0].pk]}).status_code
+        == 403
+    )
+    assert Message.objects.count() == before
+    assert client_for(people["reporter"]).post("/plans/2023/ledger/remind/", {"items": [mine[0].pk]}).status_code == 403
+
+
+def test_opening_a_notification_marks_it_read(plan: Plan, people: dict[str, User]) -> None:
+    deadlines.reminders_send(assignments=[songyuan_item(plan, "2")], by=people["supervisor"])
+    message = Message.objects.get(recipient=people["reporter"])
+    client = client_for(people["reporter"])
+    assert 'data-testid="unread-count">1<' in client.get("/plans/work/").content.decode()
+    response = client.get(f"/notifications/{message.pk}/")
+    assert response.status_code == 302 and response["Location"] == message.link
+    message.refresh_from_db()
+    assert message.read_at is not None
+    assert client_for(people["leader"]).get(f"/notifications/{message.pk}/").status_code == 404
+
+
+def test_the_sweep_command_prints_what_fired(plan: Plan) -> None:
+    out = io.StringIO()
+    with at("2023-10-01 09:00"):
+        call_command("sweep_deadlines", "--since", "2023-08-01", "--as-of", "2023-09-30", "--json", stdout=out)
+    fired = json.loads(out.getvalue())
+    mine = sorted(f["date"] for f in fired if f["task"] == "2" and f["unit"] == "220700")
+    assert mine == [d.isoformat() for d in TASK2_RUNGS]
+    assert {"date", "task", "unit", "rung", "obligation"} <= set(fired[0])
+    again = io.StringIO()
+    call_command("sweep_deadlines", "--as-of", "2023-09-30", "--json", stdout=again)
+    assert json.loads(again.getvalue()) == []
+    assert Assignment.objects.filter(state=AssignmentState.ASSIGNED).exists()
+
+
+def test_an_item_out_of_scope_has_no_extension_or_reminder(
+    plan: Plan, people: dict[str, User], units: dict[str, Unit]
+) -> None:
+    baicheng = Assignment.objects.get(task__number="2", unit__code="220800")
+    with pytest.raises(lifecycle.NotAllowed):
+        deadlines.reminders_send(assignments=[baicheng], by=UserFactory(unit=units["220700"], role=Role.SUPERVISOR))
+    with at("2023-08-20 10:00"), pytest.raises(lifecycle.NotAllowed):
+        deadlines.extension_request(assignment=baicheng, by=people["reporter"], new_date=D(2023, 9, 30), reason="x")
+    assert not Message.objects.exists()
