@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.urls import reverse
@@ -14,11 +15,17 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     Assignment,
     AssignmentTransition,
+    CalendarOverride,
     Evidence,
+    ExtensionRequest,
+    FiredRung,
+    LadderRung,
     Milestone,
+    Notice,
     Obligation,
     Plan,
     PlanImport,
+    Recipient,
     Report,
     Round,
     Task,
@@ -98,12 +105,30 @@ class TaskInline(ReadOnlyAdminMixin, admin.TabularInline):
     show_change_link = True
 
 
+class LadderRungForm(forms.ModelForm):
+    recipients = forms.MultipleChoiceField(
+        label=_("recipients"), choices=Recipient.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = LadderRung
+        fields = ("position", "code", "name", "offset_workdays", "recipients", "document", "light", "response_workdays")
+
+
+class LadderRungInline(admin.TabularInline):
+    """The plan's escalation ladder, edited where the plan is."""
+
+    model = LadderRung
+    form = LadderRungForm
+    extra = 0
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ("year", "title", "doc_no", "round_frequency", "round_due_day", "updated_at")
     fields = ("year", "title", "doc_no", "round_frequency", "round_due_day")
     readonly_fields = ("year",)
-    inlines = [TaskInline]
+    inlines = [LadderRungInline, TaskInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # plans come from imports
@@ -183,3 +208,62 @@ class ObligationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("assignment", "kind", "label", "due_date", "state", "late", "submitted_at")
     list_filter = ("kind", "state", "late", "assignment__task__plan")
     list_select_related = ("assignment__task", "assignment__unit")
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):
+    """Corrections to the official calendar. The list warns of years the calendar does not cover yet (weekdays are
+    assumed, provisionally) and of days where chinesecalendar and holidays disagree."""
+
+    list_display = ("date", "is_workday", "note")
+    ordering = ("-date",)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        from django.utils import timezone
+
+        from processes import workdays
+
+        this_year = timezone.localdate().year
+        for year in (this_year, this_year + 1):
+            if workdays.is_provisional(year):
+                messages.warning(
+                    request,
+                    _(
+                        "The official calendar of %(year)s is not known yet: plain weekdays are assumed, "
+                        "provisionally. Add the State Council's holidays and make-up workdays here when published."
+                    )
+                    % {"year": year},
+                )
+            elif disagreements := workdays.discrepancies(year):
+                messages.warning(
+                    request,
+                    _("chinesecalendar and holidays disagree on %(days)s: add a correction to settle each day.")
+                    % {"days": ", ".join(day.isoformat() for day in disagreements)},
+                )
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        from processes import workdays
+
+        workdays.refresh()
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("doc_no", "kind", "unit", "issued_on", "response_due", "answered_at")
+    list_filter = ("kind", "year")
+    search_fields = ("doc_no", "unit__name")
+
+
+@admin.register(FiredRung)
+class FiredRungAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("fired_on", "rung", "obligation", "cycle", "due_date", "notice")
+    list_filter = ("rung__code", "fired_on")
+    list_select_related = ("rung", "obligation__assignment__task", "obligation__assignment__unit", "notice")
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("assignment", "old_date", "new_date", "state", "requested_by", "decided_by")
+    list_filter = ("state",)
