@@ -90,6 +90,7 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives; ``down`` refuses mail."""
 
     def __init__(self) -> None:
+        import asyncio
         import email
         import email.policy
         import socket
@@ -99,6 +100,16 @@ class SmtpSink:
         sink = self
 
         class Handler:
+            async def handle_RCPT(
+                self, server: Any, session: Any, envelope: Any, address: str, options: Any
+            ) -> str:
+                if sink.on_rcpt is not None:
+                    sink.on_rcpt()
+                if sink.stall_rcpt:
+                    await asyncio.sleep(sink.stall_rcpt)
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 if sink.down:
                     return "421 Service not available"
@@ -110,6 +121,8 @@ class SmtpSink:
             self.port = probe.getsockname()[1]
         self.received: list[Any] = []
         self.down = False
+        self.stall_rcpt = 0.0  # seconds the server sits on RCPT before answering
+        self.on_rcpt: Callable[[], object] | None = None
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
     def by_subject(self, fragment: str) -> list[Any]:
