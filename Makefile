@@ -10,7 +10,7 @@ help:
 	@echo "make run    - install, migrate, load the demo data and serve on http://127.0.0.1:8000 (with a Celery worker and beat)"
 	@echo "make test   - install the test tools and run the whole test suite"
 	@echo "make lint   - ruff, mypy and the migrations check"
-	@echo "make bench  - import and ledger figures (printed, not asserted)"
+	@echo "make bench  - import, ledger, export and sweep figures (printed, not asserted)"
 	@echo "make messages - extract and compile the translations (needs GNU gettext)"
 	@echo "make charts - redraw the process charts of the README (docs/*.svg)"
 
@@ -39,7 +39,7 @@ lint: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run
 
 bench: $(VENV)/.dev
-	$(PY) bench/import_and_ledger.py
+	$(PY) bench/import_and_ledger.py && $(PY) bench/ledger_exports.py
 
 messages: $(VENV)/.runtime
 	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --no-obsolete

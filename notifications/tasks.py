@@ -18,6 +18,23 @@ def deliver(self, message_id: int) -> str:
     return state
 
 
+@shared_task(name="notifications.deliver_many", acks_late=True)
+def deliver_many(message_ids: list[int]) -> int:
+    """Send a batch (a sweep writes thousands at once: one task per batch, not per message); what fails is
+    retried by deliver_due when its back-off has passed."""
+    return sum(1 for message_id in message_ids if message_deliver(message_id) == DeliveryState.SENT)
+
+
+def enqueue(message_ids: list[int], *, batch: int = 200) -> None:
+    """Queue delivery of ``message_ids`` (call it after the commit that wrote them)."""
+    for start in range(0, len(message_ids), batch):
+        chunk = message_ids[start : start + batch]
+        if len(chunk) == 1:
+            deliver.delay(chunk[0])
+        else:
+            deliver_many.delay(chunk)
+
+
 @shared_task(name="notifications.deliver_due", acks_late=True)
 def deliver_due() -> int:
     """Every minute: send what waits (a task lost with the broker) or is due a retry. The row is the record."""

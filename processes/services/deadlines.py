@@ -208,7 +208,7 @@ def reminders_send(*, assignments: Sequence[Assignment], by: User, comment: str 
     """催办 by hand, on one item or a selection: a message to each unit's reporters and leader. All the items must
     be in the sender's scope, or nothing is sent. Returns how many messages were written."""
     from notifications.models import Message
-    from notifications.tasks import deliver
+    from notifications.tasks import enqueue
 
     if not assignments:
         raise InvalidInput(_("Choose the items to remind."), field="items")
@@ -249,5 +249,5 @@ def reminders_send(*, assignments: Sequence[Assignment], by: User, comment: str 
                     )
                 )
         created = [message.pk for message in Message.objects.bulk_create(messages)]
-        transaction.on_commit(lambda: [deliver.delay(pk) for pk in created])
+        transaction.on_commit(lambda: enqueue(created))
     return len(created)

@@ -389,13 +389,12 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
 
 
 def _after_commit(notice_ids: list[int], message_ids: list[int]) -> None:
-    from notifications.tasks import deliver
+    from notifications.tasks import enqueue
     from processes.tasks import render_notice
 
     for notice_id in notice_ids:
         render_notice.delay(notice_id)
-    for message_id in message_ids:
-        deliver.delay(message_id)
+    enqueue(message_ids)
 
 
 def sweep_range(since: dt.date, until: dt.date) -> list[Fired]:
