@@ -391,3 +391,40 @@ def test_an_item_out_of_scope_has_no_extension_or_reminder(
     with at("2023-08-20 10:00"), pytest.raises(lifecycle.NotAllowed):
         deadlines.extension_request(assignment=baicheng, by=people["reporter"], new_date=D(2023, 9, 30), reason="x")
     assert not Message.objects.exists()
+
+
+def test_the_admin_warns_of_a_year_without_an_official_calendar(db: None) -> None:
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True, unit=None)
+    with at("2026-11-23 10:00"):
+        page = client_for(admin).get("/admin/processes/calendaroverride/").content.decode()
+    assert "2027" in page and ("provisional" in page or "暂按" in page)
+
+
+def test_the_item_page_takes_the_extension_and_suspension_steps(
+    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    item = songyuan_item(plan, "2")
+    with at("2023-08-20 10:00"):
+        reporter = client_for(people["reporter"])
+        assert 'data-testid="step-extension"' in reporter.get(f"/plans/items/{item.pk}/").content.decode()
+        response = reporter.post(f"/plans/items/{item.pk}/extension/", {"new_date": "2023-09-29", "reason": "机构调整"})
+        assert response.status_code == 302
+        supervisor = client_for(people["supervisor"])
+        todo = supervisor.get("/plans/work/").content.decode()
+        assert f'data-item="{item.pk}"' in todo.split('data-testid="extension-queue"')[1]
+        form = {"assignment": item.pk, "state": item.state, "comment": "同意"}
+        assert supervisor.post(f"/plans/items/{item.pk}/approve_extension/", form).status_code == 302
+        item.refresh_from_db()
+        assert item.due_date == D(2023, 9, 29)
+        office = client_for(people["office"])
+        assert office.post(f"/plans/items/{item.pk}/suspend/", {**form, "comment": ""}).status_code == 400
+        assert office.post(f"/plans/items/{item.pk}/suspend/", {**form, "comment": "政策调整"}).status_code == 302
+        assert supervisor.post(f"/plans/items/{item.pk}/resume/", form).status_code == 403
+    item.refresh_from_db()
+    assert item.suspended_at is not None
+    assert list(item.transitions.values_list("action", flat=True)) == [
+        "created",
+        "extension_requested",
+        "extended",
+        "suspended",
+    ]
