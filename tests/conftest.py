@@ -100,9 +100,7 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_RCPT(
-                self, server: Any, session: Any, envelope: Any, address: str, options: Any
-            ) -> str:
+            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
                 if sink.on_rcpt is not None:
                     sink.on_rcpt()
                 if sink.stall_rcpt:

@@ -46,7 +46,7 @@ class LadderRung(models.Model):
         _("working days from the due date"), help_text=_("-3: three working days before; 0: on it; 5: five after.")
     )
     recipients = models.JSONField(_("recipients"), default=list, help_text=_("Who is told: see the choices."))
-    document = models.CharField(_("issues"), max_length=32, choices=DocumentKind.choices, blank=True)
+    document = models.CharField(_("document issued"), max_length=32, choices=DocumentKind.choices, blank=True)
     light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     response_workdays = models.PositiveSmallIntegerField(
         _("response due in working days"), default=5, help_text=_("For a document: when the unit's answer is due.")

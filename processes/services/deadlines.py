@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -197,7 +198,12 @@ def assignment_resume(*, assignment: Assignment | int, by: User, comment: str = 
             TransitionAction.RESUMED,
             by,
             (
-                _("Stopped for %(days)s working days; what it owes is due that much later.") % {"days": stood}
+                ngettext(
+                    "Stopped for %(days)s working day; what it owes is due that much later.",
+                    "Stopped for %(days)s working days; what it owes is due that much later.",
+                    stood,
+                )
+                % {"days": stood}
                 + (f" {comment.strip()}" if comment.strip() else "")
             ),
         )
