@@ -14,6 +14,8 @@ site = Site(
     primary_color="#b71c1c",
     secondary_color="#c62828",
     viewsets=[PlansApp()],
+    # In the site's frame (menu, colours) though not an application of its own.
+    urlpatterns=[path("notifications/", include("notifications.urls"))],
 )
 site.menu_template_name = None  # one application: its own menu is the whole navigation
 
@@ -26,7 +28,6 @@ urlpatterns = [
     path("accounts/", AuthViewset(allow_password_change=True, with_profile_view=False).urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("notifications/", include("notifications.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", site.urls),
 ]

@@ -17,6 +17,7 @@ from django.views import View
 from django_fsm import has_transition_perm
 from viewflow.workflow.status import STATUS
 
+from processes import workdays
 from processes.forms import CommentForm, CompletionReportForm, ExtensionForm
 from processes.models import (
     Assignment,
@@ -126,7 +127,10 @@ def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> 
         "item": assignment,
         "task": assignment.task,
         "days_left": (left := days_left(assignment)),
-        "days_late": -left if left is not None and left < 0 else 0,
+        # Late is counted in working days, as the ladder and its messages count it.
+        "days_late": max(workdays.workdays_between(assignment.due_date, timezone.localdate()), 0)
+        if left is not None and left < 0 and assignment.due_date
+        else 0,
         "timeline": timeline,
         "reports": reports,
         "last_return": last_return,

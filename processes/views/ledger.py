@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -184,4 +185,9 @@ class RemindView(LoginRequiredMixin, View):
             )
             % {"items": len(chosen), "count": count},
         )
-        return HttpResponseRedirect(request.POST.get("next") or reverse("plans:ledger", kwargs={"year": year}))
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse("plans:ledger", kwargs={"year": year})
+        return HttpResponseRedirect(back)
