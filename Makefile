@@ -39,7 +39,7 @@ lint: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run
 
 bench: $(VENV)/.dev
-	$(PY) bench/import_and_ledger.py && $(PY) bench/ledger_exports.py
+	$(PY) bench/import_and_ledger.py && $(PY) bench/ledger_exports.py && $(PY) bench/sweep.py
 
 messages: $(VENV)/.runtime
 	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --no-obsolete
