@@ -11,11 +11,11 @@ from .models import DeliveryState, Message
 class MessageAdmin(admin.ModelAdmin):
     """The office sees every message and why one failed; it can send failed ones again, not edit them."""
 
-    list_display = ("subject", "recipient", "state", "attempts", "created_at", "sent_at", "read_at")
-    list_filter = ("state",)
+    list_display = ("subject", "recipient", "items", "state", "attempts", "created_at", "sent_at", "read_at")
+    list_filter = ("state", "rung__code")
     search_fields = ("subject", "recipient__username", "recipient__last_name")
     list_select_related = ("recipient",)
-    readonly_fields = [field.name for field in Message._meta.fields]
+    readonly_fields = [field.name for field in Message._meta.fields] + ["units", "notices"]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

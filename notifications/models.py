@@ -4,10 +4,16 @@ it failed; a message whose change rolled back was never written."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from processes.models import FiredRung
 
 
 class DeliveryState(models.TextChoices):
@@ -27,12 +33,24 @@ class Message(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("text"))
     link = models.CharField(_("link"), max_length=300, blank=True)
-    obligation = models.ForeignKey(
-        "processes.Obligation", verbose_name=_("obligation"), null=True, blank=True, on_delete=models.SET_NULL
+    # A message of the ladder is one person's digest of one rung in one run of the sweep: it covers what fired in
+    # that run for the units below (``fired()``), each firing once per person, and carries the notices issued.
+    sweep = models.ForeignKey(
+        "processes.Sweep", verbose_name=_("sweep"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    notice = models.ForeignKey(
-        "processes.Notice", verbose_name=_("attached notice"), null=True, blank=True, on_delete=models.SET_NULL
+    rung = models.ForeignKey(
+        "processes.LadderRung",
+        verbose_name=_("rung"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    units = models.ManyToManyField("processes.Unit", verbose_name=_("units covered"), blank=True, related_name="+")
+    notices = models.ManyToManyField(
+        "processes.Notice", verbose_name=_("attached notices"), blank=True, related_name="messages"
+    )
+    items = models.PositiveIntegerField(_("items"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     state = models.CharField(
         _("email delivery"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
@@ -57,3 +75,13 @@ class Message(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("notifications:open", kwargs={"pk": self.pk})
+
+    def fired(self) -> QuerySet[FiredRung]:
+        """The firings this message told its recipient about (none for a message not written by the sweep)."""
+        from processes.models import FiredRung
+
+        if self.sweep_id is None:
+            return FiredRung.objects.none()
+        return FiredRung.objects.filter(
+            sweep_id=self.sweep_id, rung_id=self.rung_id, obligation__assignment__unit__in=self.units.all()
+        )

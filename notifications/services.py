@@ -30,11 +30,12 @@ def _email(message: Message) -> EmailMessage:
         to=[message.recipient.email],
         headers={"X-Wufei-Message": message.dedupe_key},
     )
-    notice = message.notice
-    if notice is not None:
+    notices = list(message.notices.order_by("pk"))
+    if notices:
         from processes.services.notices import notice_pdf
 
-        email.attach(f"{notice.doc_no}.pdf", notice_pdf(notice), "application/pdf")
+        for notice in notices:
+            email.attach(f"{notice.doc_no}.pdf", notice_pdf(notice), "application/pdf")
     return email
 
 
@@ -43,7 +44,7 @@ def message_deliver(message_id: int) -> str:
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient", "notice")
+            .select_related("recipient")
             .filter(pk=message_id)
             .first()
         )

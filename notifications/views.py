@@ -13,7 +13,7 @@ from .models import Message
 
 class MessageListView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        messages = Message.objects.filter(recipient_id=request.user.pk).select_related("notice")[:200]
+        messages = Message.objects.filter(recipient_id=request.user.pk).prefetch_related("notices")[:200]
         return render(request, "notifications/list.html", {"notifications": messages})
 
     def post(self, request: HttpRequest) -> HttpResponse:

@@ -28,6 +28,7 @@ from .models import (
     Recipient,
     Report,
     Round,
+    Sweep,
     Task,
     Unit,
     UnitAlias,
@@ -258,9 +259,17 @@ class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(FiredRung)
 class FiredRungAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("fired_on", "rung", "obligation", "cycle", "due_date", "notice")
+    list_display = ("fired_on", "rung", "obligation", "cycle", "due_date", "notice", "sweep")
     list_filter = ("rung__code", "fired_on")
     list_select_related = ("rung", "obligation__assignment__task", "obligation__assignment__unit", "notice")
+
+
+@admin.register(Sweep)
+class SweepAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each run of the deadline sweep: the day it swept, when, and what it fired and wrote."""
+
+    list_display = ("day", "started_at", "fired", "messages")
+    date_hierarchy = "day"
 
 
 @admin.register(ExtensionRequest)

@@ -23,6 +23,7 @@ from .ladder import (
     Light,
     Notice,
     Recipient,
+    Sweep,
     SweepState,
 )
 from .people import Role, User
@@ -66,6 +67,7 @@ __all__ = [
     "Role",
     "Round",
     "RoundFrequency",
+    "Sweep",
     "SweepState",
     "Task",
     "TransitionAction",

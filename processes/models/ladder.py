@@ -92,6 +92,24 @@ class Notice(models.Model):
         return f"{self.get_kind_display()} {self.doc_no}"
 
 
+class Sweep(models.Model):
+    """One run of the deadline sweep for one day. What it fired and the messages it wrote point to it, so that a
+    message lists exactly the firings of its run (a day swept again later writes a new run, never a message twice)."""
+
+    day = models.DateField(_("day swept"))
+    started_at = models.DateTimeField(_("started at"))
+    fired = models.PositiveIntegerField(_("rungs fired"), default=0)
+    messages = models.PositiveIntegerField(_("messages written"), default=0)
+
+    class Meta:
+        verbose_name = _("sweep")
+        verbose_name_plural = _("sweeps")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
 class FiredRung(models.Model):
     """A rung that fired for an obligation, on the date it was due to (the record that makes it fire once)."""
 
@@ -103,6 +121,9 @@ class FiredRung(models.Model):
     fired_on = models.DateField(_("fired on"))
     due_date = models.DateField(_("due date then"))
     notice = models.ForeignKey(Notice, verbose_name=_("notice"), null=True, blank=True, on_delete=models.SET_NULL)
+    sweep = models.ForeignKey(
+        Sweep, verbose_name=_("sweep"), null=True, blank=True, on_delete=models.PROTECT, related_name="firings"
+    )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:

@@ -10,16 +10,18 @@ finds nothing more to do when run again. ``sweep_range`` replays days in order (
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connections, models, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -39,6 +41,7 @@ from processes.models import (
     Plan,
     Recipient,
     Role,
+    Sweep,
     SweepState,
     TransitionAction,
     Unit,
@@ -158,7 +161,7 @@ class _People:
         self.parent = dict(Unit.objects.values_list("pk", "parent_id"))
         self.office_units = set(Unit.objects.filter(is_office=True).values_list("pk", flat=True))
         self.by_unit: dict[int, list[User]] = defaultdict(list)
-        for user in User.objects.filter(is_active=True, unit__isnull=False):
+        for user in User.objects.filter(is_active=True, unit__isnull=False).select_related("unit"):
             self.by_unit[user.unit_id].append(user)  # type: ignore[index]
 
     def _with_role(self, unit_id: int | None, *roles: str) -> list[User]:
@@ -200,11 +203,13 @@ def _issuer() -> str:
     return office.name if office else str(settings.NOTICE_ISSUER)
 
 
-def _next_number(kind: str, year: int) -> int:
+def _reserve_numbers(kind: str, year: int, count: int) -> int:
+    """Take ``count`` consecutive numbers of a kind of document for a year; returns the first."""
     sequence, _created = DocumentSequence.objects.select_for_update().get_or_create(kind=kind, year=year)
-    sequence.last += 1
+    first = sequence.last + 1
+    sequence.last += count
     sequence.save(update_fields=["last"])
-    return sequence.last
+    return first
 
 
 def notice_doc_no(kind: str, year: int, number: int) -> str:
@@ -212,130 +217,254 @@ def notice_doc_no(kind: str, year: int, number: int) -> str:
     return f"{prefix}〔{year}〕{number}号"
 
 
-def _answer_label(notice: Notice) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _("Answer to %(doc_no)s") % {"doc_no": notice.doc_no}
+def _insert_from(model: type[models.Model], columns: Sequence[str], rows: QuerySet[Any]) -> int:
+    """``INSERT INTO <model> (columns) SELECT …``: the database writes every row of ``rows`` (a ``values_list`` in
+    the order of ``columns``) in one statement, however many there are. Returns how many it wrote."""
+    connection = connections[rows.db]
+    select, params = rows.order_by().query.sql_with_params()
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(column) for column in columns]
+    names = [quote(field.column) for field in fields if isinstance(field, models.Field) and field.column]
+    if len(names) != len(columns):
+        raise ValueError(f"{model.__name__} has no column for one of {columns}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) {select}", params)
+        return cursor.rowcount
 
 
-def _issue_notices(day: dt.date, rung: LadderRung, fired: list[tuple[Obligation, FiredRung]]) -> dict[int, Notice]:
-    """One notice per unit for the obligations that reached a document rung today, with an answer owed on each."""
-    by_unit: dict[int, list[tuple[Obligation, FiredRung]]] = defaultdict(list)
-    for obligation, record in fired:
-        by_unit[obligation.assignment.unit_id].append((obligation, record))
-    notices: dict[int, Notice] = {}
+class _Row(NamedTuple):
+    """One firing of a run, with what its messages and the printout say about it (read in one query)."""
+
+    obligation: int
+    kind: str
+    label: str
+    due_date: dt.date
+    assignment: int
+    assignment_state: str
+    unit: int
+    unit_code: str
+    unit_name: str
+    task_number: str
+    task_text: str
+    answers: str | None  # the number of the notice an answer is owed to
+
+
+_ROW_FIELDS = (
+    "obligation_id",
+    "obligation__kind",
+    "obligation__label",
+    "obligation__due_date",
+    "obligation__assignment_id",
+    "obligation__assignment__state",
+    "obligation__assignment__unit_id",
+    "obligation__assignment__unit__code",
+    "obligation__assignment__unit__name",
+    "obligation__assignment__task__number",
+    "obligation__assignment__task__text",
+    "obligation__notice__doc_no",
+)
+
+
+def _fire(day: dt.date, rung: LadderRung, plan: Plan, run: Sweep, dues: list[dt.date]) -> list[_Row]:
+    """Record the rung for every obligation of the plan that is owed, due on one of ``dues`` and has not had it yet
+    in its current deadline cycle: one INSERT … SELECT, then one read of what it wrote."""
+    already = FiredRung.objects.filter(obligation=OuterRef("pk"), rung=rung, cycle=OuterRef("cycle"))
+    owed = (
+        Obligation.objects.filter(owed_now(), assignment__task__plan=plan, due_date__in=dues)
+        .exclude(Exists(already))
+        .annotate(
+            fire_rung=Value(rung.pk, output_field=models.IntegerField()),
+            fire_day=Value(day, output_field=models.DateField()),
+            fire_sweep=Value(run.pk, output_field=models.IntegerField()),
+            fire_at=Value(run.started_at, output_field=models.DateTimeField()),
+        )
+        .values_list("pk", "fire_rung", "cycle", "fire_day", "due_date", "fire_sweep", "fire_at")
+    )
+    columns = ("obligation", "rung", "cycle", "fired_on", "due_date", "sweep", "created_at")
+    if not _insert_from(FiredRung, columns, owed):
+        return []
+    return [
+        _Row._make(values)
+        for values in FiredRung.objects.filter(sweep=run, rung=rung)
+        .order_by(
+            "obligation__assignment__unit__position",
+            "obligation__assignment__unit__code",
+            "obligation__assignment__task__position",
+            "obligation__due_date",
+            "obligation_id",
+        )
+        .values_list(*_ROW_FIELDS)
+    ]
+
+
+def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row]) -> dict[int, Notice]:
+    """One notice per unit for the obligations that reached a document rung today, with an answer owed on each
+    item it lists, in a fixed number of queries whatever the number of units and items."""
+    units = list(dict.fromkeys(row.unit for row in rows))
     issuer = _issuer()
     response_due = workdays.add_workdays(day, rung.response_workdays)
-    for unit_id, items in by_unit.items():
-        number = _next_number(rung.document, day.year)
-        notice = Notice.objects.create(
-            kind=rung.document,
-            year=day.year,
-            number=number,
-            doc_no=notice_doc_no(rung.document, day.year, number),
-            unit_id=unit_id,
-            issuer=issuer,
-            rung=rung,
-            issued_on=day,
-            response_due=response_due,
-        )
-        notice.items.set([obligation for obligation, _record in items])
-        FiredRung.objects.filter(pk__in=[record.pk for _o, record in items]).update(notice=notice)
-        Obligation.objects.bulk_create(
-            [
-                Obligation(
-                    assignment=obligation.assignment,
-                    kind=ObligationKind.NOTICE_RESPONSE,
-                    notice=notice,
-                    label=_answer_label(notice),
-                    due_date=response_due,
-                )
-                for obligation in {o.assignment_id: o for o, _r in items}.values()
-            ]
-        )
-        notices[unit_id] = notice
-        with translation.override(settings.LANGUAGE_CODE):
-            issued = _("%(kind)s %(doc_no)s, answer due %(due)s") % {
-                "kind": notice.get_kind_display(),
-                "doc_no": notice.doc_no,
-                "due": response_due.isoformat(),
-            }
-        for obligation, _record in items:
-            AssignmentTransition.objects.create(
-                assignment=obligation.assignment,
-                action=TransitionAction.NOTICE_ISSUED,
-                source=obligation.assignment.state,
-                target=obligation.assignment.state,
-                at=timezone.now(),
-                comment=issued,
+    first = _reserve_numbers(rung.document, day.year, len(units))
+    created = Notice.objects.bulk_create(
+        [
+            Notice(
+                kind=rung.document,
+                year=day.year,
+                number=first + offset,
+                doc_no=notice_doc_no(rung.document, day.year, first + offset),
+                unit_id=unit_id,
+                issuer=issuer,
+                rung=rung,
+                issued_on=day,
+                response_due=response_due,
             )
+            for offset, unit_id in enumerate(units)
+        ]
+    )
+    notices = {notice.unit_id: notice for notice in created}
+    listed = Notice.items.through
+    listed.objects.bulk_create([listed(notice_id=notices[row.unit].pk, obligation_id=row.obligation) for row in rows])
+    # Each firing points to the notice that lists its obligation: one UPDATE for all the units.
+    FiredRung.objects.filter(sweep=run, rung=rung).update(
+        notice=Subquery(
+            listed.objects.filter(
+                obligation_id=OuterRef("obligation_id"), notice_id__in=[notice.pk for notice in created]
+            ).values("notice_id")[:1]
+        )
+    )
+    items = {row.assignment: row for row in rows}  # one answer and one line of history per item
+    now = timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        issued = {
+            unit_id: _("%(kind)s %(doc_no)s, answer due %(due)s")
+            % {"kind": notice.get_kind_display(), "doc_no": notice.doc_no, "due": response_due.isoformat()}
+            for unit_id, notice in notices.items()
+        }
+        answer = {unit_id: _("Answer to %(doc_no)s") % {"doc_no": notice.doc_no} for unit_id, notice in notices.items()}
+    Obligation.objects.bulk_create(
+        [
+            Obligation(
+                assignment_id=row.assignment,
+                kind=ObligationKind.NOTICE_RESPONSE,
+                notice=notices[row.unit],
+                label=answer[row.unit],
+                due_date=response_due,
+            )
+            for row in items.values()
+        ]
+    )
+    AssignmentTransition.objects.bulk_create(
+        [
+            AssignmentTransition(
+                assignment_id=row.assignment,
+                action=TransitionAction.NOTICE_ISSUED,
+                source=row.assignment_state,
+                target=row.assignment_state,
+                at=now,
+                comment=issued[row.unit],
+            )
+            for row in items.values()
+        ]
+    )
     return notices
 
 
-def _message_text(day: dt.date, rung: LadderRung, obligation: Obligation, notice: Notice | None) -> tuple[str, str]:
-    assignment = obligation.assignment
-    late = workdays.workdays_between(obligation.due_date, day)
-    context = {
-        "day": day,
-        "rung": rung,
-        "obligation": obligation,
-        "assignment": assignment,
-        "task": assignment.task,
-        "unit": assignment.unit,
+# A digest lists this many items; the rest are counted, and found under “My work”.
+DIGEST_LISTS = 30
+
+
+def _item_context(day: dt.date, row: _Row) -> dict[str, Any]:
+    late = workdays.workdays_between(row.due_date, day)
+    if row.kind == ObligationKind.DEADLINE:
+        path = reverse("plans:item", kwargs={"pk": row.assignment})
+    else:
+        path = reverse("plans:obligation", kwargs={"pk": row.obligation})
+    return {
+        **row._asdict(),
         "late": max(late, 0),
         "ahead": max(-late, 0),
-        "notice": notice,
-        "link": settings.SITE_URL.rstrip("/")
-        + (
-            obligation.get_absolute_url()
-            if obligation.kind != ObligationKind.DEADLINE
-            else assignment.get_absolute_url()
-        ),
+        "path": path,
+        "link": settings.SITE_URL.rstrip("/") + path,
     }
-    subject = render_to_string("notifications/rung_subject.txt", context).strip()
-    body = render_to_string("notifications/rung_body.txt", context)
-    return subject, body
 
 
 def _write_messages(
-    day: dt.date,
-    rung: LadderRung,
-    fired: list[tuple[Obligation, FiredRung]],
-    notices: dict[int, Notice],
-    people: _People,
+    day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row], notices: dict[int, Notice], people: _People
 ) -> list[int]:
+    """One message per person the rung tells: a digest of the items of every unit it tells them about, written in
+    the sweep's transaction, with the notices issued to those units attached."""
     from notifications.models import Message
 
-    messages = []
+    by_unit: dict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        by_unit[row.unit].append(row)
+    units_of: dict[int, list[int]] = defaultdict(list)
+    users: dict[int, User] = {}
+    for unit_id in by_unit:
+        for user in people.recipients(unit_id, rung.recipients):
+            units_of[user.pk].append(unit_id)
+            users[user.pk] = user
+    work = reverse("plans:work")
+    messages: list[Message] = []
     with translation.override(settings.LANGUAGE_CODE):  # the messages speak the office's language
-        for obligation, record in fired:
-            notice = notices.get(obligation.assignment.unit_id)
-            recipients = people.recipients(obligation.assignment.unit_id, rung.recipients)
-            if not recipients:
-                continue
-            subject, body = _message_text(day, rung, obligation, notice)
-            link = (
-                obligation.get_absolute_url()
-                if obligation.kind != ObligationKind.DEADLINE
-                else obligation.assignment.get_absolute_url()
-            )
-            for user in recipients:
-                messages.append(
-                    Message(
-                        recipient=user,
-                        dedupe_key=f"rung:{obligation.pk}:{rung.pk}:{record.cycle}:{user.pk}",
-                        subject=subject,
-                        body=body,
-                        link=link,
-                        obligation=obligation,
-                        notice=notice,
-                    )
+        for user_id, unit_ids in units_of.items():
+            user = users[user_id]
+            total = sum(len(by_unit[unit_id]) for unit_id in unit_ids)
+            listed = [
+                _item_context(day, row)
+                for row in itertools.islice(itertools.chain.from_iterable(by_unit[u] for u in unit_ids), DIGEST_LISTS)
+            ]
+            attached = [notices[unit_id] for unit_id in unit_ids if unit_id in notices]
+            path = listed[0]["path"] if total == 1 else work
+            context = {
+                "day": day,
+                "rung": rung,
+                "items": listed,
+                "first": listed[0],
+                "total": total,
+                "more": total - len(listed),
+                "unit_count": len(unit_ids),
+                "greeting": listed[0]["unit_name"] if len(unit_ids) == 1 else user.unit.name if user.unit else "",
+                "notices": attached,
+                "issuer": attached[0].issuer if attached else "",
+                "link": settings.SITE_URL.rstrip("/") + path,
+            }
+            messages.append(
+                Message(
+                    recipient=user,
+                    dedupe_key=f"rung:{run.pk}:{rung.pk}:{user_id}",
+                    subject=render_to_string("notifications/rung_subject.txt", context).strip()[:300],
+                    body=render_to_string("notifications/rung_body.txt", context),
+                    link=path,
+                    sweep=run,
+                    rung=rung,
+                    items=total,
                 )
-    created = Message.objects.bulk_create(messages, batch_size=2000)
+            )
+    created = Message.objects.bulk_create(messages)
+    Message.units.through.objects.bulk_create(
+        [
+            Message.units.through(message_id=message.pk, unit_id=unit_id)
+            for message in created
+            for unit_id in units_of[message.recipient_id]
+        ]
+    )
+    Message.notices.through.objects.bulk_create(
+        [
+            Message.notices.through(message_id=message.pk, notice_id=notices[unit_id].pk)
+            for message in created
+            for unit_id in units_of[message.recipient_id]
+            if unit_id in notices
+        ]
+    )
     return [message.pk for message in created]
 
 
 def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fired]:
-    """Fire every rung due on ``day``, once. Returns what fired."""
+    """Fire every rung due on ``day``, once. Returns what fired.
+
+    The number of queries depends on the plans, their rungs and the units concerned, not on the number of
+    obligations: each rung's firings are written by one INSERT … SELECT and read back by one query, and each
+    person gets one message per rung listing their items."""
     workdays.refresh()
     results: list[Fired] = []
     message_ids: list[int] = []
@@ -343,47 +472,34 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
     with transaction.atomic():
         # Two sweeps of one day at once: the second waits here, then finds everything already fired.
         SweepState.objects.select_for_update().get_or_create(name="lock")
+        run = Sweep.objects.create(day=day, started_at=timezone.now())
         people: _People | None = None
         for plan in plans if plans is not None else Plan.objects.all():
             for rung in ladder_ensure(plan):
                 dues = _due_dates_firing_on(day, rung.offset_workdays)
-                if not dues:
+                rows = _fire(day, rung, plan, run, dues) if dues else []
+                if not rows:
                     continue
-                already = FiredRung.objects.filter(obligation=OuterRef("pk"), rung=rung, cycle=OuterRef("cycle"))
-                owed = list(
-                    Obligation.objects.filter(owed_now(), assignment__task__plan=plan, due_date__in=dues)
-                    .exclude(Exists(already))
-                    .select_related("assignment__unit", "assignment__task", "round", "notice")
-                    .order_by("pk")
-                )
-                if not owed:
-                    continue
-                records = FiredRung.objects.bulk_create(
-                    [
-                        FiredRung(obligation=o, rung=rung, cycle=o.cycle, fired_on=day, due_date=o.due_date)
-                        for o in owed
-                    ],
-                    batch_size=5000,
-                )
-                fired = list(zip(owed, records, strict=True))
-                notices = _issue_notices(day, rung, fired) if rung.document else {}
+                notices = _issue_notices(day, rung, run, rows) if rung.document else {}
                 notice_ids += [notice.pk for notice in notices.values()]
                 people = people or _People()
-                message_ids += _write_messages(day, rung, fired, notices, people)
+                message_ids += _write_messages(day, rung, run, rows, notices, people)
                 results += [
                     Fired(
                         date=day,
                         # An answer owed to a notice is the notice's, whatever tasks it lists: named by its number.
-                        task=o.notice.doc_no if o.notice_id else o.assignment.task.number,
-                        unit=o.assignment.unit.code,
+                        task=row.answers or row.task_number,
+                        unit=row.unit_code,
                         rung=rung.code,
-                        obligation=o.pk,
-                        kind=o.kind,
-                        due_date=o.due_date,
-                        notice=notices[o.assignment.unit_id].doc_no if o.assignment.unit_id in notices else "",
+                        obligation=row.obligation,
+                        kind=row.kind,
+                        due_date=row.due_date,
+                        notice=notices[row.unit].doc_no if row.unit in notices else "",
                     )
-                    for o in owed
+                    for row in rows
                 ]
+        if results:
+            Sweep.objects.filter(pk=run.pk).update(fired=len(results), messages=len(message_ids))
         transaction.on_commit(lambda: _after_commit(notice_ids, message_ids))
     return results
 

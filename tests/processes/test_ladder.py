@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from notifications.models import DeliveryState, Message
 from processes.models import (
@@ -130,32 +131,52 @@ def test_an_unreported_item_climbs_every_rung_and_each_email_arrives(
         before = len(smtp_sink.received)
         sweep(day.isoformat(), django_capture_on_commit_callbacks)
         assert fired_for(plan, day) == [rung], day
-        mine = [m for m in smtp_sink.received[before:] if "任务2" in str(m["Subject"]) and "松原" in str(m["Subject"])]
-        mine = [m for m in mine if "完成时限" in m.get_body(("plain",)).get_content()]
-        assert {names[re.match(r"【(.+?)】", str(m["Subject"]).strip())[1]] for m in mine} == {rung}, [
-            str(m["Subject"]) for m in mine
+        # Each person the rung tells gets one email (a digest of their units' items) covering task 2 of 松原.
+        emails = {str(m["X-Wufei-Message"]): m for m in smtp_sink.received[before:]}
+        assert len(emails) == len(smtp_sink.received) - before  # no message went out twice
+        covering = [
+            message
+            for message in Message.objects.filter(rung__code=rung, sweep__day=day).select_related("recipient")
+            if message.fired().filter(obligation__assignment=item, obligation__kind=ObligationKind.DEADLINE).exists()
         ]
-        to = {str(m["To"]).split("@")[0] for m in mine}
-        assert to == {people[who].email.split("@")[0] for who in expected[rung]}, (rung, to)
-        body = mine[0].get_body(("plain",)).get_content()
-        assert "松原市生态环境局" in body and "2023-08-31" in body and f"/plans/items/{item.pk}/" in body
-        if rung == "yellow":
-            assert "已逾期1个工作日" in body
-        if rung in ("red", "supervision"):
-            [attachment] = list(mine[0].iter_attachments())
-            path = tmp_path / attachment.get_filename()
-            path.write_bytes(attachment.get_content())
-            if shutil.which("pdftotext"):
-                text = re.sub(
-                    r"\s+",
-                    "",
-                    subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout,
-                )
-                title = "督办通知单" if rung == "supervision" else "预警函"
-                notice = Notice.objects.get(doc_no=attachment.get_filename().removesuffix(".pdf"))
-                assert title in text and notice.doc_no in text and "松原市生态环境局" in text
-                assert "各地全面成立由政府主导" in text
-                assert f"{notice.response_due.year}年{notice.response_due.month}月{notice.response_due.day}日" in text
+        assert {m.recipient.username for m in covering} == {people[who].username for who in expected[rung]}, rung
+        for message in covering:
+            mail = emails[message.dedupe_key]
+            assert names[re.match(r"【(.+?)】", str(mail["Subject"]).strip())[1]] == rung
+            assert str(mail["To"]) == message.recipient.email
+            body = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+            assert body.strip() == message.body.strip()
+            assert message.items == 1 or f"{message.items} 个事项" in str(mail["Subject"])
+            attachments = {a.get_filename(): a for a in mail.iter_attachments()}
+            notice = Notice.objects.filter(unit__code="220700", rung__code=rung, items__assignment=item).first()
+            if rung in ("red", "supervision"):
+                assert notice is not None and f"{notice.doc_no}.pdf" in attachments, (rung, list(attachments))
+            else:
+                assert notice is None and not attachments
+            if message.recipient.unit_id != item.unit_id:
+                continue  # the office's and the upper unit's digests list many units' items, 松原's among them
+            # 松原's own people: their digest lists every one of its items that reached the rung, task 2 with them.
+            assert "松原市生态环境局" in body and "完成时限" in body and "2023-08-31" in body
+            assert f"/plans/items/{item.pk}/" in body
+            if rung == "yellow":
+                assert "已逾期1个工作日" in body
+            if notice is not None:
+                attachment = attachments[f"{notice.doc_no}.pdf"]
+                path = tmp_path / attachment.get_filename()
+                path.write_bytes(attachment.get_content())
+                if shutil.which("pdftotext"):
+                    text = re.sub(
+                        r"\s+",
+                        "",
+                        subprocess.run(
+                            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+                        ).stdout,
+                    )
+                    title = "督办通知单" if rung == "supervision" else "预警函"
+                    assert title in text and notice.doc_no in text and "松原市生态环境局" in text
+                    assert "各地全面成立由政府主导" in text
+                    due = notice.response_due
+                    assert f"{due.year}年{due.month}月{due.day}日" in text
     prefix = {"red": "吉无废预〔2023〕", "supervision": "吉无废督〔2023〕"}
     notices = Notice.objects.filter(unit__code="220700", items__assignment=item)
     assert {n.doc_no[: len(prefix[n.rung.code])] for n in notices} == set(prefix.values())
@@ -172,6 +193,38 @@ def test_a_day_swept_twice_fires_nothing_the_second_time(
     assert first and messages
     assert sweep("2023-08-31", django_capture_on_commit_callbacks) == []
     assert Message.objects.count() == messages
+
+
+def counted_sweep(day: str) -> tuple[int, int]:
+    """Sweep ``day`` inside a transaction that is rolled back; what fired and how many SQL queries it took."""
+    with at(f"{day} 07:30"), CaptureQueriesContext(connection) as queries, transaction.atomic():
+        fired = sweep_day(D.fromisoformat(day))
+        transaction.set_rollback(True)
+    return len(fired), len(queries)
+
+
+@pytest.mark.parametrize("day", ["2023-08-31", "2023-09-07"])  # the due-day rung; the red rung, with notices
+def test_the_sweep_takes_as_many_queries_for_three_times_the_obligations(
+    plan: Plan, people: dict[str, User], day: str
+) -> None:
+    fired, queries = counted_sweep(day)
+    assert fired > 50
+    # Two more obligations due 31 August on each item that has one: the same units, three times the firings.
+    due = list(Obligation.objects.filter(due_date=D(2023, 8, 31)).select_related("assignment"))
+    Obligation.objects.bulk_create(
+        Obligation(
+            assignment=o.assignment,
+            kind=ObligationKind.OCCURRENCE,
+            label=f"附加{n}",
+            period_end=D(2023, 8, n),
+            due_date=o.due_date,
+        )
+        for o in due
+        for n in (1, 2)
+    )
+    fired_more, queries_more = counted_sweep(day)
+    assert fired_more == fired + 2 * len(due) > 2 * fired
+    assert queries_more == queries
 
 
 def test_a_report_stops_the_ladder_and_a_return_restarts_it_from_where_it_stands(
