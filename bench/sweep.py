@@ -48,7 +48,8 @@ GOAL_SIZE = 100_000
 
 # 2023-08-31 is a Thursday and a working day: the default ladder's "due" rung (offset 0) fires on it for every
 # obligation due that day; its other rungs look for other due dates and find none. "due" tells the unit's
-# reporters and its leader, so every obligation gets two messages, and no rung issues a document.
+# reporters and its leader: each of them gets one message, a digest of the unit's items that reached the rung
+# (so 100 messages for 50 units, whatever the number of obligations), and no rung issues a document.
 DAY = dt.date(2023, 8, 31)
 PLAN_YEAR = 2023
 UNITS = 50  # city-level units, each with one reporter and one leader
@@ -578,7 +579,8 @@ def run(database: str, sizes: list[int]) -> dict[str, Any]:
     cities = create_people()
     print(
         f"Sweep of {DAY} ({DAY:%A}); one plan with the default ladder; {UNITS} city units, each with a reporter and a "
-        "leader\n(the due rung tells both: two messages per obligation; no rung issues a document that day)."
+        "leader\n(the due rung tells both: one digest message each, listing the unit's items; no rung issues a "
+        "document that day)."
     )
     print("\n".join(METHOD))
     build(WARM_UP, cities)
