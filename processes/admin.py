@@ -23,6 +23,7 @@ from .models import (
     Milestone,
     Notice,
     Obligation,
+    Pairing,
     Plan,
     PlanImport,
     Recipient,
@@ -35,7 +36,11 @@ from .models import (
     UnitGroup,
     UnitGroupAlias,
     User,
+    Visit,
+    VisitRating,
 )
+from .services.lifecycle import InvalidInput
+from .services.pairings import pairing_check, visits_sync, visits_task
 
 
 class ReadOnlyAdminMixin:
@@ -276,3 +281,84 @@ class SweepAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ExtensionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("assignment", "old_date", "new_date", "state", "requested_by", "decided_by")
     list_filter = ("state",)
+
+
+class PairingForm(forms.ModelForm):
+    """A pairing is checked by the service's rules (no region paired twice at one level at once, the leader in the
+    paired unit, within the plan's year); the task of the visits defaults to the plan's 包保 task."""
+
+    class Meta:
+        model = Pairing
+        fields = ("plan", "level", "unit", "leader", "regions", "start", "end", "visit_every_months", "task", "note")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["task"].required = False
+        self.fields["task"].help_text = _("Left empty: the plan's task on visiting the paired regions.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        plan, unit = data.get("plan"), data.get("unit")
+        if plan is None or unit is None:
+            return data
+        task = data.get("task") or visits_task(plan)
+        if task is None:
+            self.add_error("task", _("The plan has no task on visiting the paired regions: choose one."))
+            return data
+        if task.plan_id != plan.pk:
+            self.add_error("task", _("Choose a task of the same plan."))
+            return data
+        data["task"] = task
+        try:
+            pairing_check(
+                level=data.get("level", ""),
+                leader=data.get("leader"),
+                unit=unit,
+                regions=list(data.get("regions") or []),
+                task=task,
+                start=data.get("start"),
+                end=data.get("end"),
+                exclude=self.instance.pk,
+            )
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return data
+
+
+@admin.register(Pairing)
+class PairingAdmin(admin.ModelAdmin):
+    form = PairingForm
+    list_display = ("__str__", "plan", "level", "unit", "leader", "start", "end", "visit_every_months")
+    list_filter = ("plan", "level")
+    filter_horizontal = ("regions",)
+    autocomplete_fields = ("leader",)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        created = visits_sync(form.instance, by=request.user if isinstance(request.user, User) else None)
+        if created:
+            messages.info(request, _("%(count)s visits owed were scheduled.") % {"count": created})
+
+
+class VisitRatingInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = VisitRating
+    fields = ("area", "score")
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("region", "visited_on", "pairing", "outcome", "reason", "notice", "recorded_by")
+    list_filter = ("outcome", "reason", "pairing__plan")
+    fields = (
+        "pairing",
+        "region",
+        "visited_on",
+        "participants",
+        "findings",
+        "outcome",
+        "reason",
+        "notice",
+        "obligation",
+    )
+    readonly_fields = fields
+    inlines = [VisitRatingInline]

@@ -1,4 +1,4 @@
-"""Forms of the plan pages: the upload of a task list and the ledger's filters."""
+"""Forms of the plan pages: the upload of a task list, the ledger's filters, reports, answers and visits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from processes.importing.readers import SUPPORTED_SUFFIXES
-from processes.models import Assignment, AssignmentRole, AssignmentState, Unit
+from processes.models import (
+    RATING_MAX,
+    RATING_MIN,
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    ConcernReason,
+    FocusArea,
+    Unit,
+    VisitOutcome,
+)
 
 
 class PlanUploadForm(forms.Form):
@@ -176,3 +186,30 @@ class NoticeAnswerForm(forms.Form):
         required=False,
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}),
     )
+
+
+class VisitForm(forms.Form):
+    """A 包保 visit: the date, who went, a rating of each focus area, the findings and the outcome. The rules
+    (not in the future, a reason for a warning …) are the service's; the form only reads the fields."""
+
+    visited_on = forms.DateField(label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"}))
+    participants = forms.CharField(label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=VisitOutcome.choices, initial=VisitOutcome.NONE, widget=forms.RadioSelect
+    )
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *ConcernReason.choices], required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        scale = [(str(score), str(score)) for score in range(RATING_MIN, RATING_MAX + 1)]
+        for area in FocusArea:
+            self.fields[f"rating_{area.value}"] = forms.ChoiceField(
+                label=area.label, choices=[("", "—"), *scale], required=False
+            )
+
+    def rating_fields(self) -> list[forms.BoundField]:
+        return [self[f"rating_{area.value}"] for area in FocusArea]
+
+    def ratings(self) -> dict[str, str]:
+        return {area.value: self.cleaned_data.get(f"rating_{area.value}", "") for area in FocusArea}

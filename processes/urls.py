@@ -9,6 +9,7 @@ from processes.views.imports import ImportConfirmView, ImportPreviewView, Import
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
 from processes.views.ledger import LedgerExportView, LedgerView, RemindView
 from processes.views.notices import NoticePdfView, NoticeView
+from processes.views.pairings import PairingsView, RegionView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
@@ -57,4 +58,6 @@ class PlansApp(Application):
         path("notices/<int:pk>/", NoticeView.as_view(), name="notice"),
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
         path("<int:year>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
+        path("pairings/", PairingsView.as_view(), name="pairings"),
+        path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
     ]

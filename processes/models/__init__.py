@@ -26,6 +26,7 @@ from .ladder import (
     Sweep,
     SweepState,
 )
+from .pairings import RATING_MAX, RATING_MIN, ConcernReason, FocusArea, Pairing, Visit, VisitOutcome, VisitRating
 from .people import Role, User
 from .plans import DeadlineKind, Frequency, Milestone, Plan, PlanImport, RoundFrequency, Task
 from .rounds import OWED_STATES, Obligation, ObligationKind, ObligationState, Round
@@ -35,12 +36,15 @@ __all__ = [
     "LIGHT_ORDER",
     "OPEN_STATES",
     "OWED_STATES",
+    "RATING_MAX",
+    "RATING_MIN",
     "Assignment",
     "AssignmentRole",
     "AssignmentState",
     "AssignmentTransition",
     "CalendarOverride",
     "CompletionProcess",
+    "ConcernReason",
     "DeadlineKind",
     "DocumentKind",
     "DocumentSequence",
@@ -50,6 +54,7 @@ __all__ = [
     "ExtensionRequest",
     "ExtensionState",
     "FiredRung",
+    "FocusArea",
     "Frequency",
     "LadderRung",
     "Light",
@@ -58,6 +63,7 @@ __all__ = [
     "Obligation",
     "ObligationKind",
     "ObligationState",
+    "Pairing",
     "Plan",
     "PlanImport",
     "Recipient",
@@ -77,4 +83,7 @@ __all__ = [
     "UnitGroupAlias",
     "UnitLevel",
     "User",
+    "Visit",
+    "VisitOutcome",
+    "VisitRating",
 ]

@@ -131,6 +131,8 @@ class TransitionAction(models.TextChoices):
     NOTICE_ANSWERED = "notice_answered", _("Notice answered")
     ESCALATED = "escalated", _("Put under supervision (转督办)")
     ESCALATION_HANDLED = "escalation_handled", _("Supervision handled by the office")
+    PAIRED = "paired", _("Assigned the visits of a 包保 pairing")
+    VISIT_RECORDED = "visit_recorded", _("包保 visit recorded")
 
 
 class AssignmentTransitionQuerySet(models.QuerySet["AssignmentTransition"]):

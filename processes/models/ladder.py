@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .assignments import Assignment, private_storage
@@ -27,6 +28,7 @@ class Recipient(models.TextChoices):
     SUPERVISORS = "supervisors", _("Supervisors over the unit")
     OFFICE = "office", _("The programme office")
     UPPER = "upper", _("One level up (the parent unit's leader and supervisors)")
+    PAIRED = "paired", _("The 包保 leader of the unit's region")
 
 
 class DocumentKind(models.TextChoices):
@@ -90,6 +92,9 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.doc_no}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:notice", kwargs={"pk": self.pk})
 
 
 class Sweep(models.Model):

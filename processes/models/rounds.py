@@ -57,6 +57,7 @@ class ObligationKind(models.TextChoices):
     OCCURRENCE = "occurrence", _("Recurring report")
     MILESTONE = "milestone", _("Milestone")
     NOTICE_RESPONSE = "notice_response", _("Answer to a notice")
+    VISIT = "visit", _("包保 visit")
 
 
 class ObligationState(models.TextChoices):
@@ -100,6 +101,22 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
         on_delete=models.CASCADE,
         related_name="responses",
     )
+    pairing = models.ForeignKey(
+        "processes.Pairing",
+        verbose_name=_("pairing"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="visits_owed",
+    )
+    region = models.ForeignKey(
+        "processes.Unit",
+        verbose_name=_("region visited"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     cycle = models.PositiveIntegerField(
         _("deadline cycle"), default=0, help_text=_("Raised when the deadline moves: the ladder starts again.")
     )
@@ -128,6 +145,11 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
             ),
             models.UniqueConstraint(
                 fields=["assignment", "notice"], condition=Q(notice__isnull=False), name="one_answer_per_notice_item"
+            ),
+            models.UniqueConstraint(
+                fields=["pairing", "region", "period_end"],
+                condition=Q(kind="visit"),
+                name="one_visit_per_region_and_period",
             ),
         ]
         indexes = [models.Index(fields=["state", "due_date"], name="obligation_due_idx")]

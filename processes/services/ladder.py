@@ -38,6 +38,7 @@ from processes.models import (
     Notice,
     Obligation,
     ObligationKind,
+    Pairing,
     Plan,
     Recipient,
     Role,
@@ -65,7 +66,7 @@ DEFAULT_LADDER: tuple[dict[str, Any], ...] = (
         "code": "red",
         "name": "红色预警",
         "offset_workdays": 5,
-        "recipients": ["leader", "office"],
+        "recipients": ["leader", "paired", "office"],
         "light": "red",
         "document": DocumentKind.WARNING_LETTER,
     },
@@ -157,12 +158,22 @@ def _due_dates_firing_on(day: dt.date, offset: int) -> list[dt.date]:
 class _People:
     """Who to tell, for every unit, read once per sweep: the unit tree and the active people with a role."""
 
-    def __init__(self) -> None:
+    def __init__(self, day: dt.date) -> None:
         self.parent = dict(Unit.objects.values_list("pk", "parent_id"))
         self.office_units = set(Unit.objects.filter(is_office=True).values_list("pk", flat=True))
         self.by_unit: dict[int, list[User]] = defaultdict(list)
         for user in User.objects.filter(is_active=True, unit__isnull=False).select_related("unit"):
             self.by_unit[user.unit_id].append(user)  # type: ignore[index]
+        # The 包保 leaders of each region on that day: the pairing's leader, or else its unit's leaders.
+        self.paired: dict[int, list[User]] = defaultdict(list)
+        users = {user.pk: user for people in self.by_unit.values() for user in people}
+        for region_id, leader_id, unit_id in Pairing.regions.through.objects.filter(
+            pairing__start__lte=day, pairing__end__gte=day
+        ).values_list("unit_id", "pairing__leader_id", "pairing__unit_id"):
+            if leader_id is not None:
+                self.paired[region_id] += [users[leader_id]] if leader_id in users else []
+            else:
+                self.paired[region_id] += self._with_role(unit_id, Role.LEADER)
 
     def _with_role(self, unit_id: int | None, *roles: str) -> list[User]:
         return [user for user in self.by_unit.get(unit_id or 0, []) if user.role in roles]
@@ -188,6 +199,8 @@ class _People:
                 chosen += [u for uid in self.office_units for u in self._with_role(uid, Role.SUPERVISOR)]
             elif kind == Recipient.OFFICE:
                 chosen = [u for uid in self.office_units for u in self._with_role(uid, Role.ADMIN)]
+            elif kind == Recipient.PAIRED:
+                chosen = [u for uid in [unit_id, *self.ancestors(unit_id)] for u in self.paired.get(uid, [])]
             elif kind == Recipient.UPPER:
                 parent = self.parent.get(unit_id)
                 chosen = self._with_role(parent, Role.LEADER, Role.SUPERVISOR) if parent else []
@@ -198,12 +211,12 @@ class _People:
         return list(people.values())
 
 
-def _issuer() -> str:
+def issuer_name() -> str:
     office = Unit.objects.filter(is_office=True, level="province").order_by("position").first()
     return office.name if office else str(settings.NOTICE_ISSUER)
 
 
-def _reserve_numbers(kind: str, year: int, count: int) -> int:
+def reserve_numbers(kind: str, year: int, count: int) -> int:
     """Take ``count`` consecutive numbers of a kind of document for a year; returns the first."""
     sequence, _created = DocumentSequence.objects.select_for_update().get_or_create(kind=kind, year=year)
     first = sequence.last + 1
@@ -301,9 +314,9 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row])
     """One notice per unit for the obligations that reached a document rung today, with an answer owed on each
     item it lists, in a fixed number of queries whatever the number of units and items."""
     units = list(dict.fromkeys(row.unit for row in rows))
-    issuer = _issuer()
+    issuer = issuer_name()
     response_due = workdays.add_workdays(day, rung.response_workdays)
-    first = _reserve_numbers(rung.document, day.year, len(units))
+    first = reserve_numbers(rung.document, day.year, len(units))
     created = Notice.objects.bulk_create(
         [
             Notice(
@@ -482,7 +495,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                     continue
                 notices = _issue_notices(day, rung, run, rows) if rung.document else {}
                 notice_ids += [notice.pk for notice in notices.values()]
-                people = people or _People()
+                people = people or _People(day)
                 message_ids += _write_messages(day, rung, run, rows, notices, people)
                 results += [
                     Fired(
@@ -500,11 +513,11 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                 ]
         if results:
             Sweep.objects.filter(pk=run.pk).update(fired=len(results), messages=len(message_ids))
-        transaction.on_commit(lambda: _after_commit(notice_ids, message_ids))
+        transaction.on_commit(lambda: notices_and_messages_send(notice_ids, message_ids))
     return results
 
 
-def _after_commit(notice_ids: list[int], message_ids: list[int]) -> None:
+def notices_and_messages_send(notice_ids: list[int], message_ids: list[int]) -> None:
     from notifications.tasks import enqueue
     from processes.tasks import render_notice
 

@@ -21,6 +21,7 @@ from processes.models import (
     ReportStatus,
     TransitionAction,
     User,
+    Visit,
 )
 from processes.permissions import can_report
 
@@ -34,7 +35,8 @@ def notice_render(notice: Notice) -> bytes:
         "assignment__task__position"
     )
     with translation.override("zh-hans"):
-        html = render_to_string("documents/notice.html", {"notice": notice, "items": items})
+        visit = Visit.objects.filter(notice=notice).select_related("pairing__unit", "pairing__leader").first()
+        html = render_to_string("documents/notice.html", {"notice": notice, "items": items, "visit": visit})
     return bytes(HTML(string=html).write_pdf())
 
 

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from processes.forms import NoticeAnswerForm
-from processes.models import Notice, User
+from processes.models import Notice, User, Visit
 from processes.permissions import can_report
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
 from processes.services.notices import notice_answer, notice_pdf
+from processes.services.pairings import pairings_for
 from processes.services.scope import scope_unit_ids
 
 
@@ -23,7 +24,10 @@ def notice_in_scope(request: HttpRequest, pk: int) -> Notice:
     notice = get_object_or_404(Notice.objects.select_related("unit", "answer"), pk=pk)
     unit_ids = scope_unit_ids(request.user)
     if unit_ids is not None and notice.unit_id not in unit_ids:
-        raise Http404  # the same answer as for a notice that does not exist
+        # The 包保 leader who issued it from a visit reads it too; anyone else gets the answer for no notice.
+        pairings = pairings_for(request.user) if isinstance(request.user, User) else None
+        if pairings is None or not Visit.objects.filter(notice=notice, pairing__in=pairings).exists():
+            raise Http404
     return notice
 
 
@@ -35,6 +39,7 @@ class NoticeView(LoginRequiredMixin, View):
         responses = list(notice.responses.select_related("assignment"))
         return {
             "notice": notice,
+            "visit": Visit.objects.filter(notice=notice).select_related("pairing__unit", "pairing__leader").first(),
             "items": items,
             "form": form or NoticeAnswerForm(),
             "may_answer": notice.answered_at is None and any(can_report(r, request.user) for r in responses),

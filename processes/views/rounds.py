@@ -19,6 +19,7 @@ from django.views import View
 from processes.forms import ManualRoundForm, ProgressReportForm
 from processes.models import (
     Obligation,
+    ObligationKind,
     ObligationState,
     Plan,
     Report,
@@ -219,6 +220,10 @@ class ObligationView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         obligation = self.obligation(request, pk)
+        if obligation.kind == ObligationKind.VISIT:
+            from .pairings import visit_obligation_redirect
+
+            return visit_obligation_redirect(obligation)
         return render(request, "processes/obligation.html", self.context(request, obligation))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from processes.models import User
 
@@ -127,3 +127,57 @@ def log_in(page: Page, user: User, shot: Shot) -> None:
     page.locator("form button[type=submit]").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
     expect(page.locator("[data-testid=current-user]")).to_contain_text(str(user))
+
+
+Person = Callable[[User, str], tuple[Page, Shot]]
+
+
+def shot_of(shot: Shot, other: Page, person: str) -> Shot:
+    """A ``Shot`` of another person's page: numbered in the same sequence as the test's other steps."""
+
+    def take(step: str) -> Path:
+        path = shot(f"{person}-{step}")  # takes the step's number (and a picture of the main page) …
+        other.screenshot(path=path, full_page=True)  # … which this person's page then replaces
+        return path
+
+    return take
+
+
+@pytest.fixture
+def person(
+    browser: Browser, live_server: Any, page: Page, shot: Shot, artifacts_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[Person]:
+    """``person(user, "reporter")``: a second browser context like ``page``'s, logged in as ``user``."""
+    opened: list[tuple[str, Page]] = []
+
+    def open_as(user: User, name: str) -> tuple[Page, Shot]:
+        context = browser.new_context(
+            locale="zh-CN", viewport=page.viewport_size or {"width": 1400, "height": 900}, base_url=live_server.url
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        other = context.new_page()
+        opened.append((name, other))
+        other_shot = shot_of(shot, other, name)
+        log_in(other, user, other_shot)
+        return other, other_shot
+
+    try:
+        yield open_as
+    finally:
+        report = getattr(request.node, "e2e_report_call", None)
+        for name, other in opened:
+            if report is not None and report.failed:
+                with contextlib.suppress(Exception):  # the test's own failure is what the report must show
+                    other.screenshot(path=artifacts_dir / f"99-failure-{name}.png", full_page=True)
+            other.context.close()
+
+
+def prefixed(shot: Shot, person: str) -> Shot:
+    return lambda step: shot(f"{person}-{step}")
+
+
+def open_notifications(page: Page) -> Locator:
+    """The bell in the top bar, as a person reaches the messages from any page."""
+    page.locator('[data-testid="notifications-link"]').click()
+    page.wait_for_url("**/notifications/")
+    return page.locator('[data-testid="notifications"] li[data-message]')

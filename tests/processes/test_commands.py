@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from processes.models import Assignment, Plan, Unit, UnitAlias, UnitGroup, User
+from processes.models import Assignment, Pairing, Plan, Unit, UnitAlias, UnitGroup, User
 from processes.services.units import unit_index
 
 from ..conftest import ANNEX_CSV, ANNEX_XLSX, DATA
@@ -150,8 +150,14 @@ def test_load_demo_loads_everything_and_can_run_again() -> None:
         "songyuan_leader": "leader",
         "province_supervisor": "supervisor",
         "office_admin": "admin",
+        "baobao_leader": "leader",
     }
     assert User.objects.get(username="songyuan_reporter").unit.code == "220700"
+    # One 包保 pairing, not two: the provincial department's leader with 松原 and 白城, three visits owed each.
+    pairing = Pairing.objects.get()
+    assert (pairing.leader.username, pairing.unit.code) == ("baobao_leader", "JL-EEB")  # type: ignore[union-attr]
+    assert sorted(pairing.regions.values_list("code", flat=True)) == ["220700", "220800"]
+    assert pairing.visits_owed.count() == 6
 
 
 def test_load_units_refuses_text_it_cannot_decode(tmp_path: Path) -> None:

@@ -1,3 +1,4 @@
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -6,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from processes.models import Plan, Role, Unit, User
+from processes.models import Pairing, Plan, Role, Unit, UnitLevel, User
+from processes.services.pairings import pairing_save
 from processes.services.plan_import import plan_import
 from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
 
@@ -19,7 +21,10 @@ DEMO_USERS = (
     ("songyuan_leader", "松原负责人", "220700", Role.LEADER, False),
     ("province_supervisor", "省督办员", "JL-PRO", Role.SUPERVISOR, False),
     ("office_admin", "推进组办公室管理员", "JL-PRO", Role.ADMIN, True),
+    ("baobao_leader", "省厅包保负责人", "JL-EEB", Role.LEADER, False),
 )
+# The demo pairing: the provincial department's leader visits 松原 and 白城 every two months in 2023's second half.
+DEMO_PAIRING = ("baobao_leader", "JL-EEB", ("220700", "220800"), dt.date(2023, 7, 1), dt.date(2023, 12, 31))
 
 
 class Command(BaseCommand):
@@ -68,7 +73,26 @@ class Command(BaseCommand):
                 if created:
                     user.set_password(DEMO_PASSWORD)
                 user.save()
+        self.pairing()
         self.stdout.write(
             _("Demo accounts (password %(password)s): %(users)s")
             % {"password": DEMO_PASSWORD, "users": ", ".join(u[0] for u in DEMO_USERS)}
         )
+
+    def pairing(self) -> None:
+        username, unit_code, region_codes, start, end = DEMO_PAIRING
+        plan = Plan.objects.filter(year=start.year).first()
+        leader = User.objects.get(username=username)
+        if plan is None or Pairing.objects.filter(plan=plan, leader=leader).exists():
+            return
+        pairing = pairing_save(
+            plan=plan,
+            level=UnitLevel.PROVINCE,
+            leader=leader,
+            unit=Unit.objects.get(code=unit_code),
+            regions=list(Unit.objects.filter(code__in=region_codes)),
+            start=start,
+            end=end,
+            by=User.objects.get(username="office_admin"),
+        )
+        self.stdout.write(_("包保 pairing: %(pairing)s.") % {"pairing": pairing})

@@ -1,0 +1,160 @@
+"""包保督办: the province and each city pair a leader or unit with regions, visit each paired region at a cadence
+(every two months by default), rate six focus areas and warn or supervise a region that falls behind."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .ladder import Notice
+from .plans import Plan, Task
+from .units import Unit, UnitLevel
+
+RATING_MIN, RATING_MAX = 1, 5
+
+
+class FocusArea(models.TextChoices):
+    """The six things a 包保 visit watches (the notice, section 五 (三))."""
+
+    LEADING_GROUP = "leading_group", _("Leading group set up (建立领导小组)")
+    RESPONSIBILITY = "responsibility", _("Main responsibility carried out (落实主体责任)")
+    DIVISION = "division", _("Departments' duties divided (明确部门分工)")
+    LINKAGE = "linkage", _("Joint working mechanism (建立联动机制)")
+    PROJECTS = "projects", _("Projects advanced and prepared (项目推进及谋划储备)")
+    PUBLICITY = "publicity", _("Publicity and guidance (广泛宣传引导)")
+
+
+class ConcernReason(models.TextChoices):
+    INATTENTION = "inattention", _("Not enough attention (重视不足)")
+    WEAK_PUSH = "weak_push", _("Weak push (推进不力)")
+    SLOW_PROGRESS = "slow_progress", _("Slow progress (进展缓慢)")
+
+
+class VisitOutcome(models.TextChoices):
+    NONE = "none", _("No further action")
+    WARNING = "warning", _("Warning (预警)")
+    SUPERVISION = "supervision", _("Supervision notice (督办)")
+
+
+class Pairing(models.Model):
+    """A 包保 pairing: a leader (or, without one, the leaders of a unit) paired with regions at one level for a
+    period. The unit owes the visits, as obligations of its assignment on the plan's task for them."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="pairings")
+    level = models.CharField(
+        _("level"),
+        max_length=16,
+        choices=[(UnitLevel.PROVINCE, UnitLevel.PROVINCE.label), (UnitLevel.CITY, UnitLevel.CITY.label)],
+        help_text=_("Province: a provincial leader or department pairs with cities; city: with counties."),
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("包保 leader"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pairings",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("paired unit"),
+        on_delete=models.PROTECT,
+        related_name="pairings_held",
+        help_text=_("The unit that visits and owes the visit reports (the leader's unit)."),
+    )
+    regions = models.ManyToManyField(Unit, verbose_name=_("regions"), related_name="pairings")
+    task = models.ForeignKey(
+        Task,
+        verbose_name=_("task of the visits"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The plan's task the visits carry out (每两月对包保地区现场督导一次)."),
+    )
+    start = models.DateField(_("from"))
+    end = models.DateField(_("until"))
+    visit_every_months = models.PositiveSmallIntegerField(
+        _("visit every (months)"), default=2, choices=[(1, "1"), (2, "2"), (3, "3"), (6, "6")]
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("包保 pairing")
+        verbose_name_plural = _("包保 pairings")
+        ordering = ["plan", "level", "unit__position", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(end__gte=F("start")), name="pairing_period_ordered")]
+
+    def __str__(self) -> str:
+        who = str(self.leader) if self.leader else self.unit.short_name or self.unit.name
+        return f"{who} · {self.get_level_display()} · {self.start:%Y-%m-%d}—{self.end:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:pairings")
+
+
+class Visit(models.Model):
+    """One on-site visit (现场督导) of a paired region, with its ratings, findings and outcome."""
+
+    pairing = models.ForeignKey(Pairing, verbose_name=_("pairing"), on_delete=models.PROTECT, related_name="visits")
+    region = models.ForeignKey(Unit, verbose_name=_("region"), on_delete=models.PROTECT, related_name="visits")
+    visited_on = models.DateField(_("visited on"))
+    participants = models.TextField(_("participants"))
+    findings = models.TextField(_("findings"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=VisitOutcome.choices, default=VisitOutcome.NONE)
+    reason = models.CharField(_("reason"), max_length=16, choices=ConcernReason.choices, blank=True)
+    obligation = models.ForeignKey(
+        "processes.Obligation",
+        verbose_name=_("visit owed"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="visits",
+    )
+    notice = models.OneToOneField(
+        Notice, verbose_name=_("notice issued"), null=True, blank=True, on_delete=models.PROTECT, related_name="visit"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("包保 visit")
+        verbose_name_plural = _("包保 visits")
+        ordering = ["-visited_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome=VisitOutcome.NONE) | ~Q(reason=""), name="visit_warning_has_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.short_name or self.region.name} {self.visited_on:%Y-%m-%d}"
+
+    @property
+    def average(self) -> float | None:
+        scores = [rating.score for rating in self.ratings.all()]
+        return round(sum(scores) / len(scores), 2) if scores else None
+
+
+class VisitRating(models.Model):
+    visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="ratings")
+    area = models.CharField(_("focus area"), max_length=32, choices=FocusArea.choices)
+    score = models.PositiveSmallIntegerField(_("rating"))
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        ordering = ["visit", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "area"], name="one_rating_per_area"),
+            models.CheckConstraint(
+                condition=Q(score__gte=RATING_MIN, score__lte=RATING_MAX), name="rating_within_scale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_area_display()}: {self.score}"
