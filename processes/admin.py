@@ -19,6 +19,7 @@ from .models import (
     Evidence,
     ExtensionRequest,
     FiredRung,
+    Indicator,
     LadderRung,
     Milestone,
     Notice,
@@ -29,6 +30,7 @@ from .models import (
     Recipient,
     Report,
     Round,
+    ScoringScheme,
     Sweep,
     Task,
     Unit,
@@ -39,6 +41,7 @@ from .models import (
     Visit,
     VisitRating,
 )
+from .services.assessment import weights_check
 from .services.lifecycle import InvalidInput
 from .services.pairings import pairing_check, visits_sync, visits_task
 
@@ -362,3 +365,36 @@ class VisitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = [VisitRatingInline]
+
+
+class IndicatorFormSet(forms.BaseInlineFormSet):
+    """The weights of the indicators kept must add up to the scheme's total."""
+
+    def clean(self) -> None:
+        super().clean()
+        total = getattr(self.instance, "total", None)
+        if total is None or any(form.errors for form in self.forms):
+            return
+        weights = [
+            form.cleaned_data["weight"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("weight") is not None
+        ]
+        try:
+            weights_check(total, weights)
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    formset = IndicatorFormSet
+    fields = ("position", "metric", "weight")
+    extra = 0
+
+
+@admin.register(ScoringScheme)
+class ScoringSchemeAdmin(admin.ModelAdmin):
+    list_display = ("name", "plan", "total", "created_at")
+    list_filter = ("plan",)
+    inlines = [IndicatorInline]

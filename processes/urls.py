@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import Icon
 from viewflow.urls import Application
 
+from processes.views.assessment import AssessmentExportView, AssessmentRegionView, AssessmentView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
 from processes.views.ledger import LedgerExportView, LedgerView, RemindView
@@ -58,6 +59,9 @@ class PlansApp(Application):
         path("notices/<int:pk>/", NoticeView.as_view(), name="notice"),
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
         path("<int:year>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
+        path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),
+        path("<int:year>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),
+        path("<int:year>/assessment/<str:code>/", AssessmentRegionView.as_view(), name="assessment_region"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
     ]

@@ -1,3 +1,4 @@
+from .assessment import HIGHER_IS_BETTER, Indicator, Metric, ScoringScheme
 from .assignments import (
     OPEN_STATES,
     Assignment,
@@ -33,6 +34,7 @@ from .rounds import OWED_STATES, Obligation, ObligationKind, ObligationState, Ro
 from .units import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
 __all__ = [
+    "HIGHER_IS_BETTER",
     "LIGHT_ORDER",
     "OPEN_STATES",
     "OWED_STATES",
@@ -56,8 +58,10 @@ __all__ = [
     "FiredRung",
     "FocusArea",
     "Frequency",
+    "Indicator",
     "LadderRung",
     "Light",
+    "Metric",
     "Milestone",
     "Notice",
     "Obligation",
@@ -73,6 +77,7 @@ __all__ = [
     "Role",
     "Round",
     "RoundFrequency",
+    "ScoringScheme",
     "Sweep",
     "SweepState",
     "Task",

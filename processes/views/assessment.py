@@ -1,0 +1,128 @@
+"""考核评估: the ranking of the regions for a scheme and a period, a region's page explaining its score, and the
+ranking as XLSX or PDF. The ranking is the province's; a region's people see their own region's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from processes.models import Plan, ScoringScheme, Unit, User
+from processes.services.assessment import (
+    Assessment,
+    assessment_compute,
+    assessment_pdf,
+    assessment_xlsx,
+    metric_direction,
+    regions_of,
+    scheme_ensure,
+)
+from processes.services.lifecycle import InvalidInput
+from processes.services.scope import scope_unit_ids, sees_everything
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _period(request: HttpRequest, plan: Plan) -> tuple[ScoringScheme, dt.date, dt.date]:
+    """The scheme and period asked for (default: the plan's first scheme, from 1 January to today or year end)."""
+    schemes = ScoringScheme.objects.filter(plan=plan)
+    chosen = request.GET.get("scheme", "")
+    scheme = schemes.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    scheme = scheme or scheme_ensure(plan)
+    year_end = dt.date(plan.year, 12, 31)
+    dates = {}
+    for name, default in (("start", dt.date(plan.year, 1, 1)), ("end", min(timezone.localdate(), year_end))):
+        raw = request.GET.get(name, "").strip()
+        try:
+            dates[name] = dt.date.fromisoformat(raw) if raw else default
+        except ValueError as exc:
+            raise InvalidInput(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": raw[:20]}, field=name) from exc
+    return scheme, dates["start"], dates["end"]
+
+
+def _query(assessment: Assessment) -> str:
+    return f"?scheme={assessment.scheme.pk}&start={assessment.start.isoformat()}&end={assessment.end.isoformat()}"
+
+
+class AssessmentView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, year: int) -> HttpResponse:
+        plan = get_object_or_404(Plan, year=year)
+        user = request.user
+        if not sees_everything(user):
+            unit = user.unit if isinstance(user, User) else None
+            if unit is not None and unit in regions_of(plan):
+                return HttpResponseRedirect(
+                    reverse("plans:assessment_region", kwargs={"year": year, "code": unit.code})
+                )
+            raise PermissionDenied
+        context: dict[str, Any] = {"plan": plan, "schemes": ScoringScheme.objects.filter(plan=plan)}
+        try:
+            scheme, start, end = _period(request, plan)
+            context.update(scheme=scheme, start=start, end=end)
+            assessment = assessment_compute(scheme=scheme, start=start, end=end)
+        except InvalidInput as exc:
+            context["error"] = exc.message
+            return render(request, "processes/assessment.html", context, status=400)
+        context.update(assessment=assessment, query=_query(assessment))
+        return render(request, "processes/assessment.html", context)
+
+
+class AssessmentRegionView(LoginRequiredMixin, View):
+    """Why a region scored what it did: each indicator's measure, share, weight and points, and its rank."""
+
+    def get(self, request: HttpRequest, year: int, code: str) -> HttpResponse:
+        plan = get_object_or_404(Plan, year=year)
+        unit = get_object_or_404(Unit, code=code)
+        scope = scope_unit_ids(request.user)
+        if scope is not None and unit.pk not in scope:
+            raise Http404
+        context: dict[str, Any] = {"plan": plan, "unit": unit, "ranking": sees_everything(request.user)}
+        try:
+            scheme, start, end = _period(request, plan)
+            context.update(scheme=scheme, start=start, end=end)
+            assessment = assessment_compute(scheme=scheme, start=start, end=end)
+        except InvalidInput as exc:
+            context["error"] = exc.message
+            return render(request, "processes/assessment_region.html", context, status=400)
+        score = assessment.region(unit)
+        if score is None:
+            raise Http404
+        context.update(
+            assessment=assessment,
+            score=score,
+            regions=len(assessment.regions),
+            query=_query(assessment),
+            rows=[(c, metric_direction(c.metric)) for c in score.contributions],
+        )
+        return render(request, "processes/assessment_region.html", context)
+
+
+class AssessmentExportView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, year: int, fmt: str) -> HttpResponse:
+        if fmt not in CONTENT_TYPES:
+            raise Http404
+        plan = get_object_or_404(Plan, year=year)
+        if not sees_everything(request.user):
+            raise PermissionDenied
+        try:
+            scheme, start, end = _period(request, plan)
+            assessment = assessment_compute(scheme=scheme, start=start, end=end)
+        except InvalidInput as exc:
+            return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+        data = assessment_pdf(assessment) if fmt == "pdf" else assessment_xlsx(assessment)
+        response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
+        name = f"{plan.year}-assessment-{start.isoformat()}-{end.isoformat()}.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
