@@ -28,6 +28,8 @@ from .models import (
     Plan,
     PlanImport,
     Recipient,
+    RegionWarning,
+    RegionWarningRule,
     Report,
     Round,
     ScoringScheme,
@@ -398,3 +400,16 @@ class ScoringSchemeAdmin(admin.ModelAdmin):
     list_display = ("name", "plan", "total", "created_at")
     list_filter = ("plan",)
     inlines = [IndicatorInline]
+
+
+@admin.register(RegionWarningRule)
+class RegionWarningRuleAdmin(admin.ModelAdmin):
+    list_display = ("plan", "enabled", "late_share", "schedule_gap", "minimum_items", "period_months")
+
+
+@admin.register(RegionWarning)
+class RegionWarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("region", "day", "period_start", "period_end", "late", "items", "elapsed", "progress")
+    list_filter = ("plan", "period_start")
+    fields = ("plan", "region", "day", "period_start", "period_end", "reasons", "items", "late", "elapsed", "progress")
+    readonly_fields = fields

@@ -42,3 +42,11 @@ def sweep_deadlines() -> int:
     from processes.services.ladder import sweep_scheduled
 
     return len(sweep_scheduled())
+
+
+@shared_task(name="processes.warn_regions", acks_late=True)
+def warn_regions() -> int:
+    """Warn the regions past their plan's thresholds today (a working day), once per period."""
+    from processes.services.region_warnings import region_warnings_check
+
+    return len(region_warnings_check())

@@ -27,7 +27,19 @@ from .ladder import (
     Sweep,
     SweepState,
 )
-from .pairings import RATING_MAX, RATING_MIN, ConcernReason, FocusArea, Pairing, Visit, VisitOutcome, VisitRating
+from .pairings import (
+    RATING_MAX,
+    RATING_MIN,
+    ConcernReason,
+    FocusArea,
+    Pairing,
+    RegionWarning,
+    RegionWarningRule,
+    Visit,
+    VisitOutcome,
+    VisitRating,
+    WarningReason,
+)
 from .people import Role, User
 from .plans import DeadlineKind, Frequency, Milestone, Plan, PlanImport, RoundFrequency, Task
 from .rounds import OWED_STATES, Obligation, ObligationKind, ObligationState, Round
@@ -71,6 +83,8 @@ __all__ = [
     "Plan",
     "PlanImport",
     "Recipient",
+    "RegionWarning",
+    "RegionWarningRule",
     "Report",
     "ReportKind",
     "ReportStatus",
@@ -91,4 +105,5 @@ __all__ = [
     "Visit",
     "VisitOutcome",
     "VisitRating",
+    "WarningReason",
 ]

@@ -158,3 +158,79 @@ class VisitRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_area_display()}: {self.score}"
+
+
+class WarningReason(models.TextChoices):
+    LATE_SHARE = "late_share", _("Too many late items")
+    BEHIND_SCHEDULE = "behind_schedule", _("Behind the time-based schedule (序时进度)")
+
+
+class RegionWarningRule(models.Model):
+    """When a region is warned on its own: the thresholds, set by the office for each plan."""
+
+    plan = models.OneToOneField(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="region_rule")
+    enabled = models.BooleanField(_("enabled"), default=True)
+    late_share = models.PositiveSmallIntegerField(
+        _("late items (percent of the region's items)"),
+        default=30,
+        help_text=_("Warn when at least this share of the region's items on the ledger is late."),
+    )
+    schedule_gap = models.PositiveSmallIntegerField(
+        _("behind schedule (percentage points)"),
+        default=30,
+        help_text=_(
+            "Warn when the time gone exceeds the progress reported by at least this much, on average over the "
+            "region's items (序时进度: 60 percent of the time gone and 20 percent done is 40 points behind)."
+        ),
+    )
+    minimum_items = models.PositiveSmallIntegerField(
+        _("minimum items"), default=3, help_text=_("Regions with fewer items on the ledger are not warned.")
+    )
+    period_months = models.PositiveSmallIntegerField(
+        _("at most one warning every (months)"), default=2, choices=[(1, "1"), (2, "2"), (3, "3"), (6, "6")]
+    )
+
+    class Meta:
+        verbose_name = _("region warning rule")
+        verbose_name_plural = _("region warning rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(late_share__lte=100), name="late_share_is_a_percentage"),
+            models.CheckConstraint(condition=Q(schedule_gap__lte=100), name="schedule_gap_is_a_percentage"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.plan)
+
+
+class RegionWarning(models.Model):
+    """A warning a region got on its own, once per period: why, and the figures it rested on."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="region_warnings")
+    region = models.ForeignKey(Unit, verbose_name=_("region"), on_delete=models.PROTECT, related_name="warnings")
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    day = models.DateField(_("warned on"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    items = models.PositiveIntegerField(_("items on the ledger"))
+    late = models.PositiveIntegerField(_("late items"))
+    elapsed = models.DecimalField(_("time gone (percent)"), max_digits=5, decimal_places=1)
+    progress = models.DecimalField(_("progress reported (percent)"), max_digits=5, decimal_places=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("region warning")
+        verbose_name_plural = _("region warnings")
+        ordering = ["-day", "region__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "region", "period_start"], name="one_region_warning_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.day:%Y-%m-%d}"
+
+    @property
+    def late_percent(self) -> float:
+        return round(self.late * 100 / self.items, 1) if self.items else 0.0
+
+    def reason_labels(self) -> list[str]:
+        return [str(WarningReason(reason).label) for reason in self.reasons]

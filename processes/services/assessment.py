@@ -37,6 +37,7 @@ from processes.models import (
     ObligationKind,
     ObligationState,
     Plan,
+    RegionWarning,
     Report,
     ReportKind,
     ScoringScheme,
@@ -178,10 +179,17 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
     for row in ledger_queryset(plan, None, as_of).filter(unit_id__in=ids):
         total[row.unit_id] += 1
         closed[row.unit_id] += (row.state_as_of or row.state) == "closed"  # type: ignore[attr-defined]
+    # Warnings received: the notices issued to the region and the warnings it got on its own (自动预警).
     notices = Counter(
         dict(
             Notice.objects.filter(unit_id__in=ids, issued_on__gte=start, issued_on__lte=end)
             .values_list("unit_id")
+            .annotate(n=Count("pk"))
+        )
+    ) + Counter(
+        dict(
+            RegionWarning.objects.filter(plan=plan, region_id__in=ids, day__gte=start, day__lte=end)
+            .values_list("region_id")
             .annotate(n=Count("pk"))
         )
     )

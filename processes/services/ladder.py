@@ -155,7 +155,7 @@ def _due_dates_firing_on(day: dt.date, offset: int) -> list[dt.date]:
     ]
 
 
-class _People:
+class People:
     """Who to tell, for every unit, read once per sweep: the unit tree and the active people with a role."""
 
     def __init__(self, day: dt.date) -> None:
@@ -401,7 +401,7 @@ def _item_context(day: dt.date, row: _Row) -> dict[str, Any]:
 
 
 def _write_messages(
-    day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row], notices: dict[int, Notice], people: _People
+    day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row], notices: dict[int, Notice], people: People
 ) -> list[int]:
     """One message per person the rung tells: a digest of the items of every unit it tells them about, written in
     the sweep's transaction, with the notices issued to those units attached."""
@@ -486,7 +486,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
         # Two sweeps of one day at once: the second waits here, then finds everything already fired.
         SweepState.objects.select_for_update().get_or_create(name="lock")
         run = Sweep.objects.create(day=day, started_at=timezone.now())
-        people: _People | None = None
+        people: People | None = None
         for plan in plans if plans is not None else Plan.objects.all():
             for rung in ladder_ensure(plan):
                 dues = _due_dates_firing_on(day, rung.offset_workdays)
@@ -495,7 +495,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                     continue
                 notices = _issue_notices(day, rung, run, rows) if rung.document else {}
                 notice_ids += [notice.pk for notice in notices.values()]
-                people = people or _People(day)
+                people = people or People(day)
                 message_ids += _write_messages(day, rung, run, rows, notices, people)
                 results += [
                     Fired(

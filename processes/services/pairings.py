@@ -36,6 +36,7 @@ from processes.models import (
     ObligationState,
     Pairing,
     Plan,
+    RegionWarning,
     Role,
     Task,
     TransitionAction,
@@ -484,6 +485,7 @@ class RegionStatus:
     lights: dict[str, int]
     last_visit: Visit | None
     next_visit: Obligation | None
+    last_warning: RegionWarning | None = None
 
     @property
     def light(self) -> str:
@@ -527,6 +529,9 @@ def region_statuses(pairings: Iterable[Pairing], as_of: dt.date | None = None) -
         pairing__in=pairings, kind=ObligationKind.VISIT, state__in=OWED_STATES
     ).order_by("-due_date", "-pk"):
         upcoming[(obligation.pairing_id or 0, obligation.region_id or 0)] = obligation
+    warnings: dict[tuple[int, int], RegionWarning] = {}
+    for warning in RegionWarning.objects.filter(region_id__in=region_ids, plan_id__in=plans).order_by("day", "pk"):
+        warnings[(warning.plan_id, warning.region_id)] = warning
     by_pairing = {pairing.pk: pairing for pairing in pairings}
     statuses = []
     for link in links:
@@ -547,6 +552,7 @@ def region_statuses(pairings: Iterable[Pairing], as_of: dt.date | None = None) -
                 lights=counts,
                 last_visit=visits.get((pairing.pk, link.unit_id)),
                 next_visit=upcoming.get((pairing.pk, link.unit_id)),
+                last_warning=warnings.get((pairing.plan_id, link.unit_id)),
             )
         )
     return statuses
