@@ -6,6 +6,7 @@ from viewflow import Icon
 from viewflow.urls import Application
 
 from processes.views.assessment import AssessmentExportView, AssessmentRegionView, AssessmentView
+from processes.views.dashboard import DashboardView, LatestDashboardView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
 from processes.views.ledger import LedgerExportView, LedgerView, RemindView
@@ -59,6 +60,8 @@ class PlansApp(Application):
         path("notices/<int:pk>/", NoticeView.as_view(), name="notice"),
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
         path("<int:year>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
+        path("<int:year>/dashboard/", DashboardView.as_view(), name="dashboard"),
+        path("dashboard/", LatestDashboardView.as_view(), name="dashboard_latest"),
         path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),
         path("<int:year>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),
         path("<int:year>/assessment/<str:code>/", AssessmentRegionView.as_view(), name="assessment_region"),

@@ -1,0 +1,74 @@
+"""数据看板: progress by region (closed / on track / late), the lights, the 销号清零 burn-down and the ranking, as
+charts a person reads at a glance; each person sees their own scope, the ranking is the province's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+
+from processes.models import Plan
+from processes.services.assessment import assessment_compute, scheme_ensure
+from processes.services.dashboard import progress_by_region
+from processes.services.ledger import burndown
+from processes.services.lifecycle import InvalidInput
+from processes.services.scope import sees_everything
+from processes.views.charts import burndown_chart, stacked_bars
+
+PROGRESS_COLOURS = ["#2e7d32", "#90a4ae", "#c62828"]  # closed, open on track, late
+LIGHT_COLOURS = ["#c62828", "#f9a825", "#2e7d32"]  # red, yellow, green
+
+
+class DashboardView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, year: int) -> HttpResponse:
+        plan = get_object_or_404(Plan, year=year)
+        today = timezone.localdate()
+        progress = progress_by_region(plan, request.user, today)
+        regions = progress.regions
+        context: dict[str, Any] = {
+            "plan": plan,
+            "today": today,
+            "progress": progress,
+            "progress_chart": stacked_bars(
+                [(r.unit.short_name or r.unit.name, [r.closed, r.on_track, r.late]) for r in regions], PROGRESS_COLOURS
+            ),
+            "lights_chart": stacked_bars(
+                [
+                    (r.unit.short_name or r.unit.name, [r.lights["red"], r.lights["yellow"], r.lights["green"]])
+                    for r in regions
+                ],
+                LIGHT_COLOURS,
+            ),
+            "chart": burndown_chart(burndown(plan, request.user)),
+        }
+        if sees_everything(request.user):
+            start = dt.date(plan.year, 1, 1)
+            try:
+                ranking = assessment_compute(
+                    scheme=scheme_ensure(plan), start=start, end=min(today, dt.date(plan.year, 12, 31))
+                )
+            except InvalidInput as exc:
+                context["ranking_error"] = exc.message
+            else:
+                context["ranking"] = ranking
+                context["ranking_chart"] = stacked_bars(
+                    [(f"{r.rank}. {r.unit.short_name or r.unit.name}", [int(r.total)]) for r in ranking.regions],
+                    ["#1565c0"],
+                )
+        return render(request, "processes/dashboard.html", context)
+
+
+class LatestDashboardView(LoginRequiredMixin, View):
+    """The menu's 数据看板: the newest plan's."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        plan = Plan.objects.order_by("-year").first()
+        if plan is None:
+            return HttpResponseRedirect(reverse("plans:plan_list"))
+        return HttpResponseRedirect(reverse("plans:dashboard", kwargs={"year": plan.year}))
