@@ -27,7 +27,15 @@ class DeliveryState(models.TextChoices):
 
 class Message(models.Model):
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.CASCADE, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    address = models.EmailField(
+        _("to the address"), blank=True, help_text=_("For a recipient outside the system (a bulletin's distribution).")
     )
     dedupe_key = models.CharField(_("key"), max_length=200, unique=True)
     subject = models.CharField(_("subject"), max_length=300)
@@ -50,6 +58,14 @@ class Message(models.Model):
     notices = models.ManyToManyField(
         "processes.Notice", verbose_name=_("attached notices"), blank=True, related_name="messages"
     )
+    bulletin = models.ForeignKey(
+        "processes.Bulletin",
+        verbose_name=_("attached bulletin"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+    )
     items = models.PositiveIntegerField(_("items"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     state = models.CharField(
@@ -65,6 +81,11 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(address=""), name="message_has_a_recipient"
+            )
+        ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="message_delivery_idx"),
             models.Index(fields=["recipient", "read_at"], name="message_unread_idx"),
@@ -75,6 +96,10 @@ class Message(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("notifications:open", kwargs={"pk": self.pk})
+
+    @property
+    def to_address(self) -> str:
+        return self.address or (self.recipient.email if self.recipient else "")
 
     def fired(self) -> QuerySet[FiredRung]:
         """The firings this message told its recipient about (none for a message not written by the sweep)."""

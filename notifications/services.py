@@ -27,9 +27,14 @@ def _email(message: Message) -> EmailMessage:
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient.email],
+        to=[message.to_address],
         headers={"X-Wufei-Message": message.dedupe_key},
     )
+    if message.bulletin_id is not None:
+        from processes.services.bulletins import bulletin_pdf
+
+        bulletin = message.bulletin
+        email.attach(f"{bulletin}.pdf", bulletin_pdf(bulletin), "application/pdf")  # type: ignore[arg-type]
     notices = list(message.notices.order_by("pk"))
     if notices:
         from processes.services.notices import notice_pdf
@@ -52,7 +57,7 @@ def message_deliver(message_id: int) -> str:
             return DeliveryState.SENDING  # another worker holds it right now
         if message.state not in RETRYABLE:
             return message.state
-        if not message.recipient.email:
+        if not message.to_address:
             message.state = DeliveryState.SKIPPED
             message.save(update_fields=["state"])
             return message.state

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     Assignment,
     AssignmentTransition,
+    Bulletin,
     CalendarOverride,
+    Distribution,
     Evidence,
     ExtensionRequest,
     FiredRung,
@@ -413,3 +415,17 @@ class RegionWarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("plan", "period_start")
     fields = ("plan", "region", "day", "period_start", "period_end", "reasons", "items", "late", "elapsed", "progress")
     readonly_fields = fields
+
+
+@admin.register(Distribution)
+class DistributionAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "line", "position", "active")
+    list_filter = ("line", "active")
+    list_editable = ("position", "active")
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("__str__", "plan", "state", "period_start", "period_end", "issued_on", "published_at")
+    list_filter = ("state", "year")
+    exclude = ("figures",)

@@ -6,6 +6,7 @@ from viewflow import Icon
 from viewflow.urls import Application
 
 from processes.views.assessment import AssessmentExportView, AssessmentRegionView, AssessmentView
+from processes.views.bulletins import BulletinListView, BulletinPdfView, BulletinView
 from processes.views.dashboard import DashboardView, LatestDashboardView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
@@ -61,6 +62,9 @@ class PlansApp(Application):
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
         path("<int:year>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
         path("<int:year>/dashboard/", DashboardView.as_view(), name="dashboard"),
+        path("<int:year>/bulletins/", BulletinListView.as_view(), name="bulletins"),
+        path("bulletins/<int:pk>/", BulletinView.as_view(), name="bulletin"),
+        path("bulletins/<int:pk>/pdf/", BulletinPdfView.as_view(), name="bulletin_pdf"),
         path("dashboard/", LatestDashboardView.as_view(), name="dashboard_latest"),
         path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),
         path("<int:year>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),

@@ -11,6 +11,7 @@ from .assignments import (
     ReportStatus,
     TransitionAction,
 )
+from .bulletins import Bulletin, BulletinState, Distribution, DistributionLine
 from .flows import CompletionProcess, EscalationProcess, ExtensionProcess
 from .ladder import (
     LIGHT_ORDER,
@@ -56,10 +57,14 @@ __all__ = [
     "AssignmentRole",
     "AssignmentState",
     "AssignmentTransition",
+    "Bulletin",
+    "BulletinState",
     "CalendarOverride",
     "CompletionProcess",
     "ConcernReason",
     "DeadlineKind",
+    "Distribution",
+    "DistributionLine",
     "DocumentKind",
     "DocumentSequence",
     "EscalationProcess",

@@ -53,14 +53,15 @@ def region_of(unit_id: int, parents: dict[int, int | None], levels: dict[int, st
     return None
 
 
-def progress_by_region(plan: Plan, viewer: Viewer, as_of: dt.date | None = None) -> Progress:
-    """Every item of the plan in the viewer's scope, counted by its region (a county's items count for its city;
-    the provincial departments' items are one row of their own)."""
+def progress_by_region(plan: Plan, viewer: Viewer | None, as_of: dt.date | None = None) -> Progress:
+    """Every item of the plan in the viewer's scope (``None``: all of them), counted by its region (a county's
+    items count for its city; the provincial departments' items are one row of their own)."""
     as_of = as_of or timezone.localdate()
     units = {unit.pk: unit for unit in Unit.objects.all()}
     parents = {pk: unit.parent_id for pk, unit in units.items()}
     levels = {pk: unit.level for pk, unit in units.items()}
-    items = assignments_in_scope(viewer, Assignment.objects.filter(task__plan=plan))
+    items = Assignment.objects.filter(task__plan=plan)
+    items = items if viewer is None else assignments_in_scope(viewer, items)
     rows = list(items.values_list("pk", "unit_id", "state"))
     lights = lights_for([pk for pk, _unit, _state in rows], as_of)
     late = set(

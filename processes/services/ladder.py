@@ -458,14 +458,14 @@ def _write_messages(
         [
             Message.units.through(message_id=message.pk, unit_id=unit_id)
             for message in created
-            for unit_id in units_of[message.recipient_id]
+            for unit_id in units_of[message.recipient_id or 0]
         ]
     )
     Message.notices.through.objects.bulk_create(
         [
             Message.notices.through(message_id=message.pk, notice_id=notices[unit_id].pk)
             for message in created
-            for unit_id in units_of[message.recipient_id]
+            for unit_id in units_of[message.recipient_id or 0]
             if unit_id in notices
         ]
     )

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from processes.models import Pairing, Plan, Role, Unit, UnitLevel, User
+from processes.models import Distribution, DistributionLine, Pairing, Plan, Role, Unit, UnitLevel, User
 from processes.services.pairings import pairing_save
 from processes.services.plan_import import plan_import
 from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
@@ -22,6 +22,12 @@ DEMO_USERS = (
     ("province_supervisor", "省督办员", "JL-PRO", Role.SUPERVISOR, False),
     ("office_admin", "推进组办公室管理员", "JL-PRO", Role.ADMIN, True),
     ("baobao_leader", "省厅包保负责人", "JL-EEB", Role.LEADER, False),
+)
+# The demo distribution list of the bulletins (报 / 送), delivered to the local mail folder like everything else.
+DEMO_DISTRIBUTION = (
+    ("生态环境部固体废物与化学品司", "mee-solid-waste@wufei.localhost", DistributionLine.REPORT_TO),
+    ("省“无废城市”建设工作推进组各成员单位", "members@wufei.localhost", DistributionLine.SEND_TO),
+    ("各市（州）生态环境局", "city-bureaus@wufei.localhost", DistributionLine.SEND_TO),
 )
 # The demo pairing: the provincial department's leader visits 松原 and 白城 every two months in 2023's second half.
 DEMO_PAIRING = ("baobao_leader", "JL-EEB", ("220700", "220800"), dt.date(2023, 7, 1), dt.date(2023, 12, 31))
@@ -74,6 +80,8 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                 user.save()
         self.pairing()
+        for position, (name, email, line) in enumerate(DEMO_DISTRIBUTION):
+            Distribution.objects.get_or_create(email=email, defaults={"name": name, "line": line, "position": position})
         self.stdout.write(
             _("Demo accounts (password %(password)s): %(users)s")
             % {"password": DEMO_PASSWORD, "users": ", ".join(u[0] for u in DEMO_USERS)}
