@@ -169,13 +169,21 @@ class ProgressReportForm(forms.Form):
 
 class ManualRoundForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=100, required=False)
-    period_start = forms.DateField(label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label=_("Period to"), widget=forms.DateInput(attrs={"type": "date"}))
-    due_date = forms.DateField(label=_("Reports due"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_start = forms.DateField(
+        label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    period_end = forms.DateField(
+        label=_("Period to"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    due_date = forms.DateField(
+        label=_("Reports due"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class ExtensionForm(forms.Form):
-    new_date = forms.DateField(label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    new_date = forms.DateField(
+        label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
@@ -192,7 +200,9 @@ class VisitForm(forms.Form):
     """A 包保 visit: the date, who went, a rating of each focus area, the findings and the outcome. The rules
     (not in the future, a reason for a warning …) are the service's; the form only reads the fields."""
 
-    visited_on = forms.DateField(label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(
+        label=_("Visited on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     participants = forms.CharField(label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     outcome = forms.ChoiceField(

@@ -5,7 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import Icon
 from viewflow.urls import Application
 
-from processes.views.assessment import AssessmentExportView, AssessmentRegionView, AssessmentView
+from processes.views.assessment import (
+    AssessmentExportView,
+    AssessmentRegionView,
+    AssessmentView,
+    LatestAssessmentView,
+)
 from processes.views.bulletins import BulletinListView, BulletinPdfView, BulletinView
 from processes.views.dashboard import DashboardView, LatestDashboardView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
@@ -66,6 +71,7 @@ class PlansApp(Application):
         path("bulletins/<int:pk>/", BulletinView.as_view(), name="bulletin"),
         path("bulletins/<int:pk>/pdf/", BulletinPdfView.as_view(), name="bulletin_pdf"),
         path("dashboard/", LatestDashboardView.as_view(), name="dashboard_latest"),
+        path("assessment/", LatestAssessmentView.as_view(), name="assessment_latest"),
         path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),
         path("<int:year>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),
         path("<int:year>/assessment/<str:code>/", AssessmentRegionView.as_view(), name="assessment_region"),

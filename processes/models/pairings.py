@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .ladder import Notice
 from .plans import Plan, Task
@@ -73,8 +74,8 @@ class Pairing(models.Model):
         related_name="+",
         help_text=_("The plan's task the visits carry out (每两月对包保地区现场督导一次)."),
     )
-    start = models.DateField(_("from"))
-    end = models.DateField(_("until"))
+    start = models.DateField(pgettext_lazy("pairing period", "from"))
+    end = models.DateField(pgettext_lazy("pairing period", "until"))
     visit_every_months = models.PositiveSmallIntegerField(
         _("visit every (months)"), default=2, choices=[(1, "1"), (2, "2"), (3, "3"), (6, "6")]
     )

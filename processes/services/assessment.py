@@ -114,6 +114,11 @@ class Assessment:
     end: dt.date
     indicators: list[Indicator]
     regions: list[RegionScore]
+    ledger_day: dt.date  # the day the close-out rate is read as of (the period's end, or the plan's import)
+
+    @property
+    def imported_late(self) -> bool:
+        return self.ledger_day > self.end
 
     def region(self, unit: Unit) -> RegionScore | None:
         return next((score for score in self.regions if score.unit.pk == unit.pk), None)
@@ -125,7 +130,7 @@ def _percent(done: int, due: int) -> str:
 
 def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -> Assessment:
     """Score and rank the regions of the scheme's plan for ``start``–``end``; refused for an empty period, weights
-    that do not add up, or a period outside the plan's life."""
+    that do not add up, or a period starting after today."""
     plan = scheme.plan
     indicators = list(scheme.indicators.all())
     weights_check(scheme.total, [indicator.weight for indicator in indicators])
@@ -137,12 +142,9 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
             _("The period starts on %(date)s, after today.") % {"date": start.isoformat()}, field="start"
         )
     as_of = min(end, timezone.localdate())
-    if as_of < imported:
-        raise InvalidInput(
-            _("The plan was imported on %(created)s; there is nothing to assess up to %(date)s.")
-            % {"created": imported.isoformat(), "date": end.isoformat()},
-            field="end",
-        )
+    # A plan imported after the period (a past year's plan loaded late) has no ledger before its import: its
+    # close-out is read as of the import day; what was due is still what fell due in the period.
+    ledger_day = max(as_of, imported)
     regions = regions_of(plan)
     ids = [unit.pk for unit in regions]
     # An item's deadline is met by its completion report (申请销号) by the due date; anything else it owes, by its
@@ -176,7 +178,7 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
     by_unit = {row["assignment__unit_id"]: row for row in due}
     closed: Counter[int] = Counter()
     total: Counter[int] = Counter()
-    for row in ledger_queryset(plan, None, as_of).filter(unit_id__in=ids):
+    for row in ledger_queryset(plan, None, ledger_day).filter(unit_id__in=ids):
         total[row.unit_id] += 1
         closed[row.unit_id] += (row.state_as_of or row.state) == "closed"  # type: ignore[attr-defined]
     # Warnings received: the notices issued to the region and the warnings it got on its own (自动预警).
@@ -262,7 +264,7 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
     for index, score in enumerate(scores):
         # Equal totals share a rank (1, 2, 2, 4).
         score.rank = scores[index - 1].rank if index and score.total == scores[index - 1].total else index + 1
-    return Assessment(scheme=scheme, start=start, end=end, indicators=indicators, regions=scores)
+    return Assessment(scheme=scheme, start=start, end=end, indicators=indicators, regions=scores, ledger_day=ledger_day)
 
 
 def metric_direction(metric: str) -> str:

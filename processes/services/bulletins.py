@@ -59,7 +59,7 @@ def _distribution(line: str) -> str:
 def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]:
     """What the bulletin reports, as of the period's end (or today): the ledger's counts overall and by region,
     the ranking for the period, and the items late on something they owe."""
-    as_of = min(end, timezone.localdate())
+    as_of = max(min(end, timezone.localdate()), timezone.localtime(plan.created_at).date())
     progress = progress_by_region(plan, None, as_of)
     total = progress.total
     figures: dict[str, Any] = {
@@ -155,12 +155,6 @@ def bulletin_draft(
     if period_start > timezone.localdate():
         raise InvalidInput(
             _("The period starts on %(date)s, after today.") % {"date": period_start.isoformat()}, field="period_start"
-        )
-    imported = timezone.localtime(plan.created_at).date()
-    if period_end < imported:
-        raise InvalidInput(
-            _("The plan was imported on %(created)s; the period ends before it.") % {"created": imported.isoformat()},
-            field="period_end",
         )
     with translation.override(settings.LANGUAGE_CODE):  # the bulletin is written in the office's language
         figures = bulletin_figures(plan, period_start, period_end)

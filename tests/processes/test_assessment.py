@@ -169,7 +169,7 @@ def test_weights_that_do_not_add_up_and_empty_periods_are_refused(plan: Plan) ->
         Indicator.objects.filter(scheme=scheme, metric=Metric.VISITS).update(weight=Decimal(10))
         with pytest.raises(InvalidInput, match="nothing to assess"):
             assessment_compute(scheme=scheme, start=D(2023, 7, 1), end=D(2023, 7, 31))
-        with pytest.raises(InvalidInput, match="imported on 2023-07-01"):
+        with pytest.raises(InvalidInput, match="nothing to assess"):  # before the plan was imported
             assessment_compute(scheme=scheme, start=D(2023, 1, 1), end=D(2023, 6, 30))
         with pytest.raises(InvalidInput, match="after today"):
             assessment_compute(scheme=scheme, start=D(2023, 11, 1), end=D(2023, 11, 30))
@@ -262,3 +262,16 @@ def test_a_scheme_of_its_own_weights(plan: Plan) -> None:
         (CHANGCHUN, "0.00", 2),  # equal scores share a rank, listed in the units' order
         (BAICHENG, "0.00", 2),
     ]
+
+
+def test_a_plan_imported_after_the_period_is_assessed_on_what_fell_due_in_it(
+    units: dict[str, Unit], import_file: ImportFile
+) -> None:
+    with at("2023-10-01 09:00"):
+        assert import_file(PLAN_CSV.encode(), filename="plan.csv").applied
+    plan = Plan.objects.get(year=2023)
+    with at("2023-10-09 09:00"), translation.override("zh-hans"):
+        assessment = assessment_compute(scheme=scheme_ensure(plan), start=START, end=END)
+    assert assessment.imported_late and assessment.ledger_day == D(2023, 10, 1)
+    on_time = {r.unit.code: c.measure for r in assessment.regions for c in r.contributions if c.metric == "on_time"}
+    assert on_time == {code: "0 / 2 (0.0%)" for code in (SONGYUAN, BAICHENG, CHANGCHUN)}
