@@ -11,9 +11,9 @@ from .models import DeliveryState, Message
 class MessageAdmin(admin.ModelAdmin):
     """The office sees every message and why one failed; it can send failed ones again, not edit them."""
 
-    list_display = ("subject", "recipient", "items", "state", "attempts", "created_at", "sent_at", "read_at")
+    list_display = ("subject", "recipient", "address", "items", "state", "attempts", "created_at", "sent_at", "read_at")
     list_filter = ("state", "rung__code")
-    search_fields = ("subject", "recipient__username", "recipient__last_name")
+    search_fields = ("subject", "recipient__username", "recipient__last_name", "address")
     list_select_related = ("recipient",)
     readonly_fields = [field.name for field in Message._meta.fields] + ["units", "notices"]
     actions = ["retry"]

@@ -181,3 +181,13 @@ def test_drafts_are_the_offices_and_published_issues_everyones(
     bulletin.refresh_from_db()
     assert bulletin.summary == "总体进展良好。" and bulletin.contents_lines() == ["全省推进情况", "工作亮点"]
     assert bulletin.number == 1 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_the_office_sees_the_distribution_messages_in_the_admin(
+    plan: Plan, office_admin: User, admin_client: Any
+) -> None:
+    bulletin = draft(plan, office_admin)
+    with at("2023-10-09 10:00"):
+        bulletin_publish(bulletin=bulletin, by=office_admin)
+        page = admin_client.get("/admin/notifications/message/?q=cities")
+    assert page.status_code == 200 and "cities@example.test" in page.content.decode()
