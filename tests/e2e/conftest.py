@@ -181,3 +181,9 @@ def open_notifications(page: Page) -> Locator:
     page.locator('[data-testid="notifications-link"]').click()
     page.wait_for_url("**/notifications/")
     return page.locator('[data-testid="notifications"] li[data-message]')
+
+
+def open_my_todo(page: Page) -> None:
+    """我的待办 through the side menu, as a person reaches it from any page."""
+    page.locator('.vf-page__menu-primary a[href="/plans/work/"]').click()
+    page.wait_for_url("**/plans/work/")

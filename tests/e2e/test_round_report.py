@@ -15,16 +15,14 @@ published data (task text, unit names), not on the interface's wording.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from processes.models import (
     AssignmentState,
@@ -43,7 +41,7 @@ from processes.models import (
 from processes.services.rounds import round_missing_units
 
 from ..lifecycle_helpers import PDF, songyuan_item
-from .conftest import TIMEOUT_MS, Shot, log_in
+from .conftest import Person, Shot, log_in, open_my_todo, prefixed
 
 pytestmark = pytest.mark.e2e
 
@@ -60,64 +58,12 @@ PROBLEMS = "部分县区议事机构尚未明确专职人员。"
 NEXT_STEPS = "9月底前印发领导小组工作规则。"
 EVIDENCE = "8月进展材料.pdf"
 
-Person = Callable[[User, str], tuple[Page, Shot]]
-
 
 @pytest.fixture
 def august_2023() -> Iterator[None]:
     """The clock at ``NOW`` and ticking, from before the plan is imported to the end of the test."""
     with time_machine.travel(NOW, tick=True):
         yield
-
-
-def shot_of(shot: Shot, other: Page, person: str) -> Shot:
-    """A ``Shot`` of another person's page: numbered in the same sequence as the test's other steps."""
-
-    def take(step: str) -> Path:
-        path = shot(f"{person}-{step}")  # takes the step's number (and a picture of the main page) …
-        other.screenshot(path=path, full_page=True)  # … which this person's page then replaces
-        return path
-
-    return take
-
-
-@pytest.fixture
-def person(
-    browser: Browser, live_server: Any, page: Page, shot: Shot, artifacts_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[Person]:
-    """``person(user, "supervisor")``: a second browser context like ``page``'s, logged in as ``user``."""
-    opened: list[tuple[str, Page]] = []
-
-    def open_as(user: User, name: str) -> tuple[Page, Shot]:
-        context = browser.new_context(
-            locale="zh-CN", viewport=page.viewport_size or {"width": 1400, "height": 900}, base_url=live_server.url
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        other = context.new_page()
-        opened.append((name, other))
-        other_shot = shot_of(shot, other, name)
-        log_in(other, user, other_shot)
-        return other, other_shot
-
-    try:
-        yield open_as
-    finally:
-        report = getattr(request.node, "e2e_report_call", None)
-        for name, other in opened:
-            if report is not None and report.failed:
-                with contextlib.suppress(Exception):  # the test's own failure is what the report must show
-                    other.screenshot(path=artifacts_dir / f"99-failure-{name}.png", full_page=True)
-            other.context.close()
-
-
-def prefixed(shot: Shot, person: str) -> Shot:
-    return lambda step: shot(f"{person}-{step}")
-
-
-def open_my_todo(page: Page) -> None:
-    """我的待办 through the side menu, as a person reaches it from any page."""
-    page.locator('.vf-page__menu-primary a[href="/plans/work/"]').click()
-    page.wait_for_url("**/plans/work/")
 
 
 def count(page: Page, name: str) -> Locator:
