@@ -9,10 +9,9 @@ from processes.views.assessment import (
     AssessmentExportView,
     AssessmentRegionView,
     AssessmentView,
-    LatestAssessmentView,
 )
 from processes.views.bulletins import BulletinListView, BulletinPdfView, BulletinView
-from processes.views.dashboard import DashboardView, LatestDashboardView
+from processes.views.dashboard import DashboardView, LatestPlanView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
 from processes.views.ledger import LedgerExportView, LedgerView, RemindView
@@ -70,8 +69,8 @@ class PlansApp(Application):
         path("<int:year>/bulletins/", BulletinListView.as_view(), name="bulletins"),
         path("bulletins/<int:pk>/", BulletinView.as_view(), name="bulletin"),
         path("bulletins/<int:pk>/pdf/", BulletinPdfView.as_view(), name="bulletin_pdf"),
-        path("dashboard/", LatestDashboardView.as_view(), name="dashboard_latest"),
-        path("assessment/", LatestAssessmentView.as_view(), name="assessment_latest"),
+        path("dashboard/", LatestPlanView.as_view(target="plans:dashboard"), name="dashboard_latest"),
+        path("assessment/", LatestPlanView.as_view(target="plans:assessment"), name="assessment_latest"),
         path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),
         path("<int:year>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),
         path("<int:year>/assessment/<str:code>/", AssessmentRegionView.as_view(), name="assessment_region"),

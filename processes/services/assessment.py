@@ -128,19 +128,24 @@ def _percent(done: int, due: int) -> str:
     return f"{done} / {due} ({Decimal(done * 100) / Decimal(due):.1f}%)" if due else _("nothing due")
 
 
+def period_check(start: dt.date, end: dt.date, *, fields: tuple[str, str] = ("start", "end")) -> None:
+    """A period to assess or report on: in order, and begun by today."""
+    if end < start:
+        raise InvalidInput(_("The period ends before it starts."), field=fields[1])
+    if start > timezone.localdate():
+        raise InvalidInput(
+            _("The period starts on %(date)s, after today.") % {"date": start.isoformat()}, field=fields[0]
+        )
+
+
 def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -> Assessment:
     """Score and rank the regions of the scheme's plan for ``start``–``end``; refused for an empty period, weights
     that do not add up, or a period starting after today."""
     plan = scheme.plan
     indicators = list(scheme.indicators.all())
     weights_check(scheme.total, [indicator.weight for indicator in indicators])
-    if end < start:
-        raise InvalidInput(_("The period ends before it starts."), field="end")
+    period_check(start, end)
     imported = timezone.localtime(plan.created_at).date()
-    if start > timezone.localdate():
-        raise InvalidInput(
-            _("The period starts on %(date)s, after today.") % {"date": start.isoformat()}, field="start"
-        )
     as_of = min(end, timezone.localdate())
     # A plan imported after the period (a past year's plan loaded late) has no ledger before its import: its
     # close-out is read as of the import day; what was due is still what fell due in the period.

@@ -32,7 +32,7 @@ from processes.models import (
     User,
 )
 
-from .assessment import assessment_compute, scheme_ensure
+from .assessment import assessment_compute, period_check, scheme_ensure
 from .dashboard import progress_by_region
 from .ladder import issuer_name, owed_now, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
@@ -150,12 +150,7 @@ def bulletin_draft(
     """A draft bulletin for the period, its text written from the figures, for the office to edit."""
     if not can_edit_bulletins(by):
         raise NotAllowed(_("Only the programme office's admins prepare bulletins."))
-    if period_end < period_start:
-        raise InvalidInput(_("The period ends before it starts."), field="period_end")
-    if period_start > timezone.localdate():
-        raise InvalidInput(
-            _("The period starts on %(date)s, after today.") % {"date": period_start.isoformat()}, field="period_start"
-        )
+    period_check(period_start, period_end, fields=("period_start", "period_end"))
     with translation.override(settings.LANGUAGE_CODE):  # the bulletin is written in the office's language
         figures = bulletin_figures(plan, period_start, period_end)
         contents = [

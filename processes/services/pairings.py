@@ -8,12 +8,13 @@ supervision notice issues the document of the ladder to the region, with an answ
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -220,15 +221,18 @@ def visits_sync(pairing: Pairing, *, by: User | None = None) -> int:
             for start, end in _visit_periods(pairing)
         }
         existing = Obligation.objects.filter(pairing=pairing, kind=ObligationKind.VISIT)
+        rows = list(
+            existing.annotate(visited=Exists(Visit.objects.filter(obligation=OuterRef("pk")))).values_list(
+                "pk", "region_id", "period_end", "state", "visited"
+            )
+        )
         stale = [
-            obligation.pk
-            for obligation in existing
-            if (obligation.region_id, obligation.period_end) not in wanted
-            and obligation.state == ObligationState.OPEN
-            and not obligation.visits.exists()
+            pk
+            for pk, region_id, period_end, state, visited in rows
+            if (region_id, period_end) not in wanted and state == ObligationState.OPEN and not visited
         ]
         Obligation.objects.filter(pk__in=stale).delete()
-        have = set(existing.values_list("region_id", "period_end"))
+        have = {(region_id, period_end) for _pk, region_id, period_end, _state, _visited in rows}
         new = [
             Obligation(
                 assignment=assignment,
@@ -466,8 +470,9 @@ def _issue_visit_notice(visit: Visit, *, by: User) -> Notice:
         )
         for user in recipients
     )
-    for message in messages:
-        message.notices.add(notice)
+    Message.notices.through.objects.bulk_create(
+        Message.notices.through(message_id=message.pk, notice_id=notice.pk) for message in messages
+    )
     notice_ids, message_ids = [notice.pk], [message.pk for message in messages]
     transaction.on_commit(lambda: notices_and_messages_send(notice_ids, message_ids))
     return notice
@@ -532,17 +537,19 @@ def region_statuses(pairings: Iterable[Pairing], as_of: dt.date | None = None) -
     warnings: dict[tuple[int, int], RegionWarning] = {}
     for warning in RegionWarning.objects.filter(region_id__in=region_ids, plan_id__in=plans).order_by("day", "pk"):
         warnings[(warning.plan_id, warning.region_id)] = warning
+    items: dict[tuple[int, int], list[int]] = defaultdict(list)  # (region, plan) → its open assignments
+    for pk, unit_id, plan_id in assignments:
+        items[(unit_id, plan_id)].append(pk)
     by_pairing = {pairing.pk: pairing for pairing in pairings}
     statuses = []
     for link in links:
         pairing = by_pairing[link.pairing_id]
         counts: dict[str, int] = {light.value: 0 for light in Light}
         open_items = late_items = 0
-        for pk, unit_id, plan_id in assignments:
-            if unit_id == link.unit_id and plan_id == pairing.plan_id:
-                open_items += 1
-                late_items += pk in late_ids
-                counts[lights[pk]] += 1
+        for pk in items[(link.unit_id, pairing.plan_id)]:
+            open_items += 1
+            late_items += pk in late_ids
+            counts[lights[pk]] += 1
         statuses.append(
             RegionStatus(
                 pairing=pairing,

@@ -126,13 +126,3 @@ class AssessmentExportView(LoginRequiredMixin, View):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response
-
-
-class LatestAssessmentView(LoginRequiredMixin, View):
-    """The menu's 考核评估: the newest plan's."""
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        plan = Plan.objects.order_by("-year").first()
-        if plan is None:
-            return HttpResponseRedirect(reverse("plans:plan_list"))
-        return HttpResponseRedirect(reverse("plans:assessment", kwargs={"year": plan.year}))

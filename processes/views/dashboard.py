@@ -64,11 +64,13 @@ class DashboardView(LoginRequiredMixin, View):
         return render(request, "processes/dashboard.html", context)
 
 
-class LatestDashboardView(LoginRequiredMixin, View):
-    """The menu's 数据看板: the newest plan's."""
+class LatestPlanView(LoginRequiredMixin, View):
+    """A menu entry of a plan's page (数据看板, 考核评估): the newest plan's."""
+
+    target = "plans:dashboard"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         plan = Plan.objects.order_by("-year").first()
         if plan is None:
             return HttpResponseRedirect(reverse("plans:plan_list"))
-        return HttpResponseRedirect(reverse("plans:dashboard", kwargs={"year": plan.year}))
+        return HttpResponseRedirect(reverse(self.target, kwargs={"year": plan.year}))

@@ -74,8 +74,10 @@ def test_each_person_sees_their_own_scope_and_no_ranking(plan: Plan, units: dict
         client = client_for(baicheng)
         html = client.get("/plans/2023/dashboard/").content.decode()
         latest = client.get("/plans/dashboard/")
+        assessment = client.get("/plans/assessment/")
     tiles, regions = figures(html)
     assert regions == {"220800": (2, 0, 1)}
     assert tiles["total"] == 2 and tiles["late"] == 1
     assert "松原市" not in html and 'data-testid="dashboard-ranking"' not in html
     assert latest.status_code == 302 and latest["Location"] == "/plans/2023/dashboard/"
+    assert assessment.status_code == 302 and assessment["Location"] == "/plans/2023/assessment/"
