@@ -15,6 +15,7 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -48,6 +49,7 @@ from processes.models import (
 from processes.permissions import can_report
 from processes.workdays import next_workday
 
+from .bulk import insert_plain
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, assignment_report, evidence_check
 
 MONTHS_PER_PERIOD = {
@@ -226,14 +228,14 @@ def _obligations_sync(plan: Plan) -> int:
             "assignment_id", "milestone_id"
         )
     )
-    new: list[Obligation] = []
+    new: list[dict[str, Any]] = []
     for assignment in assignments:
         task = assignment.task
         deadline = deadlines.get(assignment.pk)
         if assignment.due_date is not None and deadline is None:
             new.append(
-                Obligation(
-                    assignment=assignment,
+                dict(
+                    assignment_id=assignment.pk,
                     kind=ObligationKind.DEADLINE,
                     label=_("Deadline (完成时限)"),
                     due_date=assignment.due_date,
@@ -247,8 +249,8 @@ def _obligations_sync(plan: Plan) -> int:
             for start, end, label in _occurrences(plan.year, task.frequency):
                 if (assignment.pk, end) not in existing_occurrences:
                     new.append(
-                        Obligation(
-                            assignment=assignment,
+                        dict(
+                            assignment_id=assignment.pk,
                             kind=ObligationKind.OCCURRENCE,
                             label=label,
                             period_start=start,
@@ -260,15 +262,15 @@ def _obligations_sync(plan: Plan) -> int:
         for milestone in task.milestones.all():
             if (assignment.pk, milestone.pk) not in existing_milestones:
                 new.append(
-                    Obligation(
-                        assignment=assignment,
+                    dict(
+                        assignment_id=assignment.pk,
                         kind=ObligationKind.MILESTONE,
-                        milestone=milestone,
+                        milestone_id=milestone.pk,
                         label=milestone.label,
                         due_date=milestone.due_date,
                     )
                 )
-    Obligation.objects.bulk_create(new, batch_size=1000)
+    insert_plain(Obligation, new)  # tens of thousands for a large plan: no model instance per row
     Obligation.objects.bulk_update(moved, ["due_date", "cycle"], batch_size=1000)
     return len(new)
 
