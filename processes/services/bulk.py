@@ -14,8 +14,9 @@ BATCH = 5000
 
 def insert_plain(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> int:
     """INSERT ``rows`` (attribute name → value) into ``model``'s table. A concrete field a row does not give takes
-    its default: its ``default``, now for ``auto_now(_add)``, else NULL. Each column's values are prepared for the
-    database by their field, once per distinct value. Returns how many rows were written; ids are not read back."""
+    its default as Django gives it (its ``default``; "" for text, else NULL), or now for ``auto_now(_add)``. Each
+    column's values are prepared for the database by their field, once per distinct value. Returns how many rows
+    were written; ids are not read back."""
     if not rows:
         return 0
     now = timezone.now()
@@ -24,10 +25,8 @@ def insert_plain(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -
     for field in fields:
         if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
             defaults[field.attname] = now
-        elif field.has_default():
-            defaults[field.attname] = field.get_default()
         else:
-            defaults[field.attname] = None
+            defaults[field.attname] = field.get_default()  # "" for text not nullable, else None
     unknown = set().union(*(row.keys() for row in rows)) - set(defaults)
     if unknown:
         raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")

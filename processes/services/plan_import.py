@@ -44,6 +44,7 @@ from processes.models import (
     User,
 )
 
+from .bulk import insert_plain
 from .units import unit_index
 
 logger = logging.getLogger(__name__)
@@ -649,39 +650,37 @@ def _sync_assignments(
     Assignment.objects.bulk_create(new_assignments, batch_size=1000)
     Assignment.objects.bulk_update(role_updates, ["role"], batch_size=1000)
     Assignment.objects.bulk_update(due_updates, ["due_date"], batch_size=1000)
-    history = [_creation_row(assignment, by=by, now=now) for assignment in new_assignments]
+    by_id = by.pk if by is not None else None
+    history = [_creation_row(assignment, by_id=by_id, now=now) for assignment in new_assignments]
     for assignment in to_close:
         assignment.close_as_done()
         assignment.save()
         history.append(
-            AssignmentTransition(
-                assignment=assignment,
-                action=TransitionAction.CLOSED_DONE,
-                source=AssignmentState.ASSIGNED,
-                target=AssignmentState.CLOSED,
-                by=by,
-                at=now,
-                comment=_("The re-imported plan marks task %(number)s as 已完成.") % {"number": assignment.task.number},
-            )
+            {
+                "assignment_id": assignment.pk,
+                "action": TransitionAction.CLOSED_DONE,
+                "source": AssignmentState.ASSIGNED,
+                "target": AssignmentState.CLOSED,
+                "by_id": by_id,
+                "at": now,
+                "comment": _("The re-imported plan marks task %(number)s as 已完成.")
+                % {"number": assignment.task.number},
+            }
         )
-    AssignmentTransition.objects.bulk_create(history, batch_size=1000)
+    insert_plain(AssignmentTransition, history)  # one line of history per new item: plain rows
 
 
-def _creation_row(assignment: Assignment, *, by: User | None, now: dt.datetime) -> AssignmentTransition:
+def _creation_row(assignment: Assignment, *, by_id: int | None, now: dt.datetime) -> dict[str, Any]:
+    row = {"assignment_id": assignment.pk, "source": "", "by_id": by_id, "at": now}
     if assignment.state == AssignmentState.CLOSED:
-        return AssignmentTransition(
-            assignment=assignment,
-            action=TransitionAction.CREATED_DONE,
-            source="",
-            target=AssignmentState.CLOSED,
-            by=by,
-            at=now,
-            comment=_("The published plan gives the deadline of task %(number)s as “%(deadline)s”.")
+        return {
+            **row,
+            "action": TransitionAction.CREATED_DONE,
+            "target": AssignmentState.CLOSED,
+            "comment": _("The published plan gives the deadline of task %(number)s as “%(deadline)s”.")
             % {"number": assignment.task.number, "deadline": assignment.task.deadline_text},
-        )
-    return AssignmentTransition(
-        assignment=assignment, action=TransitionAction.CREATED, source="", target=assignment.state, by=by, at=now
-    )
+        }
+    return {**row, "action": TransitionAction.CREATED, "target": assignment.state}
 
 
 def report_lines(report: ImportReport) -> Iterable[str]:

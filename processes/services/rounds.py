@@ -42,6 +42,7 @@ from processes.models import (
     ReportStatus,
     Round,
     RoundFrequency,
+    Task,
     TransitionAction,
     Unit,
     User,
@@ -206,12 +207,23 @@ def obligations_sync(*, plan: Plan) -> int:
 
 
 def _obligations_sync(plan: Plan) -> int:
-
-    assignments = list(
+    # Read as plain rows: a large plan has tens of thousands of assignments and obligations.
+    tasks = {
+        pk: (deadline_kind, frequency)
+        for pk, deadline_kind, frequency in Task.objects.filter(plan=plan).values_list(
+            "pk", "deadline_kind", "frequency"
+        )
+    }
+    milestones: dict[int, list[tuple[int, str, dt.date]]] = {}
+    for pk, task_id, label, due in Milestone.objects.filter(task__plan=plan).values_list(
+        "pk", "task_id", "label", "due_date"
+    ):
+        milestones.setdefault(task_id, []).append((pk, label, due))
+    assignments = (
         Assignment.objects.filter(task__plan=plan)
         .exclude(state=AssignmentState.CLOSED)
-        .select_related("task")
-        .prefetch_related("task__milestones")
+        .order_by("pk")
+        .values_list("pk", "task_id", "due_date")
     )
     existing_occurrences = set(
         Obligation.objects.filter(assignment__task__plan=plan, kind=ObligationKind.OCCURRENCE).values_list(
@@ -219,8 +231,10 @@ def _obligations_sync(plan: Plan) -> int:
         )
     )
     deadlines = {
-        obligation.assignment_id: obligation
-        for obligation in Obligation.objects.filter(assignment__task__plan=plan, kind=ObligationKind.DEADLINE)
+        assignment_id: (pk, due, cycle)
+        for pk, assignment_id, due, cycle in Obligation.objects.filter(
+            assignment__task__plan=plan, kind=ObligationKind.DEADLINE
+        ).values_list("pk", "assignment_id", "due_date", "cycle")
     }
     moved: list[Obligation] = []
     existing_milestones = set(
@@ -228,47 +242,51 @@ def _obligations_sync(plan: Plan) -> int:
             "assignment_id", "milestone_id"
         )
     )
+    occurrences = {
+        frequency: _occurrences(plan.year, frequency)
+        for deadline_kind, frequency in set(tasks.values())
+        if deadline_kind == DeadlineKind.RECURRING and frequency
+    }
+    deadline_label = _("Deadline (完成时限)")
     new: list[dict[str, Any]] = []
-    for assignment in assignments:
-        task = assignment.task
-        deadline = deadlines.get(assignment.pk)
-        if assignment.due_date is not None and deadline is None:
+    for assignment_id, task_id, due_date in assignments:
+        deadline_kind, frequency = tasks[task_id]
+        deadline = deadlines.get(assignment_id)
+        if due_date is not None and deadline is None:
             new.append(
-                dict(
-                    assignment_id=assignment.pk,
-                    kind=ObligationKind.DEADLINE,
-                    label=_("Deadline (完成时限)"),
-                    due_date=assignment.due_date,
-                )
+                {
+                    "assignment_id": assignment_id,
+                    "kind": ObligationKind.DEADLINE,
+                    "label": deadline_label,
+                    "due_date": due_date,
+                }
             )
-        elif deadline is not None and assignment.due_date is not None and deadline.due_date != assignment.due_date:
+        elif deadline is not None and due_date is not None and deadline[1] != due_date:
             # The deadline moved (a corrected plan): the ladder starts again for the new date.
-            deadline.due_date, deadline.cycle = assignment.due_date, deadline.cycle + 1
-            moved.append(deadline)
-        if task.deadline_kind == DeadlineKind.RECURRING and task.frequency:
-            for start, end, label in _occurrences(plan.year, task.frequency):
-                if (assignment.pk, end) not in existing_occurrences:
+            moved.append(Obligation(pk=deadline[0], due_date=due_date, cycle=deadline[2] + 1))
+        if deadline_kind == DeadlineKind.RECURRING and frequency:
+            for start, end, label in occurrences[frequency]:
+                if (assignment_id, end) not in existing_occurrences:
                     new.append(
-                        dict(
-                            assignment_id=assignment.pk,
-                            kind=ObligationKind.OCCURRENCE,
-                            label=label,
-                            period_start=start,
-                            period_end=end,
-                            due_date=end,
-                        )
+                        {
+                            "assignment_id": assignment_id,
+                            "kind": ObligationKind.OCCURRENCE,
+                            "label": label,
+                            "period_start": start,
+                            "period_end": end,
+                            "due_date": end,
+                        }
                     )
-        milestone: Milestone
-        for milestone in task.milestones.all():
-            if (assignment.pk, milestone.pk) not in existing_milestones:
+        for milestone_id, label, milestone_due in milestones.get(task_id, []):
+            if (assignment_id, milestone_id) not in existing_milestones:
                 new.append(
-                    dict(
-                        assignment_id=assignment.pk,
-                        kind=ObligationKind.MILESTONE,
-                        milestone_id=milestone.pk,
-                        label=milestone.label,
-                        due_date=milestone.due_date,
-                    )
+                    {
+                        "assignment_id": assignment_id,
+                        "kind": ObligationKind.MILESTONE,
+                        "milestone_id": milestone_id,
+                        "label": label,
+                        "due_date": milestone_due,
+                    }
                 )
     insert_plain(Obligation, new)  # tens of thousands for a large plan: no model instance per row
     Obligation.objects.bulk_update(moved, ["due_date", "cycle"], batch_size=1000)
