@@ -56,6 +56,7 @@ GOAL_SIZE = 100_000
 # (so 100 messages for 50 units, whatever the number of obligations), and no rung issues a document.
 DAY = dt.date(2023, 8, 31)
 PLAN_YEAR = 2023
+CREATED_AT = dt.datetime(PLAN_YEAR, 1, 2, tzinfo=dt.UTC)  # the items' history begins before the day swept
 UNITS = 50  # city-level units, each with one reporter and one leader
 UNITS_PER_TASK = 10  # N/10 tasks × 10 assignments, one deadline obligation each
 BATCH = 5000
@@ -187,14 +188,29 @@ class Built:
 def build(count: int, cities: list[int]) -> Built:
     """One plan with its default ladder, ``count``/10 tasks × 10 city units, and one open deadline obligation per
     assignment (at most one per assignment: ``one_deadline_per_assignment``), all due on ``DAY``."""
-    from processes.models import Assignment, DeadlineKind, Obligation, ObligationKind, Plan, Task
+    from processes.models import (
+        Assignment,
+        AssignmentState,
+        AssignmentTransition,
+        DeadlineKind,
+        Obligation,
+        ObligationKind,
+        Plan,
+        Task,
+        TransitionAction,
+    )
+    from processes.services.bulk import insert_plain
     from processes.services.ladder import ladder_ensure
 
     if count % UNITS_PER_TASK or len(cities) < UNITS_PER_TASK:
         raise BenchError(f"{count} obligations cannot be split into tasks of {UNITS_PER_TASK} units")
     start = time.perf_counter()
     rng = random.Random(count)
-    plan = Plan.objects.create(year=PLAN_YEAR, title=f"{PLAN_YEAR}年“无废城市”建设工作要点（基准 {count:,}）")
+    plan = Plan.objects.create(
+        year=PLAN_YEAR,
+        title=f"{PLAN_YEAR}年“无废城市”建设工作要点（基准 {count:,}）",
+        starts_on=dt.date(PLAN_YEAR, 1, 1),
+    )
     ladder_ensure(plan)
     tasks = count // UNITS_PER_TASK
     Task.objects.bulk_create(
@@ -225,12 +241,31 @@ def build(count: int, cities: list[int]) -> Built:
     )
     label = deadline_label()
     assignment_ids = list(Assignment.objects.filter(task__plan=plan).order_by("pk").values_list("pk", flat=True))
-    Obligation.objects.bulk_create(
+    # The first line of each item's history, as the import writes it: the sweep reads states from the history.
+    insert_plain(
+        AssignmentTransition,
         [
-            Obligation(assignment_id=assignment_id, kind=ObligationKind.DEADLINE, label=label, due_date=DAY)
+            {
+                "assignment_id": assignment_id,
+                "action": TransitionAction.CREATED,
+                "target": AssignmentState.ASSIGNED,
+                "at": CREATED_AT,
+            }
             for assignment_id in assignment_ids
         ],
-        batch_size=BATCH,
+    )
+    insert_plain(
+        Obligation,
+        [
+            {
+                "assignment_id": assignment_id,
+                "kind": ObligationKind.DEADLINE,
+                "label": label,
+                "due_date": DAY,
+                "created_at": CREATED_AT,
+            }
+            for assignment_id in assignment_ids
+        ],
     )
     built = Built(
         obligations=Obligation.objects.filter(assignment__task__plan=plan).count(),

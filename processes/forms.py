@@ -37,11 +37,27 @@ class PlanUploadForm(forms.Form):
         label=_("Title"), required=False, max_length=300, help_text=_("Leave empty to take the file's title row.")
     )
     doc_no = forms.CharField(label=_("Document number"), required=False, max_length=100)
+    starts = forms.DateField(
+        label=_("Takes effect on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "The plan's 印发/实施 date: its items count from this day. Leave empty for today; "
+            "a plan already imported keeps its own."
+        ),
+    )
 
     def __init__(self, *args: Any, year: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = year or timezone.localdate().year
         self.fields["doc_no"].widget.attrs["placeholder"] = "吉环固体字〔2023〕15号"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, year = cleaned.get("starts"), cleaned.get("year")
+        if starts is not None and year is not None and starts.year != year:
+            self.add_error("starts", _("The start must lie in the plan's year."))
+        return cleaned
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -19,6 +19,10 @@ class Plan(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
     title = models.CharField(_("title"), max_length=300)
     doc_no = models.CharField(_("document number"), max_length=100, blank=True)
+    starts_on = models.DateField(
+        _("starts on"),
+        help_text=_("The plan's 印发/实施 date: its items exist, and owe reports, from this day."),
+    )
     round_frequency = models.CharField(
         _("dispatch frequency"),
         max_length=16,

@@ -31,6 +31,11 @@ class StagedImport:
     doc_no: str
     user_id: int
     uploaded_at: str
+    starts: str = ""  # ISO date, or "" for the default
+
+    @property
+    def starts_on(self) -> dt.date | None:
+        return dt.date.fromisoformat(self.starts) if self.starts else None
 
     @property
     def path(self) -> Path:
@@ -46,7 +51,16 @@ def _staging_dir() -> Path:
     return folder
 
 
-def staged_import_save(*, data: bytes, filename: str, year: int, title: str, doc_no: str, by: User) -> StagedImport:
+def staged_import_save(
+    *,
+    data: bytes,
+    filename: str,
+    year: int,
+    title: str,
+    doc_no: str,
+    by: User,
+    starts: dt.date | None = None,
+) -> StagedImport:
     staged = StagedImport(
         token=secrets.token_hex(16),
         filename=Path(filename).name,
@@ -55,6 +69,7 @@ def staged_import_save(*, data: bytes, filename: str, year: int, title: str, doc
         doc_no=doc_no,
         user_id=by.pk,
         uploaded_at=timezone.now().isoformat(),
+        starts=starts.isoformat() if starts else "",
     )
     staged.path.write_bytes(data)
     (_staging_dir() / f"{staged.token}.json").write_text(json.dumps(asdict(staged), ensure_ascii=False), "utf-8")

@@ -48,6 +48,7 @@ from processes.models import (
     Unit,
     User,
 )
+from processes.services.history import end_of_day, obligations_owed_as_of
 
 logger = logging.getLogger(__name__)
 
@@ -278,12 +279,44 @@ _ROW_FIELDS = (
 )
 
 
-def _fire(day: dt.date, rung: LadderRung, plan: Plan, run: Sweep, dues: list[dt.date]) -> list[_Row]:
-    """Record the rung for every obligation of the plan that is owed, due on one of ``dues`` and has not had it yet
-    in its current deadline cycle: one INSERT … SELECT, then one read of what it wrote."""
+def _under_open_notice(kinds: Sequence[str], day: dt.date) -> Exists:
+    """The obligation's item is listed on a notice of one of ``kinds`` issued by ``day`` and not answered by then."""
+    until = end_of_day(day)
+    return Exists(
+        Notice.items.through.objects.filter(
+            obligation__assignment_id=OuterRef("assignment_id"),
+            notice__kind__in=kinds,
+            notice__issued_on__lte=day,
+        ).filter(Q(notice__answered_at__isnull=True) | Q(notice__answered_at__gte=until))
+    )
+
+
+def _eligible(rung: LadderRung, first_overdue: bool, day: dt.date) -> Q:
+    """Which owed obligations this rung may fire for. The answer a notice asks for is reminded of, and raised once to
+    the supervisors (on the first rung after its due date), but never put on another numbered document. An item
+    already under an open 督办通知单 gets no second notice, nor one under an open 预警函 a second 预警函."""
+    answer = Q(kind=ObligationKind.NOTICE_RESPONSE)
+    if rung.document:
+        stronger = {
+            DocumentKind.WARNING_LETTER: [DocumentKind.WARNING_LETTER, DocumentKind.SUPERVISION_NOTICE],
+            DocumentKind.SUPERVISION_NOTICE: [DocumentKind.SUPERVISION_NOTICE],
+        }[DocumentKind(rung.document)]
+        return ~answer & ~Q(_under_open_notice(stronger, day))
+    if rung.offset_workdays > 0 and not first_overdue:
+        return ~answer
+    return Q()
+
+
+def _fire(
+    day: dt.date, rung: LadderRung, plan: Plan, run: Sweep, dues: list[dt.date], eligible: Q | None = None
+) -> list[_Row]:
+    """Record the rung for every obligation of the plan that was owed on ``day`` (read from the history, so a
+    replayed day sees that day), due on one of ``dues``, ``eligible``, and not yet fired in its current deadline
+    cycle: one INSERT … SELECT, then one read of what it wrote."""
     already = FiredRung.objects.filter(obligation=OuterRef("pk"), rung=rung, cycle=OuterRef("cycle"))
+    candidates = Obligation.objects.filter(assignment__task__plan=plan, due_date__in=dues)
     owed = (
-        Obligation.objects.filter(owed_now(), assignment__task__plan=plan, due_date__in=dues)
+        obligations_owed_as_of(candidates.filter(eligible or Q()), day)
         .exclude(Exists(already))
         .annotate(
             fire_rung=Value(rung.pk, output_field=models.IntegerField()),
@@ -400,32 +433,35 @@ def _item_context(day: dt.date, row: _Row) -> dict[str, Any]:
     }
 
 
+# Who hears of an unanswered notice on the one rung it climbs after its due date.
+ANSWER_ESCALATION_RECIPIENTS = (Recipient.SUPERVISORS,)
+
+
 def _write_messages(
     day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row], notices: dict[int, Notice], people: People
 ) -> list[int]:
     """One message per person the rung tells: a digest of the items of every unit it tells them about, written in
-    the sweep's transaction, with the notices issued to those units attached."""
+    the sweep's transaction, with the notices issued to those units attached. An answer owed to a notice that is
+    overdue is told to the supervisors only."""
     from notifications.models import Message
 
-    by_unit: dict[int, list[_Row]] = defaultdict(list)
-    for row in rows:
-        by_unit[row.unit].append(row)
-    units_of: dict[int, list[int]] = defaultdict(list)
+    rows_of: dict[int, list[_Row]] = defaultdict(list)
     users: dict[int, User] = {}
-    for unit_id in by_unit:
-        for user in people.recipients(unit_id, rung.recipients):
-            units_of[user.pk].append(unit_id)
+    overdue_answers = rung.offset_workdays > 0
+    for (unit_id, answer), group in itertools.groupby(rows, key=lambda r: (r.unit, r.answers is not None)):
+        kinds = ANSWER_ESCALATION_RECIPIENTS if answer and overdue_answers else rung.recipients
+        listed = list(group)
+        for user in people.recipients(unit_id, kinds):
+            rows_of[user.pk] += listed
             users[user.pk] = user
+    units_of = {user_id: list(dict.fromkeys(row.unit for row in listed)) for user_id, listed in rows_of.items()}
     work = reverse("plans:work")
     messages: list[Message] = []
     with translation.override(settings.LANGUAGE_CODE):  # the messages speak the office's language
         for user_id, unit_ids in units_of.items():
             user = users[user_id]
-            total = sum(len(by_unit[unit_id]) for unit_id in unit_ids)
-            listed = [
-                _item_context(day, row)
-                for row in itertools.islice(itertools.chain.from_iterable(by_unit[u] for u in unit_ids), DIGEST_LISTS)
-            ]
+            total = len(rows_of[user_id])
+            listed = [_item_context(day, row) for row in rows_of[user_id][:DIGEST_LISTS]]
             attached = [notices[unit_id] for unit_id in unit_ids if unit_id in notices]
             path = listed[0]["path"] if total == 1 else work
             context = {
@@ -488,9 +524,12 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
         run = Sweep.objects.create(day=day, started_at=timezone.now())
         people: People | None = None
         for plan in plans if plans is not None else Plan.objects.all():
-            for rung in ladder_ensure(plan):
+            rungs = ladder_ensure(plan)
+            first_overdue = min((r.offset_workdays for r in rungs if r.offset_workdays > 0), default=None)
+            for rung in rungs:
                 dues = _due_dates_firing_on(day, rung.offset_workdays)
-                rows = _fire(day, rung, plan, run, dues) if dues else []
+                eligible = _eligible(rung, rung.offset_workdays == first_overdue, day)
+                rows = _fire(day, rung, plan, run, dues, eligible) if dues else []
                 if not rows:
                     continue
                 notices = _issue_notices(day, rung, run, rows) if rung.document else {}

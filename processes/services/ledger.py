@@ -28,12 +28,10 @@ from processes.models import (
 )
 from processes.services.scope import Viewer, assignments_in_scope
 
+from .history import end_of_day, state_at
 from .lifecycle import InvalidInput
 
-
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The first instant after ``day`` in the project's time zone."""
-    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+__all__ = ["Ledger", "burndown", "end_of_day", "ledger_as_of", "ledger_queryset"]
 
 
 @dataclass
@@ -66,18 +64,19 @@ def ledger_queryset(plan: Plan, viewer: Viewer | None, as_of: dt.date) -> QueryS
     """Every assignment of the plan in the viewer's scope (``None``: the whole plan, for the command line) that
     existed on ``as_of``, annotated with its state, latest progress text and last report date as of that day."""
     until = end_of_day(as_of)
-    history = AssignmentTransition.objects.filter(assignment=OuterRef("pk"), at__lt=until).order_by("-at", "-pk")
     reports = Report.objects.filter(
         assignment=OuterRef("pk"), status=ReportStatus.SUBMITTED, submitted_at__lt=until
     ).order_by("-submitted_at", "-pk")
     queryset = (
-        Assignment.objects.filter(task__plan=plan, created_at__lt=until)
+        Assignment.objects.filter(task__plan=plan)
         .select_related("task", "unit")
         .annotate(
-            state_as_of=Subquery(history.values("target")[:1]),
+            state_as_of=state_at(until),
             latest_text=Subquery(reports.values("text")[:1]),
             last_report_at=Subquery(reports.values("submitted_at")[:1]),
         )
+        # An item exists from the first line of its history (the plan's start, for the items it was imported with).
+        .filter(state_as_of__isnull=False)
         .order_by("task__position", "unit__position", "unit__code")
     )
     return queryset if viewer is None else assignments_in_scope(viewer, queryset)
@@ -86,10 +85,10 @@ def ledger_queryset(plan: Plan, viewer: Viewer | None, as_of: dt.date) -> QueryS
 def ledger_as_of(plan: Plan, viewer: Viewer | None, as_of: dt.date | None = None) -> Ledger:
     """The ledger with its counts overall, by state and by unit."""
     as_of = as_of or timezone.localdate()
-    if as_of < timezone.localtime(plan.created_at).date():
+    if as_of < plan.starts_on:
         raise InvalidInput(
-            _("The plan was imported on %(created)s; there is no ledger as of %(date)s.")
-            % {"created": timezone.localtime(plan.created_at).date().isoformat(), "date": as_of.isoformat()},
+            _("The plan took effect on %(start)s; there is no ledger as of %(date)s, before it.")
+            % {"start": plan.starts_on.isoformat(), "date": as_of.isoformat()},
             field="as_of",
         )
     rows = list(ledger_queryset(plan, viewer, as_of))
@@ -118,8 +117,8 @@ class BurndownPoint:
 
 
 def burndown(plan: Plan, viewer: Viewer, *, until: dt.date | None = None) -> list[BurndownPoint]:
-    """Open items (not yet 销号) when the plan was imported and at each later round's due date, up to ``until``:
-    the 销号清零 curve. One query for the history, replayed in memory."""
+    """Open items (not yet 销号) at the plan's start and at each later round's due date, up to ``until``: the
+    销号清零 curve. One query for the history, replayed in memory."""
     until = until or timezone.localdate()
     in_scope = assignments_in_scope(viewer, Assignment.objects.filter(task__plan=plan))
     events = (
@@ -127,9 +126,8 @@ def burndown(plan: Plan, viewer: Viewer, *, until: dt.date | None = None) -> lis
         .order_by("at", "pk")
         .values_list("assignment_id", "at", "target")
     )
-    start = timezone.localtime(plan.created_at).date()
+    start = plan.starts_on
     checkpoints = [(start, _("Start"))]
-    # Rounds due before the plan was imported have no history to count from: the curve starts at the import.
     checkpoints += [
         (round_.due_date, round_.title)
         for round_ in Round.objects.filter(plan=plan, due_date__gt=start, due_date__lte=until).order_by("due_date")

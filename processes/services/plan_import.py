@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from processes import workdays
 from processes.importing.deadlines import Deadline, DeadlineError, parse_deadline
 from processes.importing.problems import FileRefused, Problems
 from processes.importing.readers import read_grids
@@ -45,6 +46,7 @@ from processes.models import (
 )
 
 from .bulk import insert_plain
+from .history import start_of_day
 from .units import unit_index
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ class ImportReport:
     unit_names: dict[str, str] = field(default_factory=dict)
     applied: bool = False
     plan_id: int | None = None
+    starts: dt.date | None = None
 
     @property
     def errors(self) -> list[Any]:
@@ -166,6 +169,8 @@ class ImportReport:
             "year": self.year,
             "title": self.title,
             "doc_no": self.doc_no,
+            "starts": self.starts.isoformat() if self.starts else None,
+            "calendar": "provisional" if workdays.is_provisional(self.year) else "confirmed",
             "dry_run": self.dry_run,
             "applied": self.applied,
             "plan": self.plan_id,
@@ -198,10 +203,22 @@ def plan_import(
     by: User | None = None,
     dry_run: bool = False,
     create_missing_units_under: str | None = None,
+    starts: dt.date | None = None,
 ) -> ImportReport:
     """Read ``data`` (the file called ``filename``) as the task list of ``year`` and, unless ``dry_run`` or any
-    error, apply it. The report says what was read, what changed and every problem with its location."""
-    report = ImportReport(filename=filename, year=year, dry_run=dry_run, problems=Problems(filename))
+    error, apply it. The report says what was read, what changed and every problem with its location.
+
+    ``starts`` is the plan's 印发/实施 date (default: the import day; a plan already imported keeps its own): its
+    items exist, and owe what periods end after it, from that day. A plan imported after its start records its
+    items as assigned at the start."""
+    report = ImportReport(filename=filename, year=year, dry_run=dry_run, problems=Problems(filename), starts=starts)
+    if starts is not None and starts.year != year:
+        report.problems.error(
+            _("The plan of %(year)s cannot start on %(starts)s: the start must lie in the plan's year.")
+            % {"year": year, "starts": starts.isoformat()},
+            field="starts",
+        )
+        return report
     table = _read(report, data, max_bytes=max_bytes)
     if table is None:
         return report
@@ -214,6 +231,7 @@ def plan_import(
         return report
     if dry_run:
         plan = Plan.objects.filter(year=year).first()
+        _keep_start(report, plan)
         _diff(report, plan)
         return report
     try:
@@ -490,10 +508,31 @@ def _short(value: object, length: int = 40) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
+def _keep_start(report: ImportReport, plan: Plan | None) -> None:
+    """A plan keeps the start it was imported with: its items' history counts from it."""
+    if plan is None:
+        report.starts = report.starts or timezone.localdate()
+        return
+    if report.starts is not None and report.starts != plan.starts_on:
+        report.problems.warning(
+            _("The plan of %(year)s started on %(start)s; it keeps that start (not %(given)s).")
+            % {"year": plan.year, "start": plan.starts_on.isoformat(), "given": report.starts.isoformat()},
+            field="starts",
+        )
+    report.starts = plan.starts_on
+
+
 def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
+    plan = Plan.objects.select_for_update().filter(year=report.year).first()
+    _keep_start(report, plan)
+    assert report.starts is not None  # noqa: S101 - set by _keep_start
     plan, created = Plan.objects.select_for_update().get_or_create(
         year=report.year,
-        defaults={"title": report.title or _("%(year)s task list") % {"year": report.year}, "doc_no": report.doc_no},
+        defaults={
+            "title": report.title or _("%(year)s task list") % {"year": report.year},
+            "doc_no": report.doc_no,
+            "starts_on": report.starts,
+        },
     )
     if not created:
         updates = {}
@@ -513,6 +552,8 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
         return
     units = _create_units(report)
     now = timezone.now()
+    # Items exist from the plan's start: one imported after it records them as assigned then, and says so.
+    since = min(now, start_of_day(plan.starts_on))
     tasks: dict[str, Task] = {}
     to_create: list[Task] = []
     to_update: list[Task] = []
@@ -542,7 +583,7 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
     Assignment.objects.filter(task__in=removed).delete()
     Task.objects.filter(pk__in=removed).delete()
     _sync_milestones(report, tasks, existing)
-    _sync_assignments(report, tasks, existing, before, units, by=by, now=now)
+    _sync_assignments(report, tasks, existing, before, units, by=by, now=now, since=since if created else now)
     PlanImport.objects.create(
         plan=plan,
         filename=report.filename,
@@ -553,7 +594,9 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
     from .ladder import ladder_ensure
     from .rounds import obligations_sync
 
-    obligations_sync(plan=plan)  # the deadlines, recurring occurrences and milestones the plan now owes
+    obligations_sync(
+        plan=plan, at=since if created else now
+    )  # the deadlines, recurring occurrences and milestones the plan now owes
     ladder_ensure(plan)
     report.applied = True
     report.plan_id = plan.pk
@@ -609,6 +652,7 @@ def _sync_assignments(
     *,
     by: User | None,
     now: dt.datetime,
+    since: dt.datetime,
 ) -> None:
     new_assignments: list[Assignment] = []
     role_updates: list[Assignment] = []
@@ -651,7 +695,7 @@ def _sync_assignments(
     Assignment.objects.bulk_update(role_updates, ["role"], batch_size=1000)
     Assignment.objects.bulk_update(due_updates, ["due_date"], batch_size=1000)
     by_id = by.pk if by is not None else None
-    history = [_creation_row(assignment, by_id=by_id, now=now) for assignment in new_assignments]
+    history = [_creation_row(assignment, by_id=by_id, now=now, since=since) for assignment in new_assignments]
     for assignment in to_close:
         assignment.close_as_done()
         assignment.save()
@@ -670,17 +714,27 @@ def _sync_assignments(
     insert_plain(AssignmentTransition, history)  # one line of history per new item: plain rows
 
 
-def _creation_row(assignment: Assignment, *, by_id: int | None, now: dt.datetime) -> dict[str, Any]:
-    row = {"assignment_id": assignment.pk, "source": "", "by_id": by_id, "at": now}
+def _creation_row(assignment: Assignment, *, by_id: int | None, now: dt.datetime, since: dt.datetime) -> dict[str, Any]:
+    """The first line of an item's history: at the plan's start, saying when it was imported if that was later."""
+    row = {"assignment_id": assignment.pk, "source": "", "by_id": by_id, "at": since}
+    late_entry = (
+        _("The plan took effect on %(start)s and was entered on %(imported)s; the item counts from its start.")
+        % {"start": timezone.localdate(since).isoformat(), "imported": timezone.localdate(now).isoformat()}
+        if timezone.localdate(since) < timezone.localdate(now)
+        else ""
+    )
     if assignment.state == AssignmentState.CLOSED:
+        done = _("The published plan gives the deadline of task %(number)s as “%(deadline)s”.") % {
+            "number": assignment.task.number,
+            "deadline": assignment.task.deadline_text,
+        }
         return {
             **row,
             "action": TransitionAction.CREATED_DONE,
             "target": AssignmentState.CLOSED,
-            "comment": _("The published plan gives the deadline of task %(number)s as “%(deadline)s”.")
-            % {"number": assignment.task.number, "deadline": assignment.task.deadline_text},
+            "comment": f"{done} {late_entry}".strip(),
         }
-    return {**row, "action": TransitionAction.CREATED, "target": assignment.state}
+    return {**row, "action": TransitionAction.CREATED, "target": assignment.state, "comment": late_entry}
 
 
 def report_lines(report: ImportReport) -> Iterable[str]:

@@ -117,6 +117,12 @@ def round_open(
         raise InvalidInput(_("The period ends before it starts."), field="period_end")
     if due_date < period_start:
         raise InvalidInput(_("Reports cannot be due before the period starts."), field="due_date")
+    if period_end < plan.starts_on:
+        raise InvalidInput(
+            _("The plan took effect on %(start)s; nothing is owed for a period that ended before it.")
+            % {"start": plan.starts_on.isoformat()},
+            field="period_end",
+        )
     with transaction.atomic():
         Plan.objects.select_for_update().get(pk=plan.pk)  # two people opening rounds: one after the other
         round_, _created = Round.objects.get_or_create(
@@ -164,7 +170,7 @@ def rounds_open_due(*, plan: Plan, as_of: dt.date, by: User | None = None) -> li
     """Open every scheduled round whose period has ended by ``as_of`` (the daily job; idempotent)."""
     opened = []
     for spec in plan_round_schedule(plan):
-        if spec.period_end < as_of:
+        if plan.starts_on <= spec.period_end < as_of:
             round_, created = round_open(
                 plan=plan,
                 period_start=spec.period_start,
@@ -199,14 +205,15 @@ def _occurrences(year: int, frequency: str) -> list[tuple[dt.date, dt.date, str]
     return [(start, end, f"{year}年{labels[months](start, end)}") for start, end in _periods(year, months)]
 
 
-def obligations_sync(*, plan: Plan) -> int:
+def obligations_sync(*, plan: Plan, at: dt.datetime | None = None) -> int:
     """Create, for every assignment still open, the obligations the plan gives it: its deadline, the occurrences
-    of a recurring task and its milestones; idempotent. Returns how many were created."""
+    of a recurring task and its milestones — those of periods ending after the plan's start; idempotent. ``at``
+    is when they come to exist (a plan imported after its start: the start). Returns how many were created."""
     with translation.override(settings.LANGUAGE_CODE):  # labels are stored, in the office's language
-        return _obligations_sync(plan)
+        return _obligations_sync(plan, at or timezone.now())
 
 
-def _obligations_sync(plan: Plan) -> int:
+def _obligations_sync(plan: Plan, at: dt.datetime) -> int:
     # Read as plain rows: a large plan has tens of thousands of assignments and obligations.
     tasks = {
         pk: (deadline_kind, frequency)
@@ -218,7 +225,8 @@ def _obligations_sync(plan: Plan) -> int:
     for pk, task_id, label, due in Milestone.objects.filter(task__plan=plan).values_list(
         "pk", "task_id", "label", "due_date"
     ):
-        milestones.setdefault(task_id, []).append((pk, label, due))
+        if due >= plan.starts_on:  # a stage that ended before the plan took effect is not owed
+            milestones.setdefault(task_id, []).append((pk, label, due))
     assignments = (
         Assignment.objects.filter(task__plan=plan)
         .exclude(state=AssignmentState.CLOSED)
@@ -243,7 +251,7 @@ def _obligations_sync(plan: Plan) -> int:
         )
     )
     occurrences = {
-        frequency: _occurrences(plan.year, frequency)
+        frequency: [occurrence for occurrence in _occurrences(plan.year, frequency) if occurrence[1] >= plan.starts_on]
         for deadline_kind, frequency in set(tasks.values())
         if deadline_kind == DeadlineKind.RECURRING and frequency
     }
@@ -259,6 +267,7 @@ def _obligations_sync(plan: Plan) -> int:
                     "kind": ObligationKind.DEADLINE,
                     "label": deadline_label,
                     "due_date": due_date,
+                    "created_at": at,
                 }
             )
         elif deadline is not None and due_date is not None and deadline[1] != due_date:
@@ -275,6 +284,7 @@ def _obligations_sync(plan: Plan) -> int:
                             "period_start": start,
                             "period_end": end,
                             "due_date": end,
+                            "created_at": at,
                         }
                     )
         for milestone_id, label, milestone_due in milestones.get(task_id, []):
@@ -286,6 +296,7 @@ def _obligations_sync(plan: Plan) -> int:
                         "milestone_id": milestone_id,
                         "label": label,
                         "due_date": milestone_due,
+                        "created_at": at,
                     }
                 )
     insert_plain(Obligation, new)  # tens of thousands for a large plan: no model instance per row

@@ -68,6 +68,7 @@ class ImportUploadView(ImportPermissionMixin, FormView):
             title=form.cleaned_data["title"].strip(),
             doc_no=form.cleaned_data["doc_no"].strip(),
             by=self.importer,
+            starts=form.cleaned_data["starts"],
         )
         return HttpResponseRedirect(reverse("plans:import_preview", kwargs={"token": staged.token}))
 
@@ -79,6 +80,7 @@ def _run(staged: StagedImport, by: User, *, dry_run: bool) -> ImportReport:
         year=staged.year,
         title=staged.title,
         doc_no=staged.doc_no,
+        starts=staged.starts_on,
         by=by,
         dry_run=dry_run,
         max_bytes=settings.IMPORT_MAX_BYTES,

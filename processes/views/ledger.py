@@ -46,10 +46,9 @@ def requested_date(request: HttpRequest, plan: Plan) -> tuple[dt.date, str]:
         as_of = dt.date.fromisoformat(raw)
     except ValueError:
         return today, _("“%(value)s” is not a date (write it as 2023-09-30); showing today.") % {"value": raw}
-    created = timezone.localtime(plan.created_at).date()
-    if as_of < created:
-        return as_of, _("The plan was imported on %(created)s; there is no ledger as of %(date)s.") % {
-            "created": created.isoformat(),
+    if as_of < plan.starts_on:
+        return as_of, _("The plan took effect on %(start)s; there is no ledger as of %(date)s, before it.") % {
+            "start": plan.starts_on.isoformat(),
             "date": as_of.isoformat(),
         }
     return as_of, ""
@@ -63,7 +62,7 @@ class LedgerView(LoginRequiredMixin, ListView):
     def get_queryset(self) -> QuerySet[Assignment]:
         self.plan = get_object_or_404(Plan, year=self.kwargs["year"])
         self.as_of, self.date_problem = requested_date(self.request, self.plan)
-        self.refused = bool(self.date_problem) and self.as_of < timezone.localtime(self.plan.created_at).date()
+        self.refused = bool(self.date_problem) and self.as_of < self.plan.starts_on
         if self.refused:
             self.units = {}
             self.filtered = ledger_queryset(self.plan, self.request.user, self.as_of).none()

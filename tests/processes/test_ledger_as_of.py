@@ -96,7 +96,7 @@ def test_the_ledger_as_of_a_date_reads_the_history(history: Plan, supervisor: Us
 
 
 def test_a_date_before_the_plan_existed_is_refused(history: Plan, supervisor: User) -> None:
-    with pytest.raises(InvalidInput, match="imported on 2023-07-01"):
+    with pytest.raises(InvalidInput, match="took effect on 2023-07-01"):
         ledger_as_of(history, supervisor, dt.date(2023, 6, 30))
     response = client_for(supervisor).get("/plans/2023/ledger/?as_of=2023-06-30")
     assert response.status_code == 400 and "2023-07-01" in response.content.decode()
@@ -182,7 +182,7 @@ def test_the_export_command(history: Plan, tmp_path: Path) -> None:
         "export_ledger", "--year", "2023", "--as-of", "2023-09-30", "--format", "xlsx", "-o", str(path), stdout=out
     )
     assert "289" in out.getvalue() and path.stat().st_size > 0
-    with pytest.raises(CommandError, match="imported on"):
+    with pytest.raises(CommandError, match="took effect on 2023-07-01"):
         call_command(
             "export_ledger", "--year", "2023", "--as-of", "2023-01-01", "--format", "pdf", "-o", str(tmp_path / "x.pdf")
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -9,7 +10,19 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from processes.models import Assignment, AssignmentRole, AssignmentState, DeadlineKind, Plan, Role, Task, Unit, User
+from processes.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentState,
+    AssignmentTransition,
+    DeadlineKind,
+    Plan,
+    Role,
+    Task,
+    TransitionAction,
+    Unit,
+    User,
+)
 
 from ..factories import PASSWORD, UnitFactory, UserFactory
 
@@ -125,7 +138,7 @@ def test_an_unknown_plan_year_is_not_found(plan_2023: Plan, supervisor: User) ->
 
 
 def _plan_with(n: int, year: int) -> None:
-    plan = Plan.objects.create(year=year, title=f"{year}年计划")
+    plan = Plan.objects.create(year=year, title=f"{year}年计划", starts_on=dt.date(year, 1, 1))
     task_count = max(1, n // 10)
     tasks = Task.objects.bulk_create(
         Task(
@@ -140,9 +153,19 @@ def _plan_with(n: int, year: int) -> None:
         for i in range(task_count)
     )
     units = [UnitFactory(code=f"Q{year}{i:03d}", name=f"{year}单位{i}", short_name="") for i in range(10)]
-    Assignment.objects.bulk_create(
+    assignments = Assignment.objects.bulk_create(
         Assignment(task=tasks[i // 10], unit=units[i % 10], role=AssignmentRole.LEAD, state=AssignmentState.ASSIGNED)
         for i in range(n)
+    )
+    # Each item exists from the first line of its history, as the import writes it.
+    AssignmentTransition.objects.bulk_create(
+        AssignmentTransition(
+            assignment=assignment,
+            action=TransitionAction.CREATED,
+            target=AssignmentState.ASSIGNED,
+            at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
+        )
+        for assignment in assignments
     )
 
 

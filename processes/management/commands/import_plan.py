@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True, help="the plan's year, e.g. 2023")
         parser.add_argument("--title", default="", help="the plan's title (default: the title row of the file)")
         parser.add_argument("--doc-no", default="", help="the notice's document number, e.g. 吉环固体字〔2023〕15号")
+        parser.add_argument(
+            "--starts",
+            type=dt.date.fromisoformat,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="the plan's 印发/实施 date: its items count from it (default: today; an imported plan keeps its own)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="read and check only; write nothing")
         parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
         parser.add_argument(
@@ -43,6 +51,7 @@ class Command(BaseCommand):
             title=options["title"],
             doc_no=options["doc_no"],
             dry_run=options["dry_run"],
+            starts=options["starts"],
             create_missing_units_under=options["create_missing_units_under"],
             max_bytes=settings.IMPORT_MAX_BYTES,
         )
@@ -51,6 +60,8 @@ class Command(BaseCommand):
         else:
             for line in report_lines(report):
                 self.stdout.write(line)
+            if report.starts:
+                self.stdout.write(_("The plan takes effect on %(start)s.") % {"start": report.starts.isoformat()})
             if report.ok:
                 self.stdout.write(_("Dry run: nothing written.") if report.dry_run else _("Imported."))
         if not report.ok:
