@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .holiday_notice import HolidayNoticeError
 from .models import (
     Assignment,
     AssignmentTransition,
     Bulletin,
     CalendarOverride,
+    CalendarYear,
     Distribution,
     Evidence,
     ExtensionRequest,
@@ -46,8 +52,10 @@ from .models import (
     VisitRating,
 )
 from .services.assessment import weights_check
-from .services.lifecycle import InvalidInput
+from .services.calendar_years import NoticeReading, calendar_year_confirm, holiday_notice_read
+from .services.lifecycle import InvalidInput, NotAllowed
 from .services.pairings import pairing_check, visits_sync, visits_task
+from .services.scope import can_import_plans
 
 
 class ReadOnlyAdminMixin:
@@ -225,8 +233,9 @@ class ObligationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(admin.ModelAdmin):
-    """Corrections to the official calendar. The list warns of years the calendar does not cover yet (weekdays are
-    assumed, provisionally) and of days where chinesecalendar and holidays disagree."""
+    """Corrections to the official calendar. The list warns of years not confirmed yet (statutory holidays are
+    assumed, provisionally, until the office pastes the State Council's notice) and of days where chinesecalendar
+    and holidays disagree."""
 
     list_display = ("date", "is_workday", "note")
     ordering = ("-date",)
@@ -241,11 +250,16 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
             if workdays.is_provisional(year):
                 messages.warning(
                     request,
-                    _(
-                        "The official calendar of %(year)s is not known yet: plain weekdays are assumed, "
-                        "provisionally. Add the State Council's holidays and make-up workdays here when published."
-                    )
-                    % {"year": year},
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        _(
+                            "The holiday arrangements of %(year)s are not confirmed yet: the statutory holidays are "
+                            "assumed (without make-up workdays), provisionally."
+                        )
+                        % {"year": year},
+                        reverse("admin:processes_calendaryear_add"),
+                        _("Paste the State Council's notice to confirm them."),
+                    ),
                 )
             elif disagreements := workdays.discrepancies(year):
                 messages.warning(
@@ -257,6 +271,92 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        from processes import workdays
+
+        workdays.refresh()
+
+
+class HolidayNoticeForm(forms.Form):
+    text = forms.CharField(
+        label=_("Text of the notice"),
+        widget=forms.Textarea(attrs={"rows": 18, "cols": 100}),
+        help_text=_("国务院办公厅关于YYYY年部分节假日安排的通知, pasted as published: title, items and date."),
+    )
+
+    def clean_text(self) -> NoticeReading:
+        try:
+            return holiday_notice_read(text=self.cleaned_data["text"])
+        except HolidayNoticeError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+def _notice_digest(text: str) -> str:
+    return hashlib.sha256(text.strip().encode()).hexdigest()
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """Years confirmed from the State Council's notice. Adding one is pasting the notice: 读取 shows the year, its
+    days off and make-up working days; 确认 confirms them (a year already confirmed gets the new days)."""
+
+    list_display = ("year", "holiday_count", "workday_count", "confirmed_at", "confirmed_by")
+    fields = ("year", "holidays", "workdays", "notice_text", "confirmed_at", "confirmed_by")
+    readonly_fields = fields
+
+    @admin.display(description=_("days off"))
+    def holiday_count(self, obj: CalendarYear) -> int:
+        return len(obj.holidays)
+
+    @admin.display(description=_("make-up working days"))
+    def workday_count(self, obj: CalendarYear) -> int:
+        return len(obj.workdays)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and can_import_plans(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the days are the notice's: paste it again to change them
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        if not self.has_add_permission(request) or not isinstance(request.user, User):
+            raise PermissionDenied
+        form = HolidayNoticeForm(request.POST or None)
+        reading: NoticeReading | None = None
+        if request.method == "POST" and form.is_valid():
+            reading = form.cleaned_data["text"]
+            text = form.data["text"]
+            if "confirm" in request.POST and request.POST.get("read") == _notice_digest(text):
+                try:
+                    confirmed = calendar_year_confirm(text=text, by=request.user)
+                except (InvalidInput, NotAllowed) as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(
+                        request,
+                        _("The holiday arrangements of %(year)s are confirmed.") % {"year": confirmed.year},
+                    )
+                    return redirect("admin:processes_calendaryear_changelist")
+            elif "confirm" in request.POST:
+                messages.warning(request, _("The text changed since it was read: check the days again, then confirm."))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Confirm a year's holidays from the State Council's notice"),
+            "opts": self.opts,
+            "form": form,
+            "reading": reading,
+            "read": _notice_digest(form.data["text"]) if reading else "",
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/processes/calendaryear/paste.html", context)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        from processes import workdays
+
+        workdays.refresh()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
         from processes import workdays
 
         workdays.refresh()

@@ -1,36 +1,70 @@
 """The official working-day calendar: China's public holidays and make-up workdays (调休).
 
-``chinesecalendar`` knows every year up to the State Council's latest holiday notice; for a later year the
-calendar falls back to plain weekdays and says so (``is_provisional``), so that deadlines can still be computed
-and are marked as provisional until the notice is published.
+A year is *confirmed* when ``chinesecalendar`` knows it, or when the office has confirmed it from the State
+Council's notice (``CalendarYear``, pasted in the admin or loaded with ``load_holiday_notice``). Any other year is
+*provisional*: its statutory holidays (from ``holidays``) are days off, weekends as usual, no make-up workdays —
+so that deadlines can be computed, and are marked provisional, until the notice is confirmed.
+
+Whether a day is a working day, first answer wins: a correction in the admin (``CalendarOverride``), then
+``chinesecalendar``, then a confirmed notice, then the statutory holidays.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Literal
 
 import chinese_calendar
 
-OVERRIDES_TTL = 60.0  # seconds a process trusts its copy of the admin's corrections
+OVERRIDES_TTL = 60.0  # seconds a process trusts its copy of the admin's corrections and confirmed years
+CONFIRMED: Literal["confirmed"] = "confirmed"
+PROVISIONAL: Literal["provisional"] = "provisional"
+CalendarStatus = Literal["confirmed", "provisional"]
+
 _overrides: dict[dt.date, bool] = {}
+_confirmed_years: frozenset[int] = frozenset()
+_confirmed_days: dict[dt.date, bool] = {}
 _loaded_at = float("-inf")
 
 
-def _corrections() -> dict[dt.date, bool]:
-    """The admin's calendar corrections, re-read at most once a minute (and at once after ``refresh``)."""
-    global _overrides, _loaded_at
-    if time.monotonic() - _loaded_at > OVERRIDES_TTL:
-        from processes.models import CalendarOverride
+def _load() -> None:
+    """Re-read the admin's corrections and the confirmed years at most once a minute (and at once after
+    ``refresh``): two queries, together, so that a page costs the same whichever years it asks about."""
+    global _overrides, _confirmed_years, _confirmed_days, _loaded_at
+    if time.monotonic() - _loaded_at <= OVERRIDES_TTL:
+        return
+    from processes.models import CalendarOverride, CalendarYear
 
-        _overrides = dict(CalendarOverride.objects.values_list("date", "is_workday"))
-        _loaded_at = time.monotonic()
+    years: set[int] = set()
+    days: dict[dt.date, bool] = {}
+    for year, holidays, workdays in CalendarYear.objects.order_by("year").values_list("year", "holidays", "workdays"):
+        years.add(year)
+        days.update((dt.date.fromisoformat(day), False) for day in holidays)
+        days.update((dt.date.fromisoformat(day), True) for day in workdays)
+    _overrides = dict(CalendarOverride.objects.values_list("date", "is_workday"))
+    _confirmed_years, _confirmed_days = frozenset(years), days
+    _loaded_at = time.monotonic()
+
+
+def _corrections() -> dict[dt.date, bool]:
+    """The admin's calendar corrections (cached, see ``_load``)."""
+    _load()
     return _overrides
 
 
+def _confirmed() -> tuple[frozenset[int], dict[dt.date, bool]]:
+    """The years the office confirmed and the days their notices name (False: a day off, True: a make-up working
+    day), cached with the corrections."""
+    _load()
+    return _confirmed_years, _confirmed_days
+
+
 def refresh() -> None:
-    """Forget the cached corrections: the next question reads them again (after an edit, before a sweep)."""
+    """Forget the cached corrections and confirmed years: the next question reads them again (after an edit,
+    before a sweep)."""
     global _loaded_at
     _loaded_at = float("-inf")
 
@@ -44,9 +78,38 @@ def _official(day: dt.date) -> bool | None:
         return None
 
 
+@lru_cache(maxsize=64)
+def _statutory(year: int) -> frozenset[dt.date]:
+    """The statutory holidays of ``year`` with their substitute days (“observed”), as the ``holidays`` package
+    computes them from the rules: what a provisional year assumes."""
+    import holidays
+
+    return frozenset(day for day in holidays.China(years=year) if day.year == year)
+
+
+def is_official(year: int) -> bool:
+    """True for a year ``chinesecalendar`` covers."""
+    return _official(dt.date(year, 6, 1)) is not None
+
+
+def is_confirmed(year: int) -> bool:
+    """True for a year ``chinesecalendar`` covers or the office confirmed from the State Council's notice."""
+    return is_official(year) or year in _confirmed()[0]
+
+
 def is_provisional(year: int) -> bool:
-    """True for a year whose holiday notice the calendar does not know yet (weekdays only are assumed)."""
-    return _official(dt.date(year, 6, 1)) is None
+    """True for a year not confirmed: statutory holidays are assumed, without make-up workdays."""
+    return not is_confirmed(year)
+
+
+def calendar_status(years: Iterable[int]) -> CalendarStatus:
+    """``"provisional"`` if any of ``years`` is provisional, else ``"confirmed"`` (at most one cached query)."""
+    return PROVISIONAL if any(is_provisional(year) for year in set(years)) else CONFIRMED
+
+
+def provisional_years(years: Iterable[int]) -> list[int]:
+    """Those of ``years`` that are provisional, in order."""
+    return sorted(year for year in set(years) if is_provisional(year))
 
 
 def is_workday(day: dt.date) -> bool:
@@ -54,15 +117,23 @@ def is_workday(day: dt.date) -> bool:
     if corrected is not None:
         return corrected
     official = _official(day)
-    return day.weekday() < 5 if official is None else official
+    if official is not None:
+        return official
+    years, days = _confirmed()
+    named = days.get(day)
+    if named is not None:
+        return named
+    if day.year in years:
+        return day.weekday() < 5
+    return day.weekday() < 5 and day not in _statutory(day.year)
 
 
 def discrepancies(year: int) -> list[dt.date]:
     """Days of ``year`` on which ``chinesecalendar`` and ``holidays`` disagree whether one works (each is checked
-    against the other; corrections in the admin settle them)."""
+    against the other; corrections in the admin settle them). Empty for a year ``chinesecalendar`` does not cover."""
     import holidays
 
-    if is_provisional(year):
+    if not is_official(year):
         return []
     china = holidays.China(years=year)
     found = []
@@ -74,6 +145,23 @@ def discrepancies(year: int) -> list[dt.date]:
             found.append(day)
         day += dt.timedelta(days=1)
     return found
+
+
+def notice_disagreements(*, year: int, holidays: Iterable[dt.date], workdays: Iterable[dt.date]) -> list[dt.date]:
+    """Days on which a notice's days off and make-up working days disagree with ``chinesecalendar`` (for a year it
+    covers; empty otherwise): each day the notice names, and each day of its year up to 20 December (later days may
+    belong to the next year's 元旦) that ``chinesecalendar`` takes off or puts to work and the notice does not."""
+    off, work = set(holidays), set(workdays)
+
+    def by_notice(day: dt.date) -> bool:
+        return day in work or (day.weekday() < 5 and day not in off)
+
+    days = off | work
+    day, last = dt.date(year, 1, 1), dt.date(year, 12, 20)
+    while day <= last:
+        days.add(day)
+        day += dt.timedelta(days=1)
+    return sorted(day for day in days if (official := _official(day)) is not None and official != by_notice(day))
 
 
 def next_workday(day: dt.date) -> dt.date:

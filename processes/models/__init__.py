@@ -16,6 +16,7 @@ from .flows import CompletionProcess, EscalationProcess, ExtensionProcess
 from .ladder import (
     LIGHT_ORDER,
     CalendarOverride,
+    CalendarYear,
     DocumentKind,
     DocumentSequence,
     ExtensionRequest,
@@ -60,6 +61,7 @@ __all__ = [
     "Bulletin",
     "BulletinState",
     "CalendarOverride",
+    "CalendarYear",
     "CompletionProcess",
     "ConcernReason",
     "DeadlineKind",

@@ -1,7 +1,9 @@
 """Deadlines that enforce themselves: the escalation ladder of each plan, the rungs that fired, the documents
-they issued, the official calendar's corrections, and the requests to move a deadline."""
+they issued, the official calendar's corrections and confirmed years, and the requests to move a deadline."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.db import models
@@ -182,6 +184,40 @@ class CalendarOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d}"
+
+
+class CalendarYear(models.Model):
+    """A year of the official calendar confirmed by the office from the State Council's notice (国务院办公厅关于
+    YYYY年部分节假日安排的通知): the text as pasted, and the days off and make-up working days (调休上班) read from it.
+    A year neither ``chinesecalendar`` nor this table knows is provisional (see ``processes.workdays``)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    notice_text = models.TextField(_("notice text"))
+    holidays = models.JSONField(_("days off"), default=list, help_text=_("ISO dates, in order."))
+    workdays = models.JSONField(_("make-up working days"), default=list, help_text=_("ISO dates, in order."))
+    confirmed_at = models.DateTimeField(_("confirmed at"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("holiday arrangements of a year")
+        verbose_name_plural = _("holiday arrangements by year")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    def holiday_dates(self) -> list[dt.date]:
+        return [dt.date.fromisoformat(day) for day in self.holidays]
+
+    def workday_dates(self) -> list[dt.date]:
+        return [dt.date.fromisoformat(day) for day in self.workdays]
 
 
 class ExtensionState(models.TextChoices):
