@@ -44,6 +44,7 @@ from .pairings import (
 )
 from .people import Role, User
 from .plans import DeadlineKind, Frequency, Milestone, Plan, PlanImport, RoundFrequency, Task
+from .replay import ReplayState
 from .rounds import OWED_STATES, Obligation, ObligationKind, ObligationState, Round
 from .units import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
@@ -92,6 +93,7 @@ __all__ = [
     "Recipient",
     "RegionWarning",
     "RegionWarningRule",
+    "ReplayState",
     "Report",
     "ReportKind",
     "ReportStatus",

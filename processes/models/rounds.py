@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -120,7 +121,9 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
     cycle = models.PositiveIntegerField(
         _("deadline cycle"), default=0, help_text=_("Raised when the deadline moves: the ladder starts again.")
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Not auto_now_add: a plan imported after its start, or a sweep catching up on past days, gives the moment the
+    # obligation came to exist, which the "as of" reads of the history rely on.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("obligation")

@@ -48,7 +48,7 @@ from processes.models import (
     Unit,
     User,
 )
-from processes.services.history import end_of_day, obligations_owed_as_of
+from processes.services.history import end_of_day, obligations_owed_as_of, start_of_day
 
 logger = logging.getLogger(__name__)
 
@@ -279,30 +279,28 @@ _ROW_FIELDS = (
 )
 
 
-def _under_open_notice(kinds: Sequence[str], day: dt.date) -> Exists:
-    """The obligation's item is listed on a notice of one of ``kinds`` issued by ``day`` and not answered by then."""
-    until = end_of_day(day)
-    return Exists(
-        Notice.items.through.objects.filter(
-            obligation__assignment_id=OuterRef("assignment_id"),
-            notice__kind__in=kinds,
-            notice__issued_on__lte=day,
-        ).filter(Q(notice__answered_at__isnull=True) | Q(notice__answered_at__gte=until))
+# A unit under an open notice of one of these kinds is not issued another of the rung's kind.
+NO_SECOND = {
+    DocumentKind.WARNING_LETTER: (DocumentKind.WARNING_LETTER, DocumentKind.SUPERVISION_NOTICE),
+    DocumentKind.SUPERVISION_NOTICE: (DocumentKind.SUPERVISION_NOTICE,),
+}
+
+
+def _units_under_open_notice(units: Iterable[int], kinds: Sequence[str], day: dt.date) -> set[int]:
+    """The units among ``units`` with a notice of one of ``kinds`` issued by ``day`` and not answered by then."""
+    open_then = Q(answered_at__isnull=True) | Q(answered_at__gte=end_of_day(day))
+    return set(
+        Notice.objects.filter(open_then, unit_id__in=list(units), kind__in=kinds, issued_on__lte=day).values_list(
+            "unit_id", flat=True
+        )
     )
 
 
-def _eligible(rung: LadderRung, first_overdue: bool, day: dt.date) -> Q:
+def _eligible(rung: LadderRung, first_overdue: bool) -> Q:
     """Which owed obligations this rung may fire for. The answer a notice asks for is reminded of, and raised once to
-    the supervisors (on the first rung after its due date), but never put on another numbered document. An item
-    already under an open 督办通知单 gets no second notice, nor one under an open 预警函 a second 预警函."""
+    the supervisors (on the first rung after its due date), but never put on another numbered document."""
     answer = Q(kind=ObligationKind.NOTICE_RESPONSE)
-    if rung.document:
-        stronger = {
-            DocumentKind.WARNING_LETTER: [DocumentKind.WARNING_LETTER, DocumentKind.SUPERVISION_NOTICE],
-            DocumentKind.SUPERVISION_NOTICE: [DocumentKind.SUPERVISION_NOTICE],
-        }[DocumentKind(rung.document)]
-        return ~answer & ~Q(_under_open_notice(stronger, day))
-    if rung.offset_workdays > 0 and not first_overdue:
+    if rung.document or (rung.offset_workdays > 0 and not first_overdue):
         return ~answer
     return Q()
 
@@ -345,8 +343,16 @@ def _fire(
 
 def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row]) -> dict[int, Notice]:
     """One notice per unit for the obligations that reached a document rung today, with an answer owed on each
-    item it lists, in a fixed number of queries whatever the number of units and items."""
+    item it lists, in a fixed number of queries whatever the number of units and items.
+
+    A unit already under an open notice of this kind (or, for a 预警函, under an open 督办通知单) is issued none: its
+    items still climb the rung and its people are told, but escalation goes on through people, not more paper."""
     units = list(dict.fromkeys(row.unit for row in rows))
+    under = _units_under_open_notice(units, NO_SECOND[DocumentKind(rung.document)], day)
+    units = [unit_id for unit_id in units if unit_id not in under]
+    rows = [row for row in rows if row.unit not in under]
+    if not units:
+        return {}
     issuer = issuer_name()
     response_due = workdays.add_workdays(day, rung.response_workdays)
     first = reserve_numbers(rung.document, day.year, len(units))
@@ -378,7 +384,8 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row])
         )
     )
     items = {row.assignment: row for row in rows}  # one answer and one line of history per item
-    now = timezone.now()
+    # The answers exist, and the history says so, from the day swept (a catch-up sweeps past days).
+    now = min(timezone.now(), start_of_day(day))
     with translation.override(settings.LANGUAGE_CODE):
         issued = {
             unit_id: _("%(kind)s %(doc_no)s, answer due %(due)s")
@@ -394,6 +401,7 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row])
                 notice=notices[row.unit],
                 label=answer[row.unit],
                 due_date=response_due,
+                created_at=now,
             )
             for row in items.values()
         ]
@@ -450,11 +458,11 @@ def _write_messages(
     overdue_answers = rung.offset_workdays > 0
     for (unit_id, answer), group in itertools.groupby(rows, key=lambda r: (r.unit, r.answers is not None)):
         kinds = ANSWER_ESCALATION_RECIPIENTS if answer and overdue_answers else rung.recipients
-        listed = list(group)
+        group_rows = list(group)
         for user in people.recipients(unit_id, kinds):
-            rows_of[user.pk] += listed
+            rows_of[user.pk] += group_rows
             users[user.pk] = user
-    units_of = {user_id: list(dict.fromkeys(row.unit for row in listed)) for user_id, listed in rows_of.items()}
+    units_of = {user_id: list(dict.fromkeys(row.unit for row in told)) for user_id, told in rows_of.items()}
     work = reverse("plans:work")
     messages: list[Message] = []
     with translation.override(settings.LANGUAGE_CODE):  # the messages speak the office's language
@@ -528,7 +536,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
             first_overdue = min((r.offset_workdays for r in rungs if r.offset_workdays > 0), default=None)
             for rung in rungs:
                 dues = _due_dates_firing_on(day, rung.offset_workdays)
-                eligible = _eligible(rung, rung.offset_workdays == first_overdue, day)
+                eligible = _eligible(rung, rung.offset_workdays == first_overdue)
                 rows = _fire(day, rung, plan, run, dues, eligible) if dues else []
                 if not rows:
                     continue

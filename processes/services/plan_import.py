@@ -170,7 +170,7 @@ class ImportReport:
             "title": self.title,
             "doc_no": self.doc_no,
             "starts": self.starts.isoformat() if self.starts else None,
-            "calendar": "provisional" if workdays.is_provisional(self.year) else "confirmed",
+            "calendar": workdays.calendar_status([self.year]),
             "dry_run": self.dry_run,
             "applied": self.applied,
             "plan": self.plan_id,

@@ -425,13 +425,15 @@ def test_the_sweep_command_prints_what_fired(plan: Plan) -> None:
     out = io.StringIO()
     with at("2023-10-01 09:00"):
         call_command("sweep_deadlines", "--since", "2023-08-01", "--as-of", "2023-09-30", "--json", stdout=out)
-    fired = json.loads(out.getvalue())
+    printed = json.loads(out.getvalue())
+    assert printed["calendar"] == "confirmed"
+    fired = printed["fired"]
     mine = sorted(f["date"] for f in fired if f["task"] == "2" and f["unit"] == "220700")
     assert mine == [d.isoformat() for d in TASK2_RUNGS]
     assert {"date", "task", "unit", "rung", "obligation"} <= set(fired[0])
     again = io.StringIO()
     call_command("sweep_deadlines", "--as-of", "2023-09-30", "--json", stdout=again)
-    assert json.loads(again.getvalue()) == []
+    assert json.loads(again.getvalue())["fired"] == []
     assert Assignment.objects.filter(state=AssignmentState.ASSIGNED).exists()
 
 

@@ -160,6 +160,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# ``replay_year`` writes a simulated year (the demo, the acceptance test); never where real people work.
+SIMULATION_ALLOWED = env.bool("SIMULATION_ALLOWED", default=True)
 
 # Mail: SMTP when EMAIL_URL/EMAIL_HOST is configured; else written to var/mail for the embedded default.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")

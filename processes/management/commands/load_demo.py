@@ -1,15 +1,18 @@
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from processes.models import Distribution, DistributionLine, Pairing, Plan, Role, Unit, UnitLevel, User
 from processes.services.pairings import pairing_save
 from processes.services.plan_import import plan_import
+from processes.services.replay import ReplayRefused, replay_year, simulated_moment
 from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
 
 DATA = Path(settings.BASE_DIR) / "data"
@@ -29,15 +32,29 @@ DEMO_DISTRIBUTION = (
     ("省“无废城市”建设工作推进组各成员单位", "members@wufei.localhost", DistributionLine.SEND_TO),
     ("各市（州）生态环境局", "city-bureaus@wufei.localhost", DistributionLine.SEND_TO),
 )
-# The demo pairing: the provincial department's leader visits 松原 and 白城 every two months in 2023's second half.
-DEMO_PAIRING = ("baobao_leader", "JL-EEB", ("220700", "220800"), dt.date(2023, 7, 1), dt.date(2023, 12, 31))
+# The demo pairing: the provincial department's leader visits 松原 and 白城 every two months, from the plan's start.
+DEMO_PAIRING = ("baobao_leader", "JL-EEB", ("220700", "220800"))
+# The demo plan is the current year's, built on the 2023 annex, started about six months ago and lived up to
+# yesterday by the replay (its seed).
+DEMO_MONTHS_AGO = 6
+DEMO_SEED = 1
+
+
+def demo_start(today: dt.date) -> dt.date:
+    """About six months before ``today``, but inside today's year: the demo plan's 印发/实施 date."""
+    start = today - dt.timedelta(days=DEMO_MONTHS_AGO * 30 + 2)
+    return max(start, dt.date(today.year, 1, 5))
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo data: the Jilin units and groups, the 2023 plan (吉环固体字〔2023〕15号) and one account per "
-        "role. Safe to run again: it updates what exists."
+        "Load the demo data: the Jilin units and groups, one account per role, and a plan of the current year built "
+        "on the 2023 annex (吉环固体字〔2023〕15号), started about six months ago and lived up to yesterday by "
+        "replay_year. Safe to run again: it updates what exists and continues the year from where it stopped."
     )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-replay", action="store_true", help="import the plan but do not live its year")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -53,19 +70,27 @@ class Command(BaseCommand):
             _("Units: %(units)s created; groups: %(groups)s created.")
             % {"units": len(units.created), "groups": len(groups.created)}
         )
-        if not Plan.objects.filter(year=2023).exists():
+        today = timezone.localdate()
+        year = today.year
+        if not Plan.objects.filter(year=year).exists():
             report = plan_import(
                 data=(DATA / "jilin-2023-tasks.xlsx").read_bytes(),
                 filename="jilin-2023-tasks.xlsx",
-                year=2023,
-                doc_no="吉环固体字〔2023〕15号",
+                year=year,
+                title=_("%(year)s年“无废城市”建设任务清单（演示：据吉环固体字〔2023〕15号附件编制）") % {"year": year},
+                starts=demo_start(today),
                 max_bytes=settings.IMPORT_MAX_BYTES,
             )
             if not report.applied:
                 raise CommandError("\n".join(str(problem) for problem in report.errors))
             self.stdout.write(
-                _("Plan %(year)s: %(tasks)s tasks, %(assignments)s assignments.")
-                % {"year": 2023, "tasks": len(report.tasks), "assignments": report.assignment_count}
+                _("Plan %(year)s: %(tasks)s tasks, %(assignments)s assignments, from %(start)s.")
+                % {
+                    "year": year,
+                    "tasks": len(report.tasks),
+                    "assignments": report.assignment_count,
+                    "start": report.starts.isoformat() if report.starts else "",
+                }
             )
         with transaction.atomic():
             for username, name, code, role, staff in DEMO_USERS:
@@ -79,28 +104,56 @@ class Command(BaseCommand):
                 if created:
                     user.set_password(DEMO_PASSWORD)
                 user.save()
-        self.pairing()
+        plan = Plan.objects.get(year=year)
+        self.pairing(plan)
         for position, (name, email, line) in enumerate(DEMO_DISTRIBUTION):
             Distribution.objects.get_or_create(email=email, defaults={"name": name, "line": line, "position": position})
+        if not options["no_replay"]:
+            self.replay(plan)
         self.stdout.write(
             _("Demo accounts (password %(password)s): %(users)s")
             % {"password": DEMO_PASSWORD, "users": ", ".join(u[0] for u in DEMO_USERS)}
         )
 
-    def pairing(self) -> None:
-        username, unit_code, region_codes, start, end = DEMO_PAIRING
-        plan = Plan.objects.filter(year=start.year).first()
-        leader = User.objects.get(username=username)
-        if plan is None or Pairing.objects.filter(plan=plan, leader=leader).exists():
+    def replay(self, plan: Plan) -> None:
+        started = time.monotonic()
+        try:
+            figures = replay_year(year=plan.year, seed=DEMO_SEED)
+        except ReplayRefused as refused:
+            self.stdout.write(_("The demo year is kept as it is: %(why)s") % {"why": refused})
             return
-        pairing = pairing_save(
-            plan=plan,
-            level=UnitLevel.PROVINCE,
-            leader=leader,
-            unit=Unit.objects.get(code=unit_code),
-            regions=list(Unit.objects.filter(code__in=region_codes)),
-            start=start,
-            end=end,
-            by=User.objects.get(username="office_admin"),
+        self.stdout.write(
+            _(
+                "Demo year lived up to %(day)s in %(seconds).0f s: %(rounds)s rounds, %(closed)s items closed, "
+                "%(open)s open, %(notices)s notices, %(visits)s visits, %(bulletins)s bulletins."
+            )
+            % {
+                "day": figures.last_day,
+                "seconds": time.monotonic() - started,
+                "rounds": figures.rounds,
+                "closed": figures.closed,
+                "open": figures.open,
+                "notices": sum(figures.notices.values()),
+                "visits": figures.visits,
+                "bulletins": figures.bulletins,
+            }
         )
+
+    def pairing(self, plan: Plan) -> None:
+        username, unit_code, region_codes = DEMO_PAIRING
+        start, end = plan.starts_on, dt.date(plan.year, 12, 31)
+        leader = User.objects.get(username=username)
+        if Pairing.objects.filter(plan=plan, leader=leader).exists():
+            return
+        with simulated_moment(start, 8):  # the office paired them when the plan took effect
+            pairing = pairing_save(
+                plan=plan,
+                level=UnitLevel.PROVINCE,
+                leader=leader,
+                unit=Unit.objects.get(code=unit_code),
+                regions=list(Unit.objects.filter(code__in=region_codes)),
+                start=start,
+                end=end,
+                by=User.objects.get(username="office_admin"),
+            )
         self.stdout.write(_("包保 pairing: %(pairing)s.") % {"pairing": pairing})

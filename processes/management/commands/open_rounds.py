@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from processes import workdays
 from processes.models import Plan
 from processes.services.rounds import rounds_open_due
 
@@ -24,5 +25,13 @@ class Command(BaseCommand):
                 raise CommandError(_("There is no plan for %(year)s.") % {"year": options["year"]})
         as_of = options["as_of"] or timezone.localdate()
         for plan in plans:
+            if workdays.is_provisional(plan.year):
+                self.stdout.write(
+                    _(
+                        "Calendar of %(year)s: provisional — due dates count statutory holidays only, until the "
+                        "office confirms the year from the State Council's notice."
+                    )
+                    % {"year": plan.year}
+                )
             for round_ in rounds_open_due(plan=plan, as_of=as_of):
                 self.stdout.write(_("Opened %(round)s (due %(due)s).") % {"round": round_, "due": round_.due_date})
