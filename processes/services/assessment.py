@@ -9,7 +9,10 @@ weight in points:
 - the 包保 visit ratings (1–5, averaged over the period's visits and areas) give (average − 1) / 4; a region not
   visited in the period gets the average share of those that were (the whole weight if none was).
 
-The regions are the plan's city-level units with assignments. A fixed number of queries, whatever their number."""
+The regions are the plan's city-level units with assignments. Everything is read as of the period's end (or today,
+for a period not yet over) from the history: the items' states then, and whether what fell due had been reported
+by then; an item closed out after the period counts as open in it. A fixed number of queries, whatever their
+number."""
 
 from __future__ import annotations
 
@@ -19,23 +22,24 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from processes.models import (
     HIGHER_IS_BETTER,
-    OWED_STATES,
     RATING_MAX,
     RATING_MIN,
+    Assignment,
+    AssignmentState,
     AssignmentTransition,
     Indicator,
     Metric,
     Notice,
     Obligation,
     ObligationKind,
-    ObligationState,
     Plan,
     RegionWarning,
     Report,
@@ -47,7 +51,7 @@ from processes.models import (
     VisitRating,
 )
 
-from .ledger import end_of_day, ledger_queryset
+from .history import end_of_day, state_at
 from .lifecycle import InvalidInput
 
 DEFAULT_SCHEME = (
@@ -60,6 +64,8 @@ DEFAULT_SCHEME = (
 )
 POINTS = Decimal("0.01")
 SHARE = Decimal("0.0001")
+# The steps that hand in what an obligation asks for (a report, an answer, a visit); a return takes it back.
+SUBMITTING = (TransitionAction.PROGRESS_SUBMITTED, TransitionAction.NOTICE_ANSWERED, TransitionAction.VISIT_RECORDED)
 
 
 def scheme_ensure(plan: Plan) -> ScoringScheme:
@@ -114,11 +120,7 @@ class Assessment:
     end: dt.date
     indicators: list[Indicator]
     regions: list[RegionScore]
-    ledger_day: dt.date  # the day the close-out rate is read as of (the period's end, or the plan's import)
-
-    @property
-    def imported_late(self) -> bool:
-        return self.ledger_day > self.end
+    ledger_day: dt.date  # the day everything is read as of: the period's end, or today for a period not yet over
 
     def region(self, unit: Unit) -> RegionScore | None:
         return next((score for score in self.regions if score.unit.pk == unit.pk), None)
@@ -128,32 +130,39 @@ def _percent(done: int, due: int) -> str:
     return f"{done} / {due} ({Decimal(done * 100) / Decimal(due):.1f}%)" if due else _("nothing due")
 
 
-def period_check(start: dt.date, end: dt.date, *, fields: tuple[str, str] = ("start", "end")) -> None:
-    """A period to assess or report on: in order, and begun by today."""
+def period_check(start: dt.date, end: dt.date, *, plan: Plan, fields: tuple[str, str] = ("start", "end")) -> None:
+    """A period of ``plan`` to assess or report on: in order, begun by today, and not over before the plan took
+    effect (its items exist from its start; a period running into it is read from the start on)."""
     if end < start:
         raise InvalidInput(_("The period ends before it starts."), field=fields[1])
     if start > timezone.localdate():
         raise InvalidInput(
             _("The period starts on %(date)s, after today.") % {"date": start.isoformat()}, field=fields[0]
         )
+    if end < plan.starts_on:
+        raise InvalidInput(
+            _("The plan took effect on %(start)s; the period %(from)s to %(to)s lies before it.")
+            % {"start": plan.starts_on.isoformat(), "from": start.isoformat(), "to": end.isoformat()},
+            field=fields[1],
+        )
 
 
 def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -> Assessment:
-    """Score and rank the regions of the scheme's plan for ``start``–``end``; refused for an empty period, weights
-    that do not add up, or a period starting after today."""
+    """Score and rank the regions of the scheme's plan for ``start``–``end``, as they stood at its end (or today);
+    refused for an empty period, weights that do not add up, a period starting after today or over before the plan
+    took effect."""
     plan = scheme.plan
     indicators = list(scheme.indicators.all())
     weights_check(scheme.total, [indicator.weight for indicator in indicators])
-    period_check(start, end)
-    imported = timezone.localtime(plan.created_at).date()
+    period_check(start, end, plan=plan)
     as_of = min(end, timezone.localdate())
-    # A plan imported after the period (a past year's plan loaded late) has no ledger before its import: its
-    # close-out is read as of the import day; what was due is still what fell due in the period.
-    ledger_day = max(as_of, imported)
+    until = end_of_day(as_of)
     regions = regions_of(plan)
     ids = [unit.pk for unit in regions]
-    # An item's deadline is met by its completion report (申请销号) by the due date; anything else it owes, by its
-    # own report, which records whether it came late.
+    # An item's deadline is met by its completion report (申请销号) by the due date. Anything else it owes is met
+    # by its own report, on time when handed in by the due date: what stood at the end of ``as_of`` counts (the
+    # last step on it by then handed it in, and was not a return); a report handed in later, or taken back by a
+    # return since, does not change the period.
     completed_by_due = Exists(
         Report.objects.filter(
             assignment=OuterRef("assignment"),
@@ -161,31 +170,47 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
             submitted_at__date__lte=OuterRef("due_date"),
         )
     )
+    steps = AssignmentTransition.objects.filter(obligation=OuterRef("pk"), at__lt=until).order_by("-at", "-pk")
     deadline = Q(kind=ObligationKind.DEADLINE)
-    reported = Q(state__in=[ObligationState.SUBMITTED, ObligationState.ACCEPTED])
+    standing = Q(last_step_then__isnull=False) & ~Q(last_step_then=TransitionAction.PROGRESS_RETURNED)
+    on_time = standing & Q(handed_in_then__lte=F("due_date"))
     due = (
         Obligation.objects.filter(
-            assignment__task__plan=plan, assignment__unit_id__in=ids, due_date__gte=start, due_date__lte=as_of
+            assignment__task__plan=plan,
+            assignment__unit_id__in=ids,
+            due_date__gte=start,
+            due_date__lte=as_of,
+            created_at__lt=until,
         )
         .exclude(kind=ObligationKind.VISIT)
-        .annotate(completed_by_due=completed_by_due)
+        .annotate(
+            completed_by_due=completed_by_due,
+            last_step_then=Subquery(steps.values("action")[:1]),
+            handed_in_then=TruncDate(Subquery(steps.filter(action__in=SUBMITTING).values("at")[:1])),
+        )
         .values("assignment__unit_id")
         .annotate(
             due=Count("pk"),
-            on_time=Count("pk", filter=(deadline & Q(completed_by_due=True)) | (~deadline & reported & Q(late=False))),
+            on_time=Count("pk", filter=(deadline & Q(completed_by_due=True)) | (~deadline & on_time)),
             late=Count(
                 "pk",
                 filter=(deadline & Q(completed_by_due=False, due_date__lt=as_of))
-                | (~deadline & (Q(late=True) | Q(state__in=OWED_STATES, due_date__lt=as_of))),
+                | (~deadline & standing & ~on_time)
+                | (~deadline & ~standing & Q(due_date__lt=as_of)),
             ),
         )
     )
     by_unit = {row["assignment__unit_id"]: row for row in due}
     closed: Counter[int] = Counter()
     total: Counter[int] = Counter()
-    for row in ledger_queryset(plan, None, ledger_day).filter(unit_id__in=ids):
-        total[row.unit_id] += 1
-        closed[row.unit_id] += (row.state_as_of or row.state) == "closed"  # type: ignore[attr-defined]
+    for unit_id, state in (
+        Assignment.objects.filter(task__plan=plan, unit_id__in=ids)
+        .annotate(state_then=state_at(until))
+        .filter(state_then__isnull=False)  # an item exists from the first line of its history
+        .values_list("unit_id", "state_then")
+    ):
+        total[unit_id] += 1
+        closed[unit_id] += state == AssignmentState.CLOSED
     # Warnings received: the notices issued to the region and the warnings it got on its own (自动预警).
     notices = Counter(
         dict(
@@ -269,7 +294,7 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
     for index, score in enumerate(scores):
         # Equal totals share a rank (1, 2, 2, 4).
         score.rank = scores[index - 1].rank if index and score.total == scores[index - 1].total else index + 1
-    return Assessment(scheme=scheme, start=start, end=end, indicators=indicators, regions=scores, ledger_day=ledger_day)
+    return Assessment(scheme=scheme, start=start, end=end, indicators=indicators, regions=scores, ledger_day=as_of)
 
 
 def metric_direction(metric: str) -> str:

@@ -1,5 +1,6 @@
-"""The dashboard's figures: each region's items closed, open and late, and their lights, in the viewer's scope.
-A fixed number of queries whatever the number of items."""
+"""The dashboard's figures: each region's items closed, open and late, and their lights, in the viewer's scope, as
+of a day: the items that existed then, in the states the history gives them then. A fixed number of queries
+whatever the number of items."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from processes.models import Assignment, AssignmentState, Light, Obligation, Plan, Unit, UnitLevel
 
-from .ladder import owed_now
+from .history import end_of_day, obligations_owed_as_of, state_at
 from .lights import lights_for
 from .scope import Viewer, assignments_in_scope
 
@@ -54,22 +55,23 @@ def region_of(unit_id: int, parents: dict[int, int | None], levels: dict[int, st
 
 
 def progress_by_region(plan: Plan, viewer: Viewer | None, as_of: dt.date | None = None) -> Progress:
-    """Every item of the plan in the viewer's scope (``None``: all of them), counted by its region (a county's
-    items count for its city; the provincial departments' items are one row of their own)."""
+    """Every item of the plan in the viewer's scope (``None``: all of them) that existed at the end of ``as_of``
+    (default today), in its state then, counted by its region (a county's items count for its city; the provincial
+    departments' items are one row of their own); late, what it still owed then past its due date."""
     as_of = as_of or timezone.localdate()
     units = {unit.pk: unit for unit in Unit.objects.all()}
     parents = {pk: unit.parent_id for pk, unit in units.items()}
     levels = {pk: unit.level for pk, unit in units.items()}
     items = Assignment.objects.filter(task__plan=plan)
     items = items if viewer is None else assignments_in_scope(viewer, items)
-    rows = list(items.values_list("pk", "unit_id", "state"))
-    lights = lights_for([pk for pk, _unit, _state in rows], as_of)
-    late = set(
-        Obligation.objects.filter(owed_now(), assignment__in=items.values("pk"), due_date__lt=as_of)
-        .order_by()
-        .values_list("assignment_id", flat=True)
-        .distinct()
+    rows = list(
+        items.annotate(state_then=state_at(end_of_day(as_of)))
+        .filter(state_then__isnull=False)  # an item exists from the first line of its history
+        .values_list("pk", "unit_id", "state_then")
     )
+    lights = lights_for([pk for pk, _unit, _state in rows], as_of)
+    owed = Obligation.objects.filter(assignment__in=items.values("pk"), due_date__lt=as_of)
+    late = set(obligations_owed_as_of(owed, as_of).order_by().values_list("assignment_id", flat=True).distinct())
     province = Unit(name=_("Provincial departments"), code="", level=UnitLevel.PROVINCE, position=-1)
     by_region: dict[int, RegionProgress] = {}
     total = RegionProgress(unit=Unit(name=_("All"), code=""))

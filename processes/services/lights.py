@@ -1,6 +1,7 @@
 """红黄绿灯: one rule for every list. An item is red when it is 5 or more working days late on anything it owes,
 or a red rung fired on it, or a notice to it waits for an answer; yellow when it is 1 or more working days late
-or a yellow rung fired; green otherwise. Read for a whole page in two queries."""
+or a yellow rung fired; green otherwise. As of a day, what was owed and what had fired by the end of that day,
+read from the history. Read for a whole page in two queries."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from processes import workdays
 from processes.models import LIGHT_ORDER, FiredRung, Light, Obligation, ObligationKind
 
-from .ladder import owed_now
+from .history import obligations_owed_as_of
 
 
 def light_for(late_workdays: int, fired: Iterable[str] = (), notice_open: bool = False) -> Light:
@@ -27,19 +28,20 @@ def light_for(late_workdays: int, fired: Iterable[str] = (), notice_open: bool =
 
 
 def lights_for(assignment_ids: Iterable[int], as_of: dt.date | None = None) -> dict[int, Light]:
-    """The light of each assignment (those with nothing owed are green), as of a day (default today)."""
+    """The light of each assignment (those with nothing owed then are green), as of a day (default today): what it
+    owed at the end of that day, and the rungs fired on it by then."""
     as_of = as_of or timezone.localdate()
     ids = list(assignment_ids)
     if not ids:
         return {}
     owed = list(
-        Obligation.objects.filter(owed_now(), assignment_id__in=ids).values_list(
+        obligations_owed_as_of(Obligation.objects.filter(assignment_id__in=ids), as_of).values_list(
             "pk", "assignment_id", "due_date", "kind"
         )
     )
     fired: dict[int, set[str]] = defaultdict(set)
     for obligation_id, light in FiredRung.objects.filter(
-        obligation_id__in=[pk for pk, *_rest in owed], cycle=F("obligation__cycle")
+        obligation_id__in=[pk for pk, *_rest in owed], cycle=F("obligation__cycle"), fired_on__lte=as_of
     ).values_list("obligation_id", "rung__light"):
         fired[obligation_id].add(light)
     result: dict[int, Light] = {pk: Light.GREEN for pk in ids}

@@ -3,7 +3,8 @@ gone (序时进度), passes its plan's thresholds gets a warning to its leaders 
 
 Beat runs the check every working day after the deadline sweep (`地区自动预警`, 07:45), and
 ``python manage.py warn_regions`` by hand; the warning and its messages are written together, and a region warned
-in a period is not warned again before the next one."""
+in a period is not warned again before the next one. A day's figures are that day's, read from the history: the
+items that existed then, their states then and what they owed then, whatever day the check runs on."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,8 +24,8 @@ from django.utils import timezone, translation
 
 from processes import workdays
 from processes.models import (
-    OWED_STATES,
     AssignmentState,
+    AssignmentTransition,
     Obligation,
     ObligationKind,
     Plan,
@@ -33,20 +35,20 @@ from processes.models import (
     Report,
     ReportStatus,
     SweepState,
+    TransitionAction,
     Unit,
     UnitLevel,
     User,
     WarningReason,
 )
 
-from .ladder import People, notices_and_messages_send, owed_now
-from .ledger import end_of_day
+from .history import OPEN_DEADLINE_STATES, end_of_day, obligations_owed_as_of, state_at, suspension_at
+from .ladder import People, notices_and_messages_send
 
 if TYPE_CHECKING:
     from notifications.models import Message
 
 DONE_STATES = (AssignmentState.REPORTED, AssignmentState.VERIFIED, AssignmentState.CLOSED)
-OPEN_DEADLINE_STATES = (AssignmentState.ASSIGNED, AssignmentState.RETURNED)  # as the ladder's ``owed_now``
 ONE = Decimal("0.1")
 
 
@@ -81,11 +83,13 @@ class RegionFigures:
 
 
 def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
-    """Each city-level region's items on the plan's ledger, how many are late on ``day``, and its time gone
-    against its progress: an item's time runs from its assignment to its deadline; its progress is 100 once
-    reported done, else the last percent its unit reported (0 without one). Four queries, read as plain rows."""
+    """Each city-level region's items on the plan's ledger at the end of ``day``, how many are late then, and its
+    time gone against its progress: an item's time runs from its assignment (the first line of its history) to its
+    deadline; its progress is 100 once reported done by then, else the last percent its unit reported by then (0
+    without one). Four queries, read as plain rows."""
     from processes.models import Assignment
 
+    until = end_of_day(day)
     percents: dict[int, int] = {}  # each item's last percent reported by the day: the last one read wins
     for assignment_id, value in (
         Report.objects.filter(
@@ -93,45 +97,45 @@ def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
             assignment__unit__level=UnitLevel.CITY,
             status=ReportStatus.SUBMITTED,
             percent__isnull=False,
-            submitted_at__lt=end_of_day(day),
+            submitted_at__lt=until,
         )
         .order_by("submitted_at", "pk")
         .values_list("assignment_id", "percent")
     ):
         percents[assignment_id] = value or 0
+    first_step = AssignmentTransition.objects.filter(assignment=OuterRef("pk")).order_by("at", "pk").values("at")[:1]
     rows = (
         Assignment.objects.filter(task__plan=plan, unit__level=UnitLevel.CITY)
-        .annotate(start=TruncDate("created_at"))  # in the project's time zone
-        .order_by()
-        .values_list("pk", "unit_id", "state", "due_date", "start", "suspended_at")
-    )
-    # Late on a report it owes (a round, an occurrence, a milestone, an answer to a notice); late on the deadline
-    # itself is read from the item below: open, not suspended, past its due date.
-    late = set(
-        Obligation.objects.filter(
-            assignment__task__plan=plan,
-            assignment__unit__level=UnitLevel.CITY,
-            kind__in=[kind for kind in ObligationKind if kind not in (ObligationKind.DEADLINE, ObligationKind.VISIT)],
-            state__in=OWED_STATES,
-            due_date__lt=day,
+        .annotate(
+            state_then=state_at(until),
+            suspension_then=suspension_at(until),
+            start=TruncDate(Subquery(first_step)),  # in the project's time zone
         )
-        .filter(owed_now())
+        .filter(state_then__isnull=False)  # an item exists from the first line of its history
         .order_by()
-        .values_list("assignment_id", flat=True)
-        .distinct()
+        .values_list("pk", "unit_id", "state_then", "due_date", "start", "suspension_then")
     )
+    # Late on a report it owed then (a round, an occurrence, a milestone, an answer to a notice); late on the
+    # deadline itself is read from the item below: open then, not suspended then, past its due date.
+    owed = Obligation.objects.filter(
+        assignment__task__plan=plan,
+        assignment__unit__level=UnitLevel.CITY,
+        kind__in=[kind for kind in ObligationKind if kind not in (ObligationKind.DEADLINE, ObligationKind.VISIT)],
+        due_date__lt=day,
+    )
+    late = set(obligations_owed_as_of(owed, day).order_by().values_list("assignment_id", flat=True).distinct())
     units = {
         unit.pk: unit for unit in Unit.objects.filter(level=UnitLevel.CITY, assignments__task__plan=plan).distinct()
     }
     figures: dict[int, RegionFigures] = {}
     timed: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])  # time gone, progress, items with a deadline
-    for pk, unit_id, state, due_date, start, suspended_at in rows:
+    for pk, unit_id, state, due_date, start, suspension in rows:
         entry = figures.get(unit_id)
         if entry is None:
             entry = figures[unit_id] = RegionFigures(region=units[unit_id])
         entry.items += 1
         past_deadline = state in OPEN_DEADLINE_STATES and due_date is not None and due_date < day
-        entry.late += suspended_at is None and (past_deadline or pk in late)
+        entry.late += suspension != TransitionAction.SUSPENDED and (past_deadline or pk in late)
         if due_date is None:
             continue
         span = (due_date - start).days
@@ -163,7 +167,7 @@ def region_warnings_check(day: dt.date | None = None) -> list[RegionWarning]:
     with transaction.atomic():
         SweepState.objects.select_for_update().get_or_create(name="regions")
         people: People | None = None
-        for plan in Plan.objects.filter(year=day.year):
+        for plan in Plan.objects.filter(year=day.year, starts_on__lte=day):
             rule = rule_ensure(plan)
             if not rule.enabled:
                 continue

@@ -22,6 +22,7 @@ from processes.models import (
     Indicator,
     Metric,
     Notice,
+    Obligation,
     Plan,
     Role,
     ScoringScheme,
@@ -38,10 +39,11 @@ from processes.services.lifecycle import (
     assignment_verify,
 )
 from processes.services.pairings import pairing_save, visit_record
+from processes.services.rounds import progress_return, progress_save
 
 from ..conftest import ImportFile
 from ..factories import UserFactory
-from .test_rounds import at
+from .test_rounds import at, august
 from .test_views import client_for
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +171,7 @@ def test_weights_that_do_not_add_up_and_empty_periods_are_refused(plan: Plan) ->
         Indicator.objects.filter(scheme=scheme, metric=Metric.VISITS).update(weight=Decimal(10))
         with pytest.raises(InvalidInput, match="nothing to assess"):
             assessment_compute(scheme=scheme, start=D(2023, 7, 1), end=D(2023, 7, 31))
-        with pytest.raises(InvalidInput, match="nothing to assess"):  # before the plan was imported
+        with pytest.raises(InvalidInput, match="took effect on 2023-07-01"):  # before the plan's start
             assessment_compute(scheme=scheme, start=D(2023, 1, 1), end=D(2023, 6, 30))
         with pytest.raises(InvalidInput, match="after today"):
             assessment_compute(scheme=scheme, start=D(2023, 11, 1), end=D(2023, 11, 30))
@@ -264,14 +266,60 @@ def test_a_scheme_of_its_own_weights(plan: Plan) -> None:
     ]
 
 
-def test_a_plan_imported_after_the_period_is_assessed_on_what_fell_due_in_it(
+def test_a_plan_imported_after_the_period_is_assessed_from_its_start(
     units: dict[str, Unit], import_file: ImportFile
 ) -> None:
+    """Imported on 1 October with its start, 10 July: its items were assigned then, so August–September is read
+    from its history like any other period, and nothing in it had been reported."""
     with at("2023-10-01 09:00"):
-        assert import_file(PLAN_CSV.encode(), filename="plan.csv").applied
+        assert import_file(PLAN_CSV.encode(), filename="plan.csv", starts=D(2023, 7, 10)).applied
     plan = Plan.objects.get(year=2023)
     with at("2023-10-09 09:00"), translation.override("zh-hans"):
         assessment = assessment_compute(scheme=scheme_ensure(plan), start=START, end=END)
-    assert assessment.imported_late and assessment.ledger_day == D(2023, 10, 1)
-    on_time = {r.unit.code: c.measure for r in assessment.regions for c in r.contributions if c.metric == "on_time"}
-    assert on_time == {code: "0 / 2 (0.0%)" for code in (SONGYUAN, BAICHENG, CHANGCHUN)}
+    assert assessment.ledger_day == END
+    measures = {
+        (r.unit.code, c.metric): c.measure for r in assessment.regions for c in r.contributions if c.metric != "visits"
+    }
+    for code in (SONGYUAN, BAICHENG, CHANGCHUN):
+        assert measures[(code, "on_time")] == "0 / 2 (0.0%)"
+        assert measures[(code, "close_out")] == "0 / 2 (0.0%)"
+        assert measures[(code, "late")] == "2"
+
+
+def test_a_period_is_assessed_as_it_stood_at_its_end_whatever_happened_since(
+    plan: Plan, people: dict[str, User]
+) -> None:
+    """August's round report: 松原 hands it in on time; it is returned in October and handed in again late.
+    白城's late item is closed out in November and 长春 reports its items in November. Assessed again in December,
+    August–September scores as it did on 9 October: what stood at the end of September counts."""
+    with at("2023-09-01 08:00"):
+        round_ = august(plan, people["office"])
+    report = Obligation.objects.get(round=round_, assignment=item(plan, "2", SONGYUAN))  # task 1 is closed
+    with at("2023-09-04 10:00"):
+        progress_save(obligation=report, by=people["songyuan"], text="按计划推进", percent=50, submit=True)
+    scheme = scheme_ensure(plan)
+
+    def scores() -> dict[str, tuple[int, str, list[str]]]:
+        with translation.override("zh-hans"):
+            assessment = assessment_compute(scheme=scheme, start=START, end=END)
+        return {r.unit.code: (r.rank, str(r.total), [c.measure for c in r.contributions]) for r in assessment.regions}
+
+    with at("2023-10-09 09:00"):
+        then = scores()
+    assert then[SONGYUAN][2][:3] == ["3 / 3 (100.0%)", "1 / 2 (50.0%)", "0"]
+    with at("2023-10-10 10:00"):
+        progress_return(obligation=report, by=people["supervisor"], reason="缺少佐证材料")
+    with at("2023-10-20 10:00"):
+        progress_save(obligation=report, by=people["songyuan"], text="补充佐证", percent=60, submit=True)
+    with at("2023-11-10 10:00"):
+        assignment_verify(assignment=item(plan, "1", BAICHENG), by=people["supervisor"])
+        assignment_close(assignment=item(plan, "1", BAICHENG), by=people["office"])
+        for number in ("1", "2"):
+            assignment_report(assignment=item(plan, number, CHANGCHUN), by=people["changchun"], text="已完成")
+    with at("2023-12-01 09:00"):
+        assert scores() == then
+        later = assessment_compute(scheme=scheme, start=START, end=D(2023, 11, 30))
+    # The same items read at the end of November: 白城's item is closed out, 松原's report came back late.
+    measures = {(r.unit.code, c.metric): c.measure for r in later.regions for c in r.contributions}
+    assert measures[(BAICHENG, "close_out")] == "1 / 2 (50.0%)"
+    assert measures[(SONGYUAN, "on_time")] == "2 / 3 (66.7%)" and measures[(SONGYUAN, "late")] == "1"

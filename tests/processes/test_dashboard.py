@@ -3,12 +3,15 @@ their own scope, the ranking for the province only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
-from processes.models import Assignment, Plan, Role, Unit, User
+from processes.models import Assignment, Light, Plan, Role, Unit, User
+from processes.services.dashboard import Progress, progress_by_region
 from processes.services.lifecycle import assignment_close, assignment_report, assignment_verify
+from processes.services.lights import lights_for
 
 from ..conftest import ImportFile
 from ..factories import UserFactory
@@ -16,6 +19,7 @@ from .test_rounds import at
 from .test_views import client_for
 
 pytestmark = pytest.mark.django_db
+D = dt.date
 PLAN_CSV = (
     "序号,任务,责任单位,完成时限\n"
     "1,建立工作台账,松原市生态环境局、白城市生态环境局、省发改委,8月31日\n"
@@ -81,3 +85,29 @@ def test_each_person_sees_their_own_scope_and_no_ranking(plan: Plan, units: dict
     assert "松原市" not in html and 'data-testid="dashboard-ranking"' not in html
     assert latest.status_code == 302 and latest["Location"] == "/plans/2023/dashboard/"
     assert assessment.status_code == 302 and assessment["Location"] == "/plans/2023/assessment/"
+
+
+def by_region(progress: Progress) -> dict[str, tuple[int, int, int, int]]:
+    """Each region's items, closed, late and red lights."""
+    return {r.unit.code: (r.total, r.closed, r.late, r.lights["red"]) for r in progress.regions}
+
+
+def test_a_past_day_is_counted_as_it_stood_then(plan: Plan, units: dict[str, Unit]) -> None:
+    """白城 reports its late task 1 on 20 October. Read in January 2024: on 15 October the item was late and red, on
+    25 October neither; on 15 August 松原's task 1 (closed on 30 August) was open; task 2, due on 31 December, is
+    late now and was late on none of those days."""
+    baicheng = Assignment.objects.get(task__plan=plan, task__number="1", unit__code="220800")
+    reporter = UserFactory(username="bc", unit=units["220800"], role=Role.REPORTER)
+    with at("2023-10-20 10:00"):
+        assignment_report(assignment=baicheng, by=reporter, text="已建立（逾期）")
+    with at("2024-01-10 10:00"):
+        before = by_region(progress_by_region(plan, None, D(2023, 10, 15)))
+        after = by_region(progress_by_region(plan, None, D(2023, 10, 25)))
+        august = by_region(progress_by_region(plan, None, D(2023, 8, 15)))
+        now = by_region(progress_by_region(plan, None))
+        lights = [lights_for([baicheng.pk], day)[baicheng.pk] for day in (D(2023, 10, 15), D(2023, 10, 25))]
+    assert before == {"220700": (2, 1, 0, 0), "220800": (2, 0, 1, 1), "": (1, 0, 1, 1)}
+    assert after == {"220700": (2, 1, 0, 0), "220800": (2, 0, 0, 0), "": (1, 0, 1, 1)}
+    assert august == {"220700": (2, 0, 0, 0), "220800": (2, 0, 0, 0), "": (1, 0, 0, 0)}
+    assert now == {"220700": (2, 1, 1, 1), "220800": (2, 0, 1, 1), "": (1, 0, 1, 1)}
+    assert lights == [Light.RED, Light.GREEN]

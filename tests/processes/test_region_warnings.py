@@ -183,3 +183,25 @@ def test_the_command_prints_the_warnings(plan: Plan) -> None:
     with at("2023-09-01 08:00"):
         call_command("warn_regions", stdout=out)
     assert RegionWarning.objects.count() == 2  # the second run of the day warned no one again
+
+
+def test_a_past_day_is_checked_as_it_stood_then(plan: Plan, people: dict[str, User]) -> None:
+    """白城 reports its late task 1 on 20 October. Checked in January 2024, when task 3 (due 31 December) is late
+    too: 16 October counts tasks 1 and 2 late, 25 October task 2 only, 1 September the figures computed by hand;
+    the warning given for 16 October says what stood that day."""
+    with at("2023-10-20 10:00"):
+        assignment_report(assignment=item(plan, "1", BAICHENG), by=people["baicheng"], text="已完成（逾期）")
+
+    def baicheng(day: dt.date) -> tuple[int, int, Decimal]:
+        (figures,) = [f for f in region_figures(plan, day) if f.region.code == BAICHENG]
+        return figures.items, figures.late, figures.progress
+
+    with at("2024-01-10 09:00"):
+        assert baicheng(D(2023, 10, 16)) == (3, 2, Decimal("0.0"))
+        assert baicheng(D(2023, 10, 25)) == (3, 1, Decimal("33.3"))
+        assert baicheng(D(2023, 9, 1)) == (3, 1, Decimal("0.0"))
+        assert baicheng(D(2024, 1, 10)) == (3, 2, Decimal("33.3"))
+        warned = {w.region.code: w for w in region_warnings_check(D(2023, 10, 16))}
+    warning = warned[BAICHENG]
+    assert (warning.day, warning.period_start, warning.items, warning.late) == (D(2023, 10, 16), D(2023, 9, 1), 3, 2)
+    assert warning.reasons == ["late_share", "behind_schedule"]
