@@ -1,6 +1,10 @@
 """工作简报: draft a period's bulletin from its figures, let the office edit its text and pick highlights from the
-units' reports, then publish it: numbered per year (2023年第N期（总第M期）), rendered as a PDF in the form of the
-seed bulletins, and emailed to the distribution list through the outbox, all in one transaction."""
+units' reports, then publish it: numbered in the year of its date (2023年第N期（总第M期）), rendered as a PDF in the
+form of the seed bulletins, and emailed to the distribution list through the outbox, all in one transaction.
+
+A bulletin's figures are those of its period, read from the history as of the period's end (or today, for a period
+not yet over); its date is the day it is drafted, or — a past year's period, written up later — the period's last
+day, so that a year's issues carry that year whenever they are written."""
 
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ from processes.models import (
 
 from .assessment import assessment_compute, period_check, scheme_ensure
 from .dashboard import progress_by_region
-from .ladder import issuer_name, owed_now, reserve_numbers
+from .history import obligations_owed_as_of
+from .ladder import issuer_name, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
 from .scope import Viewer, sees_everything
 
@@ -57,9 +62,9 @@ def _distribution(line: str) -> str:
 
 
 def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """What the bulletin reports, as of the period's end (or today): the ledger's counts overall and by region,
-    the ranking for the period, and the items late on something they owe."""
-    as_of = max(min(end, timezone.localdate()), timezone.localtime(plan.created_at).date())
+    """What the bulletin reports, as of the period's end (or today), from the history: the ledger's counts overall
+    and by region then, the ranking for the period, and the items late then on something they owed then."""
+    as_of = min(end, timezone.localdate())
     progress = progress_by_region(plan, None, as_of)
     total = progress.total
     figures: dict[str, Any] = {
@@ -91,10 +96,9 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         figures["ranking_scheme"] = assessment.scheme.name
         figures["ranking"] = [{"rank": r.rank, "name": r.unit.name, "score": str(r.total)} for r in assessment.regions]
     first_due: dict[int, dt.date] = {}
+    owed = Obligation.objects.filter(assignment__task__plan=plan, due_date__lt=as_of)
     for assignment_id, due in (
-        Obligation.objects.filter(owed_now(), assignment__task__plan=plan, due_date__lt=as_of)
-        .order_by("due_date")
-        .values_list("assignment_id", "due_date")
+        obligations_owed_as_of(owed, as_of).order_by("due_date").values_list("assignment_id", "due_date")
     ):
         first_due.setdefault(assignment_id, due)
     late = sorted(
@@ -144,13 +148,22 @@ def _summary(plan: Plan, figures: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def bulletin_date(period_end: dt.date) -> dt.date:
+    """The date a bulletin on a period ending on ``period_end`` carries when drafted today: today, or — a period of
+    a past year — the period's last day, so that the issue is numbered in its own year."""
+    today = timezone.localdate()
+    return today if today.year <= period_end.year else period_end
+
+
 def bulletin_draft(
     *, plan: Plan, by: User, period_start: dt.date, period_end: dt.date, issued_on: dt.date | None = None
 ) -> Bulletin:
-    """A draft bulletin for the period, its text written from the figures, for the office to edit."""
+    """A draft bulletin for the period, its text written from the figures, for the office to edit; dated
+    ``issued_on``, by default the day it is drafted or, for a period of a past year, the period's last day."""
     if not can_edit_bulletins(by):
         raise NotAllowed(_("Only the programme office's admins prepare bulletins."))
-    period_check(period_start, period_end, fields=("period_start", "period_end"))
+    period_check(period_start, period_end, plan=plan, fields=("period_start", "period_end"))
+    issued_on = issued_on or bulletin_date(period_end)
     with translation.override(settings.LANGUAGE_CODE):  # the bulletin is written in the office's language
         figures = bulletin_figures(plan, period_start, period_end)
         contents = [
@@ -161,10 +174,10 @@ def bulletin_draft(
         ]
         return Bulletin.objects.create(
             plan=plan,
-            year=(issued_on or timezone.localdate()).year,
+            year=issued_on.year,
             masthead=settings.BULLETIN_MASTHEAD,
             issuer=issuer_name(),
-            issued_on=issued_on or timezone.localdate(),
+            issued_on=issued_on,
             period_start=period_start,
             period_end=period_end,
             contents="\n".join(contents),
@@ -203,6 +216,7 @@ def bulletin_update(*, bulletin: Bulletin, by: User, changes: Mapping[str, Any])
         locked = _locked_draft(bulletin, by)
         for name, value in changes.items():
             setattr(locked, name, value.strip() if isinstance(value, str) else value)
+        locked.year = locked.issued_on.year  # numbered in the year of its date
         locked.save()
     return locked
 
@@ -271,6 +285,7 @@ def bulletin_publish(*, bulletin: Bulletin, by: User) -> Bulletin:
 
     with transaction.atomic():
         locked = _locked_draft(bulletin, by)
+        locked.year = locked.issued_on.year  # the year's next issue: the year of the bulletin's own date
         number = reserve_numbers("bulletin", locked.year, 1)
         overall = (Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
         locked.number, locked.total_number = number, overall

@@ -405,12 +405,16 @@ def visit_record(
 
 
 def _issue_visit_notice(visit: Visit, *, by: User) -> Notice:
-    """The document a visit's outcome calls for, addressed to the region: it lists the region's late items and
-    owes an answer on the region's assignment of the visits' task; the region's people are told, the PDF attached."""
+    """The document a visit's outcome calls for, addressed to the region and dated the day of the visit, however
+    much later it is recorded: numbered in that day's year, listing the region's items late that day, with its
+    answer due counted from that day and owed on the region's assignment of the visits' task; the region's people
+    are told, the PDF attached."""
     from notifications.models import Message
 
+    from .history import obligations_owed_as_of
+
     kind = NOTICE_OF[VisitOutcome(visit.outcome)]
-    day = timezone.localdate()
+    day = visit.visited_on
     pairing, region = visit.pairing, visit.region
     number = reserve_numbers(kind, day.year, 1)
     notice = Notice.objects.create(
@@ -423,9 +427,12 @@ def _issue_visit_notice(visit: Visit, *, by: User) -> Notice:
         issued_on=day,
         response_due=workdays.add_workdays(day, RESPONSE_WORKDAYS),
     )
-    late = Obligation.objects.filter(
-        owed_now(), assignment__unit=region, assignment__task__plan=pairing.plan, due_date__lt=day
-    ).exclude(kind=ObligationKind.NOTICE_RESPONSE)
+    late = obligations_owed_as_of(
+        Obligation.objects.filter(
+            assignment__unit=region, assignment__task__plan=pairing.plan, due_date__lt=day
+        ).exclude(kind=ObligationKind.NOTICE_RESPONSE),
+        day,
+    )
     notice.items.set(late)
     with translation.override(settings.LANGUAGE_CODE):
         target = ensure_assignment(pairing.task, region, by=by, comment=str(notice))

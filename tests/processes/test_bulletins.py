@@ -191,3 +191,39 @@ def test_the_office_sees_the_distribution_messages_in_the_admin(
         bulletin_publish(bulletin=bulletin, by=office_admin)
         page = admin_client.get("/admin/notifications/message/?q=cities")
     assert page.status_code == 200 and "cities@example.test" in page.content.decode()
+
+
+def test_a_past_period_written_up_later_reads_as_it_stood_and_carries_its_own_year(
+    plan: Plan, units: dict[str, Unit], supervisor: User, office_admin: User
+) -> None:
+    """白城's late item is closed out in November 2023. August–September, written up in March 2026, still has it
+    open and late, and the issue is dated the period's last day and numbered in 2023; the next one, dated by the
+    office into 2024, opens 2024's numbers."""
+    baicheng = Assignment.objects.get(task__plan=plan, task__number="1", unit__code="220800")
+    with at("2023-11-10 10:00"):
+        assignment_report(assignment=baicheng, by=UserFactory(unit=units["220800"], role=Role.REPORTER), text="已建立")
+        assignment_verify(assignment=baicheng, by=supervisor)
+        assignment_close(assignment=baicheng, by=office_admin)
+    with at("2026-03-02 09:00"):
+        bulletin = bulletin_draft(plan=plan, by=office_admin, period_start=D(2023, 8, 1), period_end=D(2023, 9, 30))
+        figures = bulletin.figures
+        assert (figures["as_of"], figures["items"], figures["closed"], figures["open"], figures["late"]) == (
+            "2023-09-30",
+            4,
+            1,
+            3,
+            1,
+        )
+        assert [(i["unit"], i["task"], i["due"]) for i in figures["late_items"]] == [
+            ("白城市生态环境局", "1", "2023-08-31")
+        ]
+        assert (bulletin.issued_on, bulletin.year) == (D(2023, 9, 30), 2023)
+        bulletin = bulletin_publish(bulletin=bulletin, by=office_admin)
+        assert str(bulletin).endswith("2023年第1期") and bulletin.total_number == 1
+
+        second = bulletin_draft(plan=plan, by=office_admin, period_start=D(2023, 10, 1), period_end=D(2023, 12, 31))
+        assert (second.issued_on, second.year, second.figures["closed"]) == (D(2023, 12, 31), 2023, 2)
+        second = bulletin_update(bulletin=second, by=office_admin, changes={"issued_on": D(2024, 1, 5)})
+        assert second.year == 2024
+        second = bulletin_publish(bulletin=second, by=office_admin)
+    assert str(second).endswith("2024年第1期") and second.total_number == 2

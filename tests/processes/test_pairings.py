@@ -36,7 +36,7 @@ from processes.models import (
     VisitRating,
 )
 from processes.services.ladder import sweep_day
-from processes.services.lifecycle import InvalidInput, NotAllowed
+from processes.services.lifecycle import InvalidInput, NotAllowed, assignment_report
 from processes.services.notices import notice_answer
 from processes.services.pairings import pairing_save, region_statuses, visit_record
 
@@ -448,3 +448,42 @@ def test_a_visit_recorded_through_the_page(pairing: Pairing, people: dict[str, U
     with at("2023-09-20 16:30"):
         assert client.get(f"/plans/notices/{visit.notice.pk}/").status_code == 200
         assert client_for(people["baicheng"]).get(f"/plans/notices/{visit.notice.pk}/").status_code == 404
+
+
+def test_a_visit_recorded_later_issues_its_notice_dated_and_numbered_on_the_visit_day(
+    pairing: Pairing, people: dict[str, User], units: dict[str, Unit]
+) -> None:
+    """Visits of 22 and 24 August 2023, recorded in March 2026: each notice is dated the visit day and numbered in
+    2023, its answer due five working days after it, and it lists what the region owed late that day — 松原's tasks
+    10 and 13 (due 31 July), though task 10 was reported done in September."""
+    with at("2023-09-01 10:00"):
+        assignment_report(assignment=songyuan_item(pairing.plan, "10"), by=people["reporter"], text="已完成")
+    concern = {"findings": "宣传引导不足。", "participants": "省厅包保负责人", "ratings": GOOD}
+    with at("2026-03-02 10:00"):
+        warned = visit_record(
+            pairing=pairing,
+            region=units[SONGYUAN],
+            by=people["paired"],
+            visited_on=D(2023, 8, 22),
+            outcome=VisitOutcome.WARNING,
+            reason="inattention",
+            **concern,
+        )
+        supervised = visit_record(
+            pairing=pairing,
+            region=units[BAICHENG],
+            by=people["paired"],
+            visited_on=D(2023, 8, 24),
+            outcome=VisitOutcome.SUPERVISION,
+            reason="slow_progress",
+            **concern,
+        )
+    warning, supervision = warned.notice, supervised.notice
+    assert warning is not None and supervision is not None
+    assert (warning.doc_no, warning.year, warning.issued_on) == ("吉无废预〔2023〕1号", 2023, D(2023, 8, 22))
+    assert warning.response_due == D(2023, 8, 29)
+    assert (supervision.doc_no, supervision.issued_on) == ("吉无废督〔2023〕1号", D(2023, 8, 24))
+    assert supervision.response_due == D(2023, 8, 31)
+    listed = sorted(warning.items.values_list("assignment__task__number", "kind", "due_date"))
+    assert listed == [("10", ObligationKind.DEADLINE, D(2023, 7, 31)), ("13", ObligationKind.DEADLINE, D(2023, 7, 31))]
+    assert Obligation.objects.get(notice=warning).due_date == D(2023, 8, 29)
