@@ -21,6 +21,7 @@ from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from processes import workdays
 from processes.models import (
@@ -163,7 +164,7 @@ def region_warnings_check(day: dt.date | None = None) -> list[RegionWarning]:
     if not workdays.is_workday(day):
         return []
     warnings: list[RegionWarning] = []
-    messages: list[Message] = []
+    told: dict[User, list[Message]] = {}  # one message per person per check, listing every region warned
     with transaction.atomic():
         SweepState.objects.select_for_update().get_or_create(name="regions")
         people: People | None = None
@@ -201,14 +202,16 @@ def region_warnings_check(day: dt.date | None = None) -> list[RegionWarning]:
                     )
             for warning in RegionWarning.objects.bulk_create(new):
                 people = people or People(day)
-                messages += _messages(warning, rule, people)
+                for user, message in _messages(warning, rule, people):
+                    told.setdefault(user, []).append(message)
                 warnings.append(warning)
+        messages = [_digest(user, listed) for user, listed in told.items()]
         message_ids = [message.pk for message in Message.objects.bulk_create(messages)]
         transaction.on_commit(lambda: notices_and_messages_send([], message_ids))
     return warnings
 
 
-def _messages(warning: RegionWarning, rule: RegionWarningRule, people: People) -> list[Message]:
+def _messages(warning: RegionWarning, rule: RegionWarningRule, people: People) -> list[tuple[User, Message]]:
     from notifications.models import Message
 
     region = warning.region
@@ -227,12 +230,27 @@ def _messages(warning: RegionWarning, rule: RegionWarningRule, people: People) -
         subject = render_to_string("notifications/region_warning_subject.txt", context).strip()
         body = render_to_string("notifications/region_warning_body.txt", context)
     return [
-        Message(
-            recipient=user,
-            dedupe_key=f"region:{warning.pk}:{user.pk}",
-            subject=subject,
-            body=body,
-            link=link,
+        (
+            user,
+            Message(recipient=user, dedupe_key=f"region:{warning.pk}:{user.pk}", subject=subject, body=body, link=link),
         )
         for user in recipients.values()
     ]
+
+
+def _digest(user: User, listed: list[Message]) -> Message:
+    """A person told of several regions on one check (a 包保 leader of many) gets one message listing them all."""
+    from notifications.models import Message
+
+    if len(listed) == 1:
+        return listed[0]
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[Region warning] %(count)s regions") % {"count": len(listed)}
+    first = listed[0]
+    return Message(
+        recipient=user,
+        dedupe_key=first.dedupe_key,
+        subject=subject,
+        body="\n\n".join(message.body.strip() for message in listed) + "\n",
+        link=reverse("plans:work"),
+    )

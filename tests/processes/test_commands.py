@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -140,8 +142,13 @@ def test_import_plan_reports_a_missing_file() -> None:
 
 
 def test_load_demo_loads_everything_and_can_run_again() -> None:
-    run("load_demo")
-    run("load_demo")
+    """The demo plan is the current year's, started about six months ago (its year is lived by replay_year, tested
+    in test_replay.py; --no-replay keeps this test to the data itself)."""
+    with time_machine.travel(dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC), tick=False):
+        run("load_demo", "--no-replay")
+        run("load_demo", "--no-replay")
+    plan = Plan.objects.get()
+    assert plan.year == 2026 and plan.starts_on == dt.date(2026, 6, 3) and "演示" in plan.title
     assert Unit.objects.count() == 16
     assert Assignment.objects.count() == 289
     roles = dict(User.objects.values_list("username", "role"))
@@ -157,7 +164,8 @@ def test_load_demo_loads_everything_and_can_run_again() -> None:
     pairing = Pairing.objects.get()
     assert (pairing.leader.username, pairing.unit.code) == ("baobao_leader", "JL-EEB")  # type: ignore[union-attr]
     assert sorted(pairing.regions.values_list("code", flat=True)) == ["220700", "220800"]
-    assert pairing.visits_owed.count() == 6
+    assert (pairing.start, pairing.end) == (dt.date(2026, 6, 3), dt.date(2026, 12, 31))
+    assert pairing.visits_owed.count() == 8  # May–June (it ends after the start) to November–December, two regions
 
 
 def test_load_units_refuses_text_it_cannot_decode(tmp_path: Path) -> None:
