@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +55,7 @@ from processes.models import (
 )
 
 from .history import end_of_day, obligations_owed_as_of
+from .ladder import owed_now
 from .lifecycle import LifecycleError
 
 logger = logging.getLogger(__name__)
@@ -220,10 +221,11 @@ class Simulation:
                 done[name] += step(day)
         return done
 
-    def _owed(self, day: dt.date) -> Any:
-        return obligations_owed_as_of(
-            Obligation.objects.filter(assignment__task__plan=self.plan, due_date__lte=day + dt.timedelta(days=40)),
-            day,
+    def _owed(self, day: dt.date) -> QuerySet[Obligation]:
+        """What the plan's units owe now. People act in the simulated present, so the current states are that
+        day's: no need to read them back from the history (the jobs, which can run for any day, do)."""
+        return Obligation.objects.filter(
+            owed_now(), assignment__task__plan=self.plan, due_date__lte=day + dt.timedelta(days=40)
         )
 
     def units_report_progress(self, day: dt.date) -> int:
@@ -355,12 +357,8 @@ class Simulation:
             else:
                 progress_accept(obligation=obligation, by=self.supervisor)
             count += 1
-        reported = Assignment.objects.filter(task__plan=self.plan, state=AssignmentState.REPORTED)
-        for item in reported:
-            last = item.transitions.order_by("-at", "-pk").first()
-            if last is not None and last.at >= before:
-                continue
-            rng = self.rng("verify", item.pk, last.pk if last else 0)
+        for item in self._waiting(AssignmentState.REPORTED, before):
+            rng = self.rng("verify", item.pk, item.last_step)  # type: ignore[attr-defined]
             if rng.random() < COMPLETION_RETURN_SHARE:
                 assignment_return(assignment=item, by=self.supervisor, reason=rng.choice(RETURN_REASONS))
             else:
@@ -371,14 +369,20 @@ class Simulation:
     def office_closes_out(self, day: dt.date) -> int:
         from .lifecycle import assignment_close
 
-        before = end_of_day(workdays.add_workdays(day, -1))
         count = 0
-        for item in Assignment.objects.filter(task__plan=self.plan, state=AssignmentState.VERIFIED):
-            last = item.transitions.order_by("-at", "-pk").first()
-            if last is None or last.at < before:
-                assignment_close(assignment=item, by=self.admin)
-                count += 1
+        for item in self._waiting(AssignmentState.VERIFIED, end_of_day(workdays.add_workdays(day, -1))):
+            assignment_close(assignment=item, by=self.admin)
+            count += 1
         return count
+
+    def _waiting(self, state: str, before: dt.datetime) -> QuerySet[Assignment]:
+        """The plan's items in ``state`` whose last step came before ``before``: people take a day to look."""
+        return (
+            Assignment.objects.filter(task__plan=self.plan, state=state)
+            .annotate(last_step=Max("transitions__at"))
+            .filter(last_step__lt=before)
+            .order_by("pk")
+        )
 
     def leaders_visit(self, day: dt.date) -> int:
         from processes.models import FocusArea, VisitOutcome
@@ -421,7 +425,7 @@ class Simulation:
             assignment__task__plan=self.plan, assignment__unit=region, due_date__lt=day
         ).exclude(kind=ObligationKind.VISIT)
         total = items.count()
-        late = obligations_owed_as_of(items, day).count()
+        late = items.filter(owed_now()).count()
         return late / total if total else 0.0
 
     def office_publishes_bulletin(self, day: dt.date) -> int:
