@@ -48,7 +48,8 @@ from processes.models import (
     VisitRating,
 )
 
-from .ladder import issuer_name, notice_doc_no, notices_and_messages_send, owed_now, reserve_numbers
+from .history import end_of_day, obligations_owed_as_of, state_at
+from .ladder import issuer_name, notice_doc_no, notices_and_messages_send, reserve_numbers
 from .lifecycle import InvalidInput, NotAllowed
 from .lights import lights_for
 from .scope import sees_everything
@@ -411,8 +412,6 @@ def _issue_visit_notice(visit: Visit, *, by: User) -> Notice:
     are told, the PDF attached."""
     from notifications.models import Message
 
-    from .history import obligations_owed_as_of
-
     kind = NOTICE_OF[VisitOutcome(visit.outcome)]
     day = visit.visited_on
     pairing, region = visit.pairing, visit.region
@@ -522,27 +521,28 @@ def region_statuses(pairings: Iterable[Pairing], as_of: dt.date | None = None) -
     )
     region_ids = {link.unit_id for link in links}
     plans = {pairing.plan_id for pairing in pairings}
+    # Everything as it stood at the end of ``as_of``, read from the history.
     assignments = list(
         Assignment.objects.filter(unit_id__in=region_ids, task__plan_id__in=plans)
-        .exclude(state=AssignmentState.CLOSED)
+        .annotate(state_then=state_at(end_of_day(as_of)))
+        .filter(state_then__isnull=False)
+        .exclude(state_then=AssignmentState.CLOSED)
         .values_list("pk", "unit_id", "task__plan_id")
     )
     lights = lights_for([pk for pk, *_rest in assignments], as_of)
-    late_ids = set(
-        Obligation.objects.filter(
-            owed_now(), assignment_id__in=[pk for pk, *_rest in assignments], due_date__lt=as_of
-        ).values_list("assignment_id", flat=True)
-    )
+    owed = Obligation.objects.filter(assignment_id__in=[pk for pk, *_rest in assignments], due_date__lt=as_of)
+    late_ids = set(obligations_owed_as_of(owed, as_of).values_list("assignment_id", flat=True))
     visits: dict[tuple[int, int], Visit] = {}
-    for visit in Visit.objects.filter(pairing__in=pairings).order_by("visited_on", "pk"):
+    for visit in Visit.objects.filter(pairing__in=pairings, visited_on__lte=as_of).order_by("visited_on", "pk"):
         visits[(visit.pairing_id, visit.region_id)] = visit
     upcoming: dict[tuple[int, int], Obligation] = {}
-    for obligation in Obligation.objects.filter(
-        pairing__in=pairings, kind=ObligationKind.VISIT, state__in=OWED_STATES
-    ).order_by("-due_date", "-pk"):
+    visits_owed = Obligation.objects.filter(pairing__in=pairings, kind=ObligationKind.VISIT)
+    for obligation in obligations_owed_as_of(visits_owed, as_of).order_by("-due_date", "-pk"):
         upcoming[(obligation.pairing_id or 0, obligation.region_id or 0)] = obligation
     warnings: dict[tuple[int, int], RegionWarning] = {}
-    for warning in RegionWarning.objects.filter(region_id__in=region_ids, plan_id__in=plans).order_by("day", "pk"):
+    for warning in RegionWarning.objects.filter(region_id__in=region_ids, plan_id__in=plans, day__lte=as_of).order_by(
+        "day", "pk"
+    ):
         warnings[(warning.plan_id, warning.region_id)] = warning
     items: dict[tuple[int, int], list[int]] = defaultdict(list)  # (region, plan) → its open assignments
     for pk, unit_id, plan_id in assignments:

@@ -187,8 +187,16 @@ class Simulation:
         self.habit = {unit.pk: rng.choices(names, weights)[0] for unit in units}
 
     def rng(self, *key: object) -> random.Random:
-        """A generator fixed by the seed and ``key``: the same decision whatever day it is asked."""
+        """A generator fixed by the seed and ``key``: the same decision whatever day it is asked. Keys are what the
+        plan names (序号, unit code, due date), never row ids, so a seed lives the same year in any database."""
         return random.Random(":".join(str(part) for part in (self.seed, *key)))  # noqa: S311
+
+    @staticmethod
+    def key(obligation: Obligation) -> str:
+        """An obligation as the plan names it: task, unit, what is owed and when."""
+        assignment = obligation.assignment
+        owed = f"{obligation.kind}/{obligation.label}/{obligation.due_date}"
+        return f"{assignment.task.number}/{assignment.unit.code}/{owed}"
 
     def report_day(self, unit_id: int, due: dt.date, opened: dt.date, *key: object) -> dt.date | None:
         """When a unit of its habit reports something due on ``due`` (None: never)."""
@@ -245,13 +253,13 @@ class Simulation:
             unit_id = obligation.assignment.unit_id
             returns = obligation.returns
             opened = timezone.localdate(obligation.created_at)
-            when = self.report_day(unit_id, obligation.due_date, opened, "progress", obligation.pk, returns)
+            when = self.report_day(unit_id, obligation.due_date, opened, "progress", self.key(obligation), returns)
             if returns:
-                pause = self.rng("resubmit", obligation.pk, returns).randint(2, 6)
+                pause = self.rng("resubmit", self.key(obligation), returns).randint(2, 6)
                 when = workdays.add_workdays(timezone.localdate(obligation.last_return), pause)
             if when is None or when > day:
                 continue
-            rng = self.rng("text", obligation.pk, returns)
+            rng = self.rng("text", self.key(obligation), returns)
             percent = self._percent(obligation.assignment, day, last_percent(obligation.assignment))
             try:
                 progress_save(
@@ -293,12 +301,14 @@ class Simulation:
         count = 0
         for item in open_items:
             returns = item.returns
-            rng = self.rng("completion", item.pk, returns)
+            rng = self.rng("completion", item.task.number, item.unit.code, returns)
             due = item.due_date
             assert due is not None  # noqa: S101 - filtered above
             if item.task.deadline_kind in (DeadlineKind.ONGOING, DeadlineKind.RECURRING):
                 due = dt.date(self.plan.year, 12, rng.randint(1, 28))  # ongoing work is summed up in December
-            when = self.report_day(item.unit_id, due, self.plan.starts_on, "completion", item.pk, returns)
+            when = self.report_day(
+                item.unit_id, due, self.plan.starts_on, "completion", item.task.number, item.unit.code, returns
+            )
             if returns:
                 # New evidence takes a while: a week or three, longer for a unit that is late anyway.
                 slow = self.habit.get(item.unit_id) != "punctual"
@@ -321,7 +331,7 @@ class Simulation:
         ).order_by("issued_on", "pk")
         count = 0
         for notice in unanswered:
-            when = self.report_day(notice.unit_id, notice.response_due, notice.issued_on, "answer", notice.pk)
+            when = self.report_day(notice.unit_id, notice.response_due, notice.issued_on, "answer", notice.doc_no)
             if when is None or when > day:
                 continue
             try:
@@ -347,18 +357,20 @@ class Simulation:
 
         before = end_of_day(workdays.add_workdays(day, -1))
         count = 0
-        submitted = Obligation.objects.filter(
-            assignment__task__plan=self.plan, state="submitted", submitted_at__lt=before
-        ).exclude(kind=ObligationKind.DEADLINE)
+        submitted = (
+            Obligation.objects.filter(assignment__task__plan=self.plan, state="submitted", submitted_at__lt=before)
+            .exclude(kind=ObligationKind.DEADLINE)
+            .select_related("assignment__task", "assignment__unit")
+        )
         for obligation in submitted:
-            rng = self.rng("review", obligation.pk, obligation.submitted_at)
+            rng = self.rng("review", self.key(obligation), obligation.submitted_at)
             if obligation.kind != ObligationKind.NOTICE_RESPONSE and rng.random() < RETURN_SHARE:
                 progress_return(obligation=obligation, by=self.supervisor, reason=rng.choice(RETURN_REASONS))
             else:
                 progress_accept(obligation=obligation, by=self.supervisor)
             count += 1
         for item in self._waiting(AssignmentState.REPORTED, before):
-            rng = self.rng("verify", item.pk, item.last_step)  # type: ignore[attr-defined]
+            rng = self.rng("verify", item.task.number, item.unit.code, item.last_step)  # type: ignore[attr-defined]
             if rng.random() < COMPLETION_RETURN_SHARE:
                 assignment_return(assignment=item, by=self.supervisor, reason=rng.choice(RETURN_REASONS))
             else:
@@ -379,6 +391,7 @@ class Simulation:
         """The plan's items in ``state`` whose last step came before ``before``: people take a day to look."""
         return (
             Assignment.objects.filter(task__plan=self.plan, state=state)
+            .select_related("task", "unit")
             .annotate(last_step=Max("transitions__at"))
             .filter(last_step__lt=before)
             .order_by("pk")
@@ -389,13 +402,17 @@ class Simulation:
 
         from .pairings import visit_record
 
-        owed = self._owed(day).filter(kind=ObligationKind.VISIT).select_related("pairing", "region")
+        owed = (
+            self._owed(day)
+            .filter(kind=ObligationKind.VISIT)
+            .select_related("pairing", "region", "assignment__task", "assignment__unit")
+        )
         count = 0
         for obligation in owed:
             pairing, region = obligation.pairing, obligation.region
             if pairing is None or region is None or not (pairing.start <= day <= pairing.end):
                 continue
-            rng = self.rng("visit", obligation.pk)
+            rng = self.rng("visit", self.key(obligation), region.code)
             when = workdays.add_workdays(obligation.due_date, -rng.randint(3, 25))
             if when > day:
                 continue

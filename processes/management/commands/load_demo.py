@@ -9,7 +9,22 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from processes.models import Distribution, DistributionLine, Pairing, Plan, Role, Unit, UnitLevel, User
+from processes import workdays
+from processes.models import (
+    Assignment,
+    AssignmentState,
+    Distribution,
+    DistributionLine,
+    Obligation,
+    ObligationState,
+    Pairing,
+    Plan,
+    Role,
+    Unit,
+    UnitLevel,
+    User,
+)
+from processes.services.lifecycle import assignment_report, assignment_return, assignment_sign_off
 from processes.services.pairings import pairing_save
 from processes.services.plan_import import plan_import
 from processes.services.replay import ReplayRefused, replay_year, simulated_moment
@@ -38,6 +53,7 @@ DEMO_PAIRING = ("baobao_leader", "JL-EEB", ("220700", "220800"))
 # yesterday by the replay (its seed).
 DEMO_MONTHS_AGO = 6
 DEMO_SEED = 1
+DEMO_UNIT = "220700"  # 松原: the demo accounts' unit
 
 
 def demo_start(today: dt.date) -> dt.date:
@@ -122,6 +138,7 @@ class Command(BaseCommand):
         except ReplayRefused as refused:
             self.stdout.write(_("The demo year is kept as it is: %(why)s") % {"why": refused})
             return
+        self.something_to_redo(plan, dt.date.fromisoformat(figures.last_day))
         self.stdout.write(
             _(
                 "Demo year lived up to %(day)s in %(seconds).0f s: %(rounds)s rounds, %(closed)s items closed, "
@@ -137,6 +154,47 @@ class Command(BaseCommand):
                 "visits": figures.visits,
                 "bulletins": figures.bulletins,
             }
+        )
+
+    def something_to_redo(self, plan: Plan, last_day: dt.date) -> None:
+        """Whoever signs in as 松原's reporter finds an item to redo: if the year lived left 松原 none returned, on
+        the last working day 松原 asked to close one item out and the supervisor returned it, with the reason."""
+        songyuan = Unit.objects.get(code=DEMO_UNIT)
+        mine = Assignment.objects.filter(task__plan=plan, unit=songyuan)
+        if not mine.exists() or plan.starts_on > last_day:
+            return
+        if (
+            mine.filter(state=AssignmentState.RETURNED).exists()
+            or Obligation.objects.filter(assignment__in=mine, state=ObligationState.RETURNED).exists()
+        ):
+            return
+        item = (
+            mine.filter(state=AssignmentState.ASSIGNED, suspended_at__isnull=True)
+            .order_by("due_date", "task__position")
+            .first()
+        )
+        if item is None:
+            return
+        day = max(workdays.previous_workday(last_day), plan.starts_on)
+        with simulated_moment(day, 10):
+            assignment_report(
+                assignment=item,
+                by=User.objects.get(username="songyuan_reporter"),
+                text="已完成年度目标任务，申请销号。",
+            )
+        item.refresh_from_db()
+        with simulated_moment(day, 11):
+            if item.state == AssignmentState.SIGNOFF:
+                assignment_sign_off(assignment=item, by=User.objects.get(username="songyuan_leader"), approve=True)
+        with simulated_moment(day, 15):
+            assignment_return(
+                assignment=item,
+                by=User.objects.get(username="province_supervisor"),
+                reason="佐证材料不完整：请补充验收报告和现场照片后重新报送。",
+            )
+        self.stdout.write(
+            _("%(unit)s has an item to redo: task %(task)s, returned on %(day)s.")
+            % {"unit": songyuan.name, "task": item.task.number, "day": day.isoformat()}
         )
 
     def pairing(self, plan: Plan) -> None:
