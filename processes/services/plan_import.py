@@ -511,7 +511,16 @@ def _short(value: object, length: int = 40) -> str:
 def _keep_start(report: ImportReport, plan: Plan | None) -> None:
     """A plan keeps the start it was imported with: its items' history counts from it."""
     if plan is None:
-        report.starts = report.starts or timezone.localdate()
+        if report.starts is None:
+            today = timezone.localdate()
+            # The import day, when it lies in the plan's year; a plan of another year is taken from its 1 January.
+            report.starts = today if today.year == report.year else dt.date(report.year, 1, 1)
+            if today.year != report.year:
+                report.problems.warning(
+                    _("No start was given: the plan of %(year)s is taken to start on %(start)s.")
+                    % {"year": report.year, "start": report.starts.isoformat()},
+                    field="starts",
+                )
         return
     if report.starts is not None and report.starts != plan.starts_on:
         report.problems.warning(

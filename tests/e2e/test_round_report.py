@@ -40,6 +40,7 @@ from processes.models import (
 )
 from processes.services.rounds import round_missing_units
 
+from ..conftest import ANNEX_XLSX, ImportFile
 from ..lifecycle_helpers import PDF, songyuan_item
 from .conftest import Person, Shot, log_in, open_my_todo, prefixed
 
@@ -64,6 +65,14 @@ def august_2023() -> Iterator[None]:
     """The clock at ``NOW`` and ticking, from before the plan is imported to the end of the test."""
     with time_machine.travel(NOW, tick=True):
         yield
+
+
+@pytest.fixture
+def plan_2023(units: dict[str, Unit], import_file: ImportFile) -> Plan:
+    """The plan took effect on 10 July and is entered on the held clock: August's round is owed."""
+    report = import_file(ANNEX_XLSX, doc_no="吉环固体字〔2023〕15号", starts=dt.date(2023, 7, 10))
+    assert report.applied, report.errors
+    return Plan.objects.get(year=2023)
 
 
 def count(page: Page, name: str) -> Locator:

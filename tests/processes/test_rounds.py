@@ -109,7 +109,8 @@ def test_opening_a_round_owes_one_report_per_open_assignment_and_twice_creates_n
 def test_the_daily_job_opens_the_rounds_whose_period_has_ended(plan: Plan) -> None:
     with at("2023-09-01 06:10"):
         opened = rounds_open_due(plan=plan, as_of=dt.date(2023, 9, 1))
-    assert [r.title for r in opened] == [f"2023年{m}月调度" for m in range(1, 9)]
+    # The plan took effect on 1 July (its import day): January to June are not owed.
+    assert [r.title for r in opened] == [f"2023年{m}月调度" for m in range(7, 9)]
     assert rounds_open_due(plan=plan, as_of=dt.date(2023, 9, 1)) == []
 
 
@@ -229,17 +230,16 @@ def test_recurring_tasks_owe_an_occurrence_per_period_and_milestones_owe_theirs(
     quarterly = Obligation.objects.filter(
         kind=ObligationKind.OCCURRENCE, assignment__task__number="4", assignment__unit__code="220700"
     )
+    # The plan took effect on 1 July: the periods that ended before it owe nothing.
     assert list(quarterly.values_list("label", "due_date")) == [
-        ("2023年第1季度", dt.date(2023, 3, 31)),
-        ("2023年第2季度", dt.date(2023, 6, 30)),
         ("2023年第3季度", dt.date(2023, 9, 30)),
         ("2023年第4季度", dt.date(2023, 12, 31)),
     ]
     bimonthly = Obligation.objects.filter(
         kind=ObligationKind.OCCURRENCE, assignment__task__number="11", assignment__unit__code="220700"
     )
-    assert [d.month for d in bimonthly.values_list("due_date", flat=True)] == [2, 4, 6, 8, 10, 12]
-    assert Obligation.objects.filter(kind=ObligationKind.OCCURRENCE).count() == 304
+    assert [d.month for d in bimonthly.values_list("due_date", flat=True)] == [8, 10, 12]
+    assert Obligation.objects.filter(kind=ObligationKind.OCCURRENCE).count() == 152  # half the year: 304 from January
     assert obligations_sync(plan=plan) == 0  # idempotent
 
     rows = [
