@@ -1,5 +1,6 @@
 from django import template
 
+from processes import workdays
 from processes.models import AssignmentState
 
 register = template.Library()
@@ -12,3 +13,9 @@ def state_label(state: str) -> str:
         return str(AssignmentState(state).label)
     except ValueError:
         return state
+
+
+@register.filter
+def calendar_provisional(year: int) -> bool:
+    """Whether the dates of ``year`` are computed from a calendar the office has not confirmed yet."""
+    return bool(year) and workdays.is_provisional(int(year))

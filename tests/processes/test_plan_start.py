@@ -155,3 +155,16 @@ def test_an_answered_notice_lets_the_next_one_be_issued(late_import: Plan, leade
         sweep_range(dt.date(2023, 8, 26), dt.date(2023, 10, 20))
     letters = Notice.objects.filter(unit__code="220700", kind="warning_letter").order_by("issued_on")
     assert letters.count() == 2 and letters[1].issued_on > dt.date(2023, 8, 25)
+
+
+def test_pages_of_a_plan_in_a_provisional_year_say_its_dates_are_provisional(
+    units: dict[str, Unit], import_file: ImportFile, reporter: User
+) -> None:
+    """2027's holiday notice is not out (nor confirmed): a reporter reading its ledger is told the dates are
+    provisional; the 2023 plan's pages say nothing of the kind."""
+    with at("2026-12-02 09:00"):
+        assert import_file(ANNEX_XLSX, year=2027, starts=dt.date(2027, 1, 4)).as_dict()["calendar"] == "provisional"
+        assert import_file(ANNEX_XLSX, year=2023, starts=dt.date(2023, 7, 10)).as_dict()["calendar"] == "confirmed"
+        client = client_for(reporter)
+        assert 'data-testid="provisional-plan"' in client.get("/plans/2027/ledger/?as_of=2027-03-01").content.decode()
+        assert 'data-testid="provisional-plan"' not in client.get("/plans/2023/ledger/").content.decode()
