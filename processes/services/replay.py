@@ -63,6 +63,8 @@ logger = logging.getLogger(__name__)
 SIMULATED_PREFIX = "sim-"
 # Each unit keeps one habit for the year: the share of units with it.
 HABITS = (("punctual", 0.7), ("late", 0.2), ("silent", 0.1))
+ON_TIME = {"punctual": 0.95, "late": 0.5, "silent": 0.5}  # of what a unit of the habit hands in, the share on time
+SILENT_NEVER = 0.85  # what a mostly silent unit never hands in
 RETURN_SHARE = 0.08  # progress reports a supervisor returns
 COMPLETION_RETURN_SHARE = 0.15  # completion reports returned
 PROGRESS_TEXTS = (
@@ -202,9 +204,9 @@ class Simulation:
         """When a unit of its habit reports something due on ``due`` (None: never)."""
         rng = self.rng(*key)
         habit = self.habit.get(unit_id, "punctual")
-        if habit == "silent" and rng.random() < 0.85:
+        if habit == "silent" and rng.random() < SILENT_NEVER:
             return None
-        if habit == "punctual" and rng.random() < 0.9:
+        if rng.random() < ON_TIME[habit]:
             day = workdays.add_workdays(due, -rng.randint(0, 4))
         else:
             day = workdays.add_workdays(due, rng.randint(1, 12))
@@ -587,7 +589,9 @@ def replay_figures(plan: Plan, *, seed: int, until: dt.date) -> ReplayFigures:
     figures.reports_on_time = reports.filter(submitted_at__lt=end_of_day(until), late=False).count()
     figures.reports_late = reports.filter(submitted_at__lt=end_of_day(until), late=True).count()
     figures.reports_missing = obligations_owed_as_of(reports, until).count()
-    notices = Notice.objects.filter(unit__assignments__task__plan=plan, issued_on__lte=until).distinct()
+    # The plan's notices: those listing its items, and those its 包保 visits issued.
+    of_plan = Q(items__assignment__task__plan=plan) | Q(visit__pairing__plan=plan)
+    notices = Notice.objects.filter(of_plan, issued_on__lte=until).distinct()
     figures.notices = {
         kind: count for kind, count in notices.values_list("kind").annotate(n=Count("pk", distinct=True)).order_by()
     }
