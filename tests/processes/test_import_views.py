@@ -27,6 +27,8 @@ def upload(client: Client, data: bytes, name: str, **fields: str) -> str:
             "year": fields.get("year", "2023"),
             "title": fields.get("title", ""),
             "doc_no": fields.get("doc_no", ""),
+            # The notice's date, as the office enters it: without it the start would be today's (or 1 January).
+            "starts": fields.get("starts", "2023-07-10"),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
