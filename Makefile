@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTHON ?= python3
 
-.PHONY: run test lint bench messages charts clean help
+.PHONY: run test lint bench messages charts clean help fonts
 
 help:
 	@echo "make run    - install, migrate, load the demo data and serve on http://127.0.0.1:8000 (with a Celery worker and beat)"
@@ -24,12 +24,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.runtime
+# The free faces of the official documents (FandolFang, FandolKai); Noto CJK comes with apt-get (README).
+fonts:
+	bin/install-fonts
+
+run: $(VENV)/.runtime fonts
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	PATH="$(abspath $(VENV))/bin:$$PATH" bin/run-embedded
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev fonts
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev

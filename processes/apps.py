@@ -6,3 +6,6 @@ class ProcessesConfig(AppConfig):
     name = "processes"
     verbose_name = _("Plans and close-out")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -12,6 +12,7 @@ from .assignments import (
     TransitionAction,
 )
 from .bulletins import Bulletin, BulletinState, Distribution, DistributionLine
+from .documents import DocumentSettings
 from .flows import CompletionProcess, EscalationProcess, ExtensionProcess
 from .ladder import (
     LIGHT_ORDER,
@@ -25,6 +26,7 @@ from .ladder import (
     LadderRung,
     Light,
     Notice,
+    NoticeState,
     Recipient,
     Sweep,
     SweepState,
@@ -70,6 +72,7 @@ __all__ = [
     "DistributionLine",
     "DocumentKind",
     "DocumentSequence",
+    "DocumentSettings",
     "EscalationProcess",
     "Evidence",
     "ExtensionProcess",
@@ -84,6 +87,7 @@ __all__ = [
     "Metric",
     "Milestone",
     "Notice",
+    "NoticeState",
     "Obligation",
     "ObligationKind",
     "ObligationState",

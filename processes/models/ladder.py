@@ -36,6 +36,13 @@ class Recipient(models.TextChoices):
 class DocumentKind(models.TextChoices):
     WARNING_LETTER = "warning_letter", _("Warning letter (预警函)")
     SUPERVISION_NOTICE = "supervision_notice", _("Supervision notice (督办通知单)")
+    CIRCULAR = "circular", _("Circular (通报)")
+
+
+class NoticeState(models.TextChoices):
+    DRAFT = "draft", _("Waiting for signature")
+    ISSUED = "issued", _("Issued")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class LadderRung(models.Model):
@@ -53,7 +60,20 @@ class LadderRung(models.Model):
     document = models.CharField(_("document issued"), max_length=32, choices=DocumentKind.choices, blank=True)
     light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     response_workdays = models.PositiveSmallIntegerField(
-        _("response due in working days"), default=5, help_text=_("For a document: when the unit's answer is due.")
+        _("response due in working days"),
+        default=5,
+        help_text=_("For a document: when the unit's answer is due, counted from the day it is signed."),
+    )
+    copy_to = models.CharField(
+        _("copy to (抄送)"),
+        max_length=300,
+        blank=True,
+        help_text=_("For a document: bodies it is copied to besides those its recipients name, separated by 、."),
+    )
+    issue_unsigned = models.BooleanField(
+        _("issue without signature"),
+        default=False,
+        help_text=_("For a document: number and send it at once, without waiting for the signer (签发人)."),
     )
 
     class Meta:
@@ -67,18 +87,57 @@ class LadderRung(models.Model):
 
 
 class Notice(models.Model):
-    """A 预警函 or 督办通知单 the ladder issued to a unit: numbered per year, listing its late items, with the date
-    its answer is due; the PDF is kept in private storage."""
+    """A 预警函, 督办通知单 or 通报: drafted by the ladder, a visit or the office, it waits for the office's 签发人, who
+    may edit its text, signs it or withdraws it. Signing gives it the next number of its kind in the signing year
+    (no gaps: a withdrawn draft takes none), dates it, and sends it; the answer it asks for is due counted from
+    that day. The PDF, kept in private storage, is the document as it was issued."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=DocumentKind.choices)
-    year = models.PositiveSmallIntegerField(_("year"))
-    number = models.PositiveIntegerField(_("number"))
-    doc_no = models.CharField(_("document number"), max_length=64, unique=True)
-    unit = models.ForeignKey(Unit, verbose_name=_("addressed to"), on_delete=models.PROTECT, related_name="notices")
+    state = models.CharField(_("state"), max_length=16, choices=NoticeState.choices, default=NoticeState.ISSUED)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    doc_no = models.CharField(_("document number"), max_length=64, unique=True, null=True, blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("addressed to"), null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
+    addressees = models.CharField(
+        _("addressed to (主送)"), max_length=500, blank=True, help_text=_("For a circular: the bodies it goes to.")
+    )
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
     issuer = models.CharField(_("issued by"), max_length=200)
     rung = models.ForeignKey(LadderRung, verbose_name=_("rung"), null=True, blank=True, on_delete=models.SET_NULL)
-    issued_on = models.DateField(_("issued on"))
-    response_due = models.DateField(_("answer due"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True, help_text=_("One paragraph per line."))
+    copy_to = models.CharField(_("copy to (抄送)"), max_length=500, blank=True)
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period to"), null=True, blank=True)
+    drafted_on = models.DateField(_("drafted on"), null=True, blank=True)
+    drafted_at = models.DateTimeField(_("drafted at"), null=True, blank=True)
+    response_workdays = models.PositiveSmallIntegerField(_("answer due in working days"), default=5)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    response_due = models.DateField(_("answer due"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawn by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdraw_reason = models.TextField(_("reason for withdrawing"), blank=True)
+    reminded_on = models.DateField(_("signers reminded on"), null=True, blank=True)
     items = models.ManyToManyField("processes.Obligation", verbose_name=_("late items"), related_name="notices")
     pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="notices/", blank=True, max_length=255)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
@@ -87,16 +146,40 @@ class Notice(models.Model):
     )
 
     class Meta:
-        verbose_name = _("notice")
-        verbose_name_plural = _("notices")
-        ordering = ["-issued_on", "-number"]
-        constraints = [models.UniqueConstraint(fields=["kind", "year", "number"], name="one_number_per_kind_and_year")]
+        verbose_name = _("official document")
+        verbose_name_plural = _("official documents")
+        ordering = ["-issued_on", "-number", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "year", "number"],
+                condition=models.Q(number__isnull=False),
+                name="one_number_per_kind_and_year",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="issued")
+                | models.Q(number__isnull=False, doc_no__isnull=False, issued_on__isnull=False),
+                name="an_issued_document_is_numbered_and_dated",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.doc_no}"
+        if self.doc_no:
+            return f"{self.get_kind_display()} {self.doc_no}"
+        return f"{self.get_kind_display()}（{self.get_state_display()}）"
 
     def get_absolute_url(self) -> str:
         return reverse("plans:notice", kwargs={"pk": self.pk})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == NoticeState.DRAFT
+
+    @property
+    def is_issued(self) -> bool:
+        return self.state == NoticeState.ISSUED
+
+    def paragraphs(self) -> list[str]:
+        return [line.strip() for line in self.body.splitlines() if line.strip()]
 
 
 class Sweep(models.Model):

@@ -25,6 +25,11 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REPORTER)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_signer = models.BooleanField(
+        _("signer (签发人)"),
+        default=False,
+        help_text=_("Signs the office's numbered documents before they are sent (a person of a programme office)."),
+    )
 
     class Meta:
         verbose_name = _("user")

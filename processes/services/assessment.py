@@ -53,6 +53,7 @@ from processes.models import (
 
 from .history import end_of_day, state_at
 from .lifecycle import InvalidInput
+from .pdf import render_pdf
 
 DEFAULT_SCHEME = (
     (Metric.ON_TIME, Decimal(25)),
@@ -351,11 +352,10 @@ def assessment_xlsx(assessment: Assessment) -> bytes:
 
 
 def assessment_pdf(assessment: Assessment) -> bytes:
-    from weasyprint import HTML
 
     with translation.override("zh-hans"):
         html = render_to_string(
             "documents/assessment.html",
             {"assessment": assessment, "title": _title(assessment), "generated": timezone.localtime()},
         )
-    return bytes(HTML(string=html).write_pdf())
+    return render_pdf(html)

@@ -41,6 +41,7 @@ from .dashboard import progress_by_region
 from .history import obligations_owed_as_of
 from .ladder import issuer_name, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
+from .pdf import render_pdf
 from .scope import Viewer, sees_everything
 
 LATE_LISTED = 50
@@ -252,7 +253,6 @@ def bulletin_pick_highlights(*, bulletin: Bulletin, by: User, reports: Sequence[
 
 
 def bulletin_render(bulletin: Bulletin) -> bytes:
-    from weasyprint import HTML
 
     with translation.override("zh-hans"):
         html = render_to_string(
@@ -265,7 +265,7 @@ def bulletin_render(bulletin: Bulletin) -> bytes:
                 "highlights": [p for p in bulletin.highlights.split("\n\n") if p.strip()],
             },
         )
-    return bytes(HTML(string=html).write_pdf())
+    return render_pdf(html)
 
 
 def bulletin_pdf(bulletin: Bulletin) -> bytes:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from processes.models import AssignmentState
 
 from .ledger import Ledger
+from .pdf import render_pdf
 
 FORMATS = ("pdf", "xlsx", "csv")
 CONTENT_TYPES = {
@@ -110,7 +111,6 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
 def ledger_pdf(ledger: Ledger) -> bytes:
     """The printed ledger: one line per item with its own unit (the annex's unit cell, the same for all of a
     task's units, is left to the spreadsheet)."""
-    from weasyprint import HTML  # imported on use: loading pango costs time other paths do not need
 
     rows = []
     for row in ledger.rows:
@@ -135,7 +135,7 @@ def ledger_pdf(ledger: Ledger) -> bytes:
             "generated": timezone.localtime(),
         },
     )
-    return bytes(HTML(string=html).write_pdf())
+    return render_pdf(html)
 
 
 def ledger_export(ledger: Ledger, fmt: str) -> bytes:

@@ -32,6 +32,7 @@ from processes.models import (
     AssignmentTransition,
     DocumentKind,
     DocumentSequence,
+    DocumentSettings,
     FiredRung,
     LadderRung,
     Light,
@@ -213,8 +214,8 @@ class People:
 
 
 def issuer_name() -> str:
-    office = Unit.objects.filter(is_office=True, level="province").order_by("position").first()
-    return office.name if office else str(settings.NOTICE_ISSUER)
+    """The issuing authority's full name, as set in the admin (official document settings)."""
+    return DocumentSettings.current().issuer
 
 
 def reserve_numbers(kind: str, year: int, count: int) -> int:
@@ -227,8 +228,8 @@ def reserve_numbers(kind: str, year: int, count: int) -> int:
 
 
 def notice_doc_no(kind: str, year: int, number: int) -> str:
-    prefix = settings.DOCUMENT_NUMBER_PREFIXES[kind]
-    return f"{prefix}〔{year}〕{number}号"
+    """吉无废督〔2023〕7号: the kind's 代字 (admin), the year in 六角括号, the number."""
+    return f"{DocumentSettings.current().code(kind)}〔{year}〕{number}号"
 
 
 def _insert_from(model: type[models.Model], columns: Sequence[str], rows: QuerySet[Any]) -> int:

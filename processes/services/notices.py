@@ -26,10 +26,10 @@ from processes.models import (
 from processes.permissions import can_report
 
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, evidence_check
+from .pdf import render_pdf
 
 
 def notice_render(notice: Notice) -> bytes:
-    from weasyprint import HTML
 
     items = notice.items.select_related("assignment__task", "assignment__unit", "round").order_by(
         "assignment__task__position"
@@ -37,7 +37,7 @@ def notice_render(notice: Notice) -> bytes:
     with translation.override("zh-hans"):
         visit = Visit.objects.filter(notice=notice).select_related("pairing__unit", "pairing__leader").first()
         html = render_to_string("documents/notice.html", {"notice": notice, "items": items, "visit": visit})
-    return bytes(HTML(string=html).write_pdf())
+    return render_pdf(html)
 
 
 def notice_pdf(notice: Notice) -> bytes:

@@ -1,6 +1,7 @@
 from django import template
 
 from processes import workdays
+from processes.formats import chinese_date
 from processes.models import AssignmentState
 
 register = template.Library()
@@ -19,3 +20,9 @@ def state_label(state: str) -> str:
 def calendar_provisional(year: int) -> bool:
     """Whether the dates of ``year`` are computed from a calendar the office has not confirmed yet."""
     return bool(year) and workdays.is_provisional(int(year))
+
+
+@register.filter
+def cn_date(day: object) -> str:
+    """A date as documents write it: 2023年10月11日."""
+    return chinese_date(day)  # type: ignore[arg-type]

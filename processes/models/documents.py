@@ -1,0 +1,95 @@
+"""How the office's official documents look and who issues them (党政机关公文格式, GB/T 9704-2012): one row, set in
+the admin. The issuer's full name heads every document and signs it; its 代字 make the 文号; the font families are
+the office's licensed faces first, then the free ones ``make fonts`` installs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# The families, in order of preference: the faces GB/T 9704 names (an office installs its licensed copies), then
+# free faces of the same kind. WeasyPrint takes the first one installed.
+TITLE_FONTS = "方正小标宋简体, FZXiaoBiaoSong-B05S, 方正小标宋_GBK, Noto Serif CJK SC, FandolSong"
+BODY_FONTS = "仿宋_GB2312, FangSong_GB2312, 仿宋, FangSong, FandolFang, Noto Serif CJK SC"
+HEADING_FONTS = "黑体, SimHei, Noto Sans CJK SC, FandolHei"
+KAI_FONTS = "楷体_GB2312, KaiTi_GB2312, 楷体, KaiTi, FandolKai, Noto Serif CJK SC"
+SONG_FONTS = "宋体, SimSun, Noto Serif CJK SC, FandolSong"
+
+
+class DocumentSettings(models.Model):
+    """The issuing office's particulars for its documents. There is one; ``current()`` makes it on first use."""
+
+    issuer = models.CharField(
+        _("issuing authority (full name)"),
+        max_length=100,
+        default="吉林省全域“无废城市”建设工作推进组办公室",
+        help_text=_("发文机关: its full name heads the document in red and signs it."),
+    )
+    printed_by = models.CharField(
+        _("printed by (印发机关)"),
+        max_length=100,
+        blank=True,
+        help_text=_("The office that prints and sends the documents; the issuing authority when empty."),
+    )
+    warning_code = models.CharField(
+        _("代字 of warning letters"), max_length=20, default="吉无废预", help_text=_("吉无废预〔2023〕3号")
+    )
+    supervision_code = models.CharField(
+        _("代字 of supervision notices"), max_length=20, default="吉无废督", help_text=_("吉无废督〔2023〕7号")
+    )
+    circular_code = models.CharField(
+        _("代字 of circulars"), max_length=20, default="吉无废通", help_text=_("吉无废通〔2023〕2号")
+    )
+    title_fonts = models.CharField(_("title fonts (小标宋)"), max_length=300, default=TITLE_FONTS)
+    body_fonts = models.CharField(_("body fonts (仿宋)"), max_length=300, default=BODY_FONTS)
+    heading_fonts = models.CharField(_("first-level heading fonts (黑体)"), max_length=300, default=HEADING_FONTS)
+    kai_fonts = models.CharField(_("second-level heading fonts (楷体)"), max_length=300, default=KAI_FONTS)
+    song_fonts = models.CharField(_("page number fonts (宋体)"), max_length=300, default=SONG_FONTS)
+    remind_after_workdays = models.PositiveSmallIntegerField(
+        _("remind the signers after (working days)"),
+        default=2,
+        help_text=_("A draft waiting this many working days for signature is reminded to the signers (签发人)."),
+    )
+
+    class Meta:
+        verbose_name = _("official document settings")
+        verbose_name_plural = _("official document settings")
+
+    def __str__(self) -> str:
+        return self.issuer
+
+    @classmethod
+    def current(cls) -> DocumentSettings:
+        found = cls.objects.order_by("pk").first()
+        if found is None:
+            found = cls.objects.create(
+                warning_code=settings.DOCUMENT_NUMBER_PREFIXES["warning_letter"],
+                supervision_code=settings.DOCUMENT_NUMBER_PREFIXES["supervision_notice"],
+            )
+        return found
+
+    @property
+    def printer(self) -> str:
+        return self.printed_by or self.issuer
+
+    def code(self, kind: str) -> str:
+        return {
+            "warning_letter": self.warning_code,
+            "supervision_notice": self.supervision_code,
+            "circular": self.circular_code,
+        }[kind]
+
+    def css_families(self) -> dict[str, str]:
+        """Each family list as CSS ``font-family`` values (quoted names)."""
+        lists = {
+            "title": self.title_fonts,
+            "body": self.body_fonts,
+            "heading": self.heading_fonts,
+            "kai": self.kai_fonts,
+            "song": self.song_fonts,
+        }
+        return {
+            key: ", ".join(f'"{name.strip()}"' for name in value.split(",") if name.strip()) + ", serif"
+            for key, value in lists.items()
+        }
