@@ -212,6 +212,24 @@ class NoticeAnswerForm(forms.Form):
     )
 
 
+class NoticeDraftForm(forms.Form):
+    """What the signer may change in a draft before signing it."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_(
+            "One paragraph per line. 〔答复期限〕 becomes the answer's deadline, counted from the signing day."
+        ),
+    )
+    copy_to = forms.CharField(label=_("Copy to (抄送)"), max_length=500, required=False)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for withdrawing"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class VisitForm(forms.Form):
     """A 包保 visit: the date, who went, a rating of each focus area, the findings and the outcome. The rules
     (not in the future, a reason for a warning …) are the service's; the form only reads the fields."""

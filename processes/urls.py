@@ -15,7 +15,7 @@ from processes.views.dashboard import DashboardView, LatestPlanView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
 from processes.views.ledger import LedgerExportView, LedgerView, RemindView
-from processes.views.notices import NoticePdfView, NoticeView
+from processes.views.notices import NoticePdfView, NoticesSignView, NoticeView
 from processes.views.pairings import PairingsView, RegionView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
@@ -64,6 +64,7 @@ class PlansApp(Application):
         path("evidence/<int:pk>/", EvidenceView.as_view(), name="evidence"),
         path("notices/<int:pk>/", NoticeView.as_view(), name="notice"),
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
+        path("notices/sign/", NoticesSignView.as_view(), name="notices_sign"),
         path("<int:year>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
         path("<int:year>/dashboard/", DashboardView.as_view(), name="dashboard"),
         path("<int:year>/bulletins/", BulletinListView.as_view(), name="bulletins"),

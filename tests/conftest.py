@@ -86,6 +86,12 @@ def office_admin(units: dict[str, Unit]) -> User:
     return UserFactory(username="office_admin", unit=units["JL-PRO"], role=Role.ADMIN, is_staff=True)
 
 
+@pytest.fixture
+def signer(units: dict[str, Unit]) -> User:
+    """The office's 签发人: the person who signs its numbered documents."""
+    return UserFactory(username="office_signer", unit=units["JL-PRO"], role=Role.LEADER, is_signer=True)
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives; ``down`` refuses mail."""
 

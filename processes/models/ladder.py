@@ -139,6 +139,9 @@ class Notice(models.Model):
     withdraw_reason = models.TextField(_("reason for withdrawing"), blank=True)
     reminded_on = models.DateField(_("signers reminded on"), null=True, blank=True)
     items = models.ManyToManyField("processes.Obligation", verbose_name=_("late items"), related_name="notices")
+    sent_to = models.ManyToManyField(
+        Unit, verbose_name=_("sent to"), blank=True, related_name="circulars", help_text=_("A circular's regions.")
+    )
     pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="notices/", blank=True, max_length=255)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     answer = models.ForeignKey(

@@ -29,7 +29,6 @@ from processes import workdays
 from processes.models import (
     OWED_STATES,
     AssignmentState,
-    AssignmentTransition,
     DocumentKind,
     DocumentSequence,
     DocumentSettings,
@@ -37,6 +36,7 @@ from processes.models import (
     LadderRung,
     Light,
     Notice,
+    NoticeState,
     Obligation,
     ObligationKind,
     Pairing,
@@ -45,11 +45,11 @@ from processes.models import (
     Role,
     Sweep,
     SweepState,
-    TransitionAction,
     Unit,
     User,
 )
 from processes.services.history import end_of_day, obligations_owed_as_of, start_of_day
+from processes.services.signing import signers_remind
 
 logger = logging.getLogger(__name__)
 
@@ -288,10 +288,14 @@ NO_SECOND = {
 
 
 def _units_under_open_notice(units: Iterable[int], kinds: Sequence[str], day: dt.date) -> set[int]:
-    """The units among ``units`` with a notice of one of ``kinds`` issued by ``day`` and not answered by then."""
-    open_then = Q(answered_at__isnull=True) | Q(answered_at__gte=end_of_day(day))
+    """The units among ``units`` with a notice of one of ``kinds`` waiting for signature, or issued by ``day`` and
+    not answered by then."""
+    waiting = Q(state=NoticeState.DRAFT, drafted_on__lte=day)
+    issued = Q(state=NoticeState.ISSUED, issued_on__lte=day) & (
+        Q(answered_at__isnull=True) | Q(answered_at__gte=end_of_day(day))
+    )
     return set(
-        Notice.objects.filter(open_then, unit_id__in=list(units), kind__in=kinds, issued_on__lte=day).values_list(
+        Notice.objects.filter(waiting | issued, unit_id__in=list(units), kind__in=kinds).values_list(
             "unit_id", flat=True
         )
     )
@@ -342,12 +346,16 @@ def _fire(
     ]
 
 
-def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row]) -> dict[int, Notice]:
-    """One notice per unit for the obligations that reached a document rung today, with an answer owed on each
-    item it lists, in a fixed number of queries whatever the number of units and items.
+def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row], plan: Plan) -> dict[int, Notice]:
+    """One draft per unit listing the obligations that reached a document rung today, in a fixed number of queries
+    whatever the number of units and items. The drafts wait for the office's 签发人 (``services.signing``), unless
+    the rung issues without signature: then they are signed at once, dated the day swept.
 
-    A unit already under an open notice of this kind (or, for a 预警函, under an open 督办通知单) is issued none: its
-    items still climb the rung and its people are told, but escalation goes on through people, not more paper."""
+    A unit already under an open notice of this kind (or, for a 预警函, under an open 督办通知单), drafted or issued,
+    gets none: its items still climb the rung and its people are told, but escalation goes on through people, not
+    more paper."""
+    from .signing import draft_text, notices_sign
+
     units = list(dict.fromkeys(row.unit for row in rows))
     under = _units_under_open_notice(units, NO_SECOND[DocumentKind(rung.document)], day)
     units = [unit_id for unit_id in units if unit_id not in under]
@@ -355,24 +363,36 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row])
     if not units:
         return {}
     issuer = issuer_name()
-    response_due = workdays.add_workdays(day, rung.response_workdays)
-    first = reserve_numbers(rung.document, day.year, len(units))
-    created = Notice.objects.bulk_create(
-        [
+    names = {row.unit: row.unit_name for row in rows}
+    items = {unit_id: len({row.assignment for row in rows if row.unit == unit_id}) for unit_id in units}
+    copy_to = _copy_to(rung, units)
+    drafted_at = min(timezone.now(), start_of_day(day))
+    drafts = []
+    for unit_id in units:
+        title, body = draft_text(
+            rung.document,
+            addressee=names[unit_id],
+            day=day,
+            items=items[unit_id],
+            response_workdays=rung.response_workdays,
+        )
+        drafts.append(
             Notice(
                 kind=rung.document,
-                year=day.year,
-                number=first + offset,
-                doc_no=notice_doc_no(rung.document, day.year, first + offset),
+                state=NoticeState.DRAFT,
                 unit_id=unit_id,
+                plan=plan,
                 issuer=issuer,
                 rung=rung,
-                issued_on=day,
-                response_due=response_due,
+                title=title,
+                body=body,
+                copy_to=copy_to[unit_id],
+                drafted_on=day,
+                drafted_at=drafted_at,
+                response_workdays=rung.response_workdays,
             )
-            for offset, unit_id in enumerate(units)
-        ]
-    )
+        )
+    created = Notice.objects.bulk_create(drafts)
     notices = {notice.unit_id: notice for notice in created}
     listed = Notice.items.through
     listed.objects.bulk_create([listed(notice_id=notices[row.unit].pk, obligation_id=row.obligation) for row in rows])
@@ -384,43 +404,29 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row])
             ).values("notice_id")[:1]
         )
     )
-    items = {row.assignment: row for row in rows}  # one answer and one line of history per item
-    # The answers exist, and the history says so, from the day swept (a catch-up sweeps past days).
-    now = min(timezone.now(), start_of_day(day))
-    with translation.override(settings.LANGUAGE_CODE):
-        issued = {
-            unit_id: _("%(kind)s %(doc_no)s, answer due %(due)s")
-            % {"kind": notice.get_kind_display(), "doc_no": notice.doc_no, "due": response_due.isoformat()}
-            for unit_id, notice in notices.items()
-        }
-        answer = {unit_id: _("Answer to %(doc_no)s") % {"doc_no": notice.doc_no} for unit_id, notice in notices.items()}
-    Obligation.objects.bulk_create(
-        [
-            Obligation(
-                assignment_id=row.assignment,
-                kind=ObligationKind.NOTICE_RESPONSE,
-                notice=notices[row.unit],
-                label=answer[row.unit],
-                due_date=response_due,
-                created_at=now,
-            )
-            for row in items.values()
-        ]
-    )
-    AssignmentTransition.objects.bulk_create(
-        [
-            AssignmentTransition(
-                assignment_id=row.assignment,
-                action=TransitionAction.NOTICE_ISSUED,
-                source=row.assignment_state,
-                target=row.assignment_state,
-                at=now,
-                comment=issued[row.unit],
-            )
-            for row in items.values()
-        ]
-    )
-    return notices
+    if rung.issue_unsigned:
+        signed = {notice.unit_id: notice for notice in notices_sign(notices=created, by=None, on=day)}
+        return signed  # type: ignore[return-value]
+    return notices  # type: ignore[return-value]
+
+
+def _copy_to(rung: LadderRung, units: list[int]) -> dict[int, str]:
+    """抄送 of each unit's document: the unit one level up when the rung tells it, the region's 包保 unit when the
+    rung tells the 包保 leader, then the rung's own copy list."""
+    parents = dict(Unit.objects.filter(pk__in=units).values_list("pk", "parent__name"))
+    paired: dict[int, list[str]] = defaultdict(list)
+    if Recipient.PAIRED in rung.recipients:
+        for region_id, name in Pairing.regions.through.objects.filter(
+            unit_id__in=units, pairing__plan=rung.plan
+        ).values_list("unit_id", "pairing__unit__name"):
+            paired[region_id].append(name)
+    extra = [name.strip() for name in rung.copy_to.replace("，", "、").split("、") if name.strip()]
+    copied = {}
+    for unit_id in units:
+        names = [parents[unit_id]] if Recipient.UPPER in rung.recipients and parents.get(unit_id) else []
+        names += paired.get(unit_id, []) + extra
+        copied[unit_id] = "、".join(dict.fromkeys(name for name in names if name))
+    return copied
 
 
 # A digest lists this many items; the rest are counted, and found under “My work”.
@@ -506,14 +512,6 @@ def _write_messages(
             for unit_id in units_of[message.recipient_id or 0]
         ]
     )
-    Message.notices.through.objects.bulk_create(
-        [
-            Message.notices.through(message_id=message.pk, notice_id=notices[unit_id].pk)
-            for message in created
-            for unit_id in units_of[message.recipient_id or 0]
-            if unit_id in notices
-        ]
-    )
     return [message.pk for message in created]
 
 
@@ -526,7 +524,6 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
     workdays.refresh()
     results: list[Fired] = []
     message_ids: list[int] = []
-    notice_ids: list[int] = []
     with transaction.atomic():
         # Two sweeps of one day at once: the second waits here, then finds everything already fired.
         SweepState.objects.select_for_update().get_or_create(name="lock")
@@ -541,8 +538,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                 rows = _fire(day, rung, plan, run, dues, eligible) if dues else []
                 if not rows:
                     continue
-                notices = _issue_notices(day, rung, run, rows) if rung.document else {}
-                notice_ids += [notice.pk for notice in notices.values()]
+                notices = _issue_notices(day, rung, run, rows, plan) if rung.document else {}
                 people = people or People(day)
                 message_ids += _write_messages(day, rung, run, rows, notices, people)
                 results += [
@@ -555,13 +551,15 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                         obligation=row.obligation,
                         kind=row.kind,
                         due_date=row.due_date,
-                        notice=notices[row.unit].doc_no if row.unit in notices else "",
+                        notice=(notices[row.unit].doc_no or "") if row.unit in notices else "",
                     )
                     for row in rows
                 ]
+        # Drafts waiting too long for signature are reminded to the signers, on this day's sweep.
+        message_ids += signers_remind(day)
         if results:
             Sweep.objects.filter(pk=run.pk).update(fired=len(results), messages=len(message_ids))
-        transaction.on_commit(lambda: notices_and_messages_send(notice_ids, message_ids))
+        transaction.on_commit(lambda: notices_and_messages_send([], message_ids))
     return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -10,8 +11,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from processes.formats import chinese_date
 from processes.models import (
     AssignmentTransition,
+    DocumentKind,
+    DocumentSettings,
     Evidence,
     Notice,
     Obligation,
@@ -21,27 +25,91 @@ from processes.models import (
     ReportStatus,
     TransitionAction,
     User,
-    Visit,
 )
 from processes.permissions import can_report
 
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, evidence_check
 from .pdf import render_pdf
+from .signing import body_as_issued
+
+
+def _em(text: str) -> float:
+    """The width of ``text`` in characters of its font size: Chinese full, digits and Latin half."""
+    return sum(0.5 if ord(char) < 0x2000 else 1.0 for char in text)
+
+
+TITLE_LINE = 20  # characters of 2号 (22 pt) in the 156 mm of the 版心
+
+
+def title_lines(title: str) -> list[str]:
+    """A title longer than a line broken where its sense allows (before 予以, 逾期, 关于…的; GB/T 9704 7.3.1: 回行时
+    词意完整，排列对称), into lines as even as possible."""
+    if _em(title) <= TITLE_LINE:
+        return [title]
+    marks = ("“无废城市”", "逾期事项", "予以", "工作", "的")
+    cuts = sorted({title.find(mark) for mark in marks if 0 < title.find(mark) < len(title)})
+    fits = [cut for cut in cuts if _em(title[:cut]) <= TITLE_LINE and _em(title[cut:]) <= TITLE_LINE]
+    if not fits:
+        half = len(title) // 2
+        return [title[:half], title[half:]]
+    cut = min(fits, key=lambda c: abs(_em(title[:c]) - _em(title[c:])))
+    return [title[:cut], title[cut:]]
+
+
+def official_context(notice: Notice) -> dict[str, Any]:
+    """What the GB/T 9704 template needs of a document, signed or (for the preview) not."""
+    style = DocumentSettings.current()
+    issuer = notice.issuer or style.issuer
+    draft = not notice.is_issued
+    if draft:
+        year = notice.drafted_on.year if notice.drafted_on else timezone.localdate().year
+        doc_no = f"{style.code(notice.kind)}〔{year}〕　号"
+        date_text = _("(date of signing)")
+    else:
+        doc_no, date_text = notice.doc_no or "", chinese_date(notice.issued_on)
+    mark = issuer if notice.kind == DocumentKind.WARNING_LETTER else f"{issuer}文件"
+    # 署名 centred on 成文日期, which stands 右空四字; a name longer than the room there stands 右空二字.
+    pad = 4 + (_em(date_text) - _em(issuer)) / 2
+    return {
+        "notice": notice,
+        "title": notice.title or notice.get_kind_display(),
+        "title_lines": title_lines(notice.title or str(notice.get_kind_display())),
+        "issuer": issuer,
+        "printer": style.printer,
+        "fonts": style.css_families(),
+        "letter": notice.kind == DocumentKind.WARNING_LETTER,
+        "mark_size": round(min(11.0, (165.0 if notice.kind == DocumentKind.WARNING_LETTER else 154.0) / _em(mark)), 2),
+        "doc_no": doc_no,
+        "draft": draft,
+        "addressee": notice.addressees or (notice.unit.name if notice.unit else ""),
+        "paragraphs": body_as_issued(notice),
+        "date_text": date_text,
+        "printed_on": date_text,
+        "issuer_pad": max(2.0, round(pad, 2)),
+        "copy_to": notice.copy_to.rstrip("。"),
+    }
 
 
 def notice_render(notice: Notice) -> bytes:
-
-    items = notice.items.select_related("assignment__task", "assignment__unit", "round").order_by(
-        "assignment__task__position"
+    """The document as GB/T 9704 lays it out: a draft as a preview (no number, no date, marked), a signed one as
+    issued."""
+    items = list(
+        notice.items.select_related("assignment__task", "assignment__unit", "round").order_by(
+            "assignment__task__position", "due_date"
+        )
     )
     with translation.override("zh-hans"):
-        visit = Visit.objects.filter(notice=notice).select_related("pairing__unit", "pairing__leader").first()
-        html = render_to_string("documents/notice.html", {"notice": notice, "items": items, "visit": visit})
+        context = official_context(notice)
+        context["items"] = items
+        context["annex_title"] = "逾期事项清单" if items else ""
+        html = render_to_string("documents/notice.html", context)
     return render_pdf(html)
 
 
 def notice_pdf(notice: Notice) -> bytes:
-    """The notice's PDF, rendered and stored on first use (on the item, in private storage)."""
+    """The document's PDF: as it was issued (stored when signed), or the preview of a draft (never stored)."""
+    if not notice.is_issued:
+        return notice_render(notice)
     if not notice.pdf:
         with transaction.atomic():
             locked = Notice.objects.select_for_update().get(pk=notice.pk)
@@ -80,7 +148,7 @@ def notice_answer(*, notice: Notice, by: User, text: str, files: Sequence[object
             text=text,
             submitted_by=by,
             submitted_at=now,
-            late=timezone.localdate(now) > locked.response_due,
+            late=locked.response_due is not None and timezone.localdate(now) > locked.response_due,
         )
         for item in checked:
             evidence = Evidence(

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from processes import workdays
 from processes.models import (
     OWED_STATES,
     RATING_MAX,
@@ -32,6 +30,7 @@ from processes.models import (
     FocusArea,
     Light,
     Notice,
+    NoticeState,
     Obligation,
     ObligationKind,
     ObligationState,
@@ -49,7 +48,7 @@ from processes.models import (
 )
 
 from .history import end_of_day, obligations_owed_as_of, state_at
-from .ladder import issuer_name, notice_doc_no, notices_and_messages_send, reserve_numbers
+from .ladder import issuer_name
 from .lifecycle import InvalidInput, NotAllowed
 from .lights import lights_for
 from .scope import sees_everything
@@ -406,81 +405,40 @@ def visit_record(
 
 
 def _issue_visit_notice(visit: Visit, *, by: User) -> Notice:
-    """The document a visit's outcome calls for, addressed to the region and dated the day of the visit, however
-    much later it is recorded: numbered in that day's year, listing the region's items late that day, with its
-    answer due counted from that day and owed on the region's assignment of the visits' task; the region's people
-    are told, the PDF attached."""
-    from notifications.models import Message
+    """The document a visit's outcome calls for, drafted for the office's 签发人 (``services.signing``): addressed to
+    the region, listing the region's items late on the day of the visit, however much later it is recorded. Signing
+    numbers and dates it, makes the answer owed on the region's assignment of the visits' task, and tells the
+    region's people with the PDF attached."""
+    from .signing import draft_text
 
     kind = NOTICE_OF[VisitOutcome(visit.outcome)]
     day = visit.visited_on
     pairing, region = visit.pairing, visit.region
-    number = reserve_numbers(kind, day.year, 1)
-    notice = Notice.objects.create(
-        kind=kind,
-        year=day.year,
-        number=number,
-        doc_no=notice_doc_no(kind, day.year, number),
-        unit=region,
-        issuer=issuer_name(),
-        issued_on=day,
-        response_due=workdays.add_workdays(day, RESPONSE_WORKDAYS),
-    )
     late = obligations_owed_as_of(
         Obligation.objects.filter(
             assignment__unit=region, assignment__task__plan=pairing.plan, due_date__lt=day
         ).exclude(kind=ObligationKind.NOTICE_RESPONSE),
         day,
     )
-    notice.items.set(late)
-    with translation.override(settings.LANGUAGE_CODE):
-        target = ensure_assignment(pairing.task, region, by=by, comment=str(notice))
-        issued = _("%(kind)s %(doc_no)s, answer due %(due)s") % {
-            "kind": notice.get_kind_display(),
-            "doc_no": notice.doc_no,
-            "due": notice.response_due.isoformat(),
-        }
-        Obligation.objects.create(
-            assignment=target,
-            kind=ObligationKind.NOTICE_RESPONSE,
-            notice=notice,
-            label=_("Answer to %(doc_no)s") % {"doc_no": notice.doc_no},
-            due_date=notice.response_due,
-        )
-        AssignmentTransition.objects.create(
-            assignment=target,
-            action=TransitionAction.NOTICE_ISSUED,
-            source=target.state,
-            target=target.state,
-            by=by,
-            at=timezone.now(),
-            comment=f"{issued}（{visit.get_reason_display()}）",
-        )
-        context = {
-            "notice": notice,
-            "visit": visit,
-            "region": region,
-            "late": late.count(),
-            "link": settings.SITE_URL.rstrip("/") + notice.get_absolute_url(),
-        }
-        subject = render_to_string("notifications/visit_notice_subject.txt", context).strip()
-        body = render_to_string("notifications/visit_notice_body.txt", context)
-    recipients = User.objects.filter(is_active=True, unit=region, role__in=[Role.REPORTER, Role.LEADER])
-    messages = Message.objects.bulk_create(
-        Message(
-            recipient=user,
-            dedupe_key=f"visit:{visit.pk}:{user.pk}",
-            subject=subject,
-            body=body,
-            link=notice.get_absolute_url(),
-        )
-        for user in recipients
+    late_ids = list(late.values_list("pk", flat=True))
+    items = len(set(Obligation.objects.filter(pk__in=late_ids).values_list("assignment_id", flat=True)))
+    title, body = draft_text(
+        kind, addressee=_name(region), day=day, items=items, visit=visit, response_workdays=RESPONSE_WORKDAYS
     )
-    Message.notices.through.objects.bulk_create(
-        Message.notices.through(message_id=message.pk, notice_id=notice.pk) for message in messages
+    notice = Notice.objects.create(
+        kind=kind,
+        state=NoticeState.DRAFT,
+        unit=region,
+        plan=pairing.plan,
+        issuer=issuer_name(),
+        title=title,
+        body=body,
+        copy_to=pairing.unit.name,
+        drafted_on=day,
+        drafted_at=timezone.now(),
+        response_workdays=RESPONSE_WORKDAYS,
     )
-    notice_ids, message_ids = [notice.pk], [message.pk for message in messages]
-    transaction.on_commit(lambda: notices_and_messages_send(notice_ids, message_ids))
+    notice.items.set(late_ids)
     return notice
 
 

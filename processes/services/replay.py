@@ -39,6 +39,7 @@ from processes.models import (
     Bulletin,
     DeadlineKind,
     Notice,
+    NoticeState,
     Obligation,
     ObligationKind,
     Pairing,
@@ -171,6 +172,17 @@ def _person(unit: Unit, role: str, label: str) -> User:
     return user
 
 
+def _signer(office: Unit) -> User:
+    """The office's 签发人: one who exists, or the office's leader made one (simulated if there is none)."""
+    found = User.objects.filter(is_active=True, is_signer=True).order_by("pk").first()
+    if found is not None:
+        return found
+    leader = _person(office, Role.LEADER, "签发人")
+    User.objects.filter(pk=leader.pk).update(is_signer=True)
+    leader.is_signer = True
+    return leader
+
+
 class Simulation:
     """The people of one plan and their habits, and what each of them does on a working day."""
 
@@ -180,6 +192,7 @@ class Simulation:
         office = _office()
         self.supervisor = _person(office, Role.SUPERVISOR, "督办员")
         self.admin = _person(office, Role.ADMIN, "管理员")
+        self.signer = _signer(office)
         units = Unit.objects.filter(assignments__task__plan=plan).distinct().order_by("position", "code")
         self.reporter = {unit.pk: _person(unit, Role.REPORTER, "填报员") for unit in units}
         self.leader = {unit.pk: _person(unit, Role.LEADER, "负责人") for unit in units}
@@ -217,6 +230,7 @@ class Simulation:
     def work(self, day: dt.date) -> Counter[str]:
         done: Counter[str] = Counter()
         steps: list[tuple[int, Callable[[dt.date], int], str]] = [
+            (8, self.office_signs, "signed"),
             (9, self.units_report_progress, "progress"),
             (10, self.units_report_completion, "completion"),
             (11, self.units_answer_notices, "answers"),
@@ -325,19 +339,34 @@ class Simulation:
             count += 1
         return count
 
+    def office_signs(self, day: dt.date) -> int:
+        """The 签发人 signs, each working morning, the drafts made before today (the sweep drafts at dawn, a visit's
+        outcome in the afternoon): a document goes out the working day after it is drafted."""
+        from .signing import drafts, notices_sign
+
+        waiting = list(drafts().filter(drafted_on__lt=day))
+        if not waiting:
+            return 0
+        return len(notices_sign(notices=waiting, by=self.signer, on=day))
+
     def units_answer_notices(self, day: dt.date) -> int:
         from .notices import notice_answer
 
         unanswered = Notice.objects.filter(
-            answered_at__isnull=True, issued_on__lte=day, unit_id__in=list(self.reporter)
+            state=NoticeState.ISSUED,
+            answered_at__isnull=True,
+            issued_on__lte=day,
+            unit_id__in=list(self.reporter),
+            response_due__isnull=False,
         ).order_by("issued_on", "pk")
         count = 0
         for notice in unanswered:
-            when = self.report_day(notice.unit_id, notice.response_due, notice.issued_on, "answer", notice.doc_no)
+            unit_id, due, issued = notice.unit_id or 0, notice.response_due or day, notice.issued_on or day
+            when = self.report_day(unit_id, due, issued, "answer", notice.doc_no)
             if when is None or when > day:
                 continue
             try:
-                notice_answer(notice=notice, by=self.leader[notice.unit_id], text=ANSWER_TEXTS[0])
+                notice_answer(notice=notice, by=self.leader[unit_id], text=ANSWER_TEXTS[0])
             except LifecycleError as refused:
                 logger.info("replay: notice %s not answered: %s", notice.pk, refused)
                 continue

@@ -9,30 +9,53 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
-from processes.forms import NoticeAnswerForm
-from processes.models import Notice, User, Visit
+from processes.forms import NoticeAnswerForm, NoticeDraftForm, WithdrawForm
+from processes.models import DocumentKind, Notice, User, Visit
 from processes.permissions import can_report
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
 from processes.services.notices import notice_answer, notice_pdf
 from processes.services.pairings import pairings_for
 from processes.services.scope import scope_unit_ids
+from processes.services.signing import can_prepare, can_sign, notice_edit, notice_withdraw, notices_sign
+
+
+def _caused_by(request: HttpRequest, notice: Notice) -> bool:
+    """Whether the person is the 包保 leader whose visit led to the document."""
+    pairings = pairings_for(request.user) if isinstance(request.user, User) else None
+    return pairings is not None and Visit.objects.filter(notice=notice, pairing__in=pairings).exists()
 
 
 def notice_in_scope(request: HttpRequest, pk: int) -> Notice:
-    notice = get_object_or_404(Notice.objects.select_related("unit", "answer"), pk=pk)
+    notice = get_object_or_404(Notice.objects.select_related("unit", "answer", "signed_by", "withdrawn_by"), pk=pk)
+    if not notice.is_issued:
+        # A draft, or a withdrawn one, is the office's (and the 包保 leader's whose visit caused it), nobody else's.
+        if can_prepare(request.user) or _caused_by(request, notice):
+            return notice
+        raise Http404
+    if notice.kind == DocumentKind.CIRCULAR and (
+        can_prepare(request.user) or notice.sent_to.filter(pk=getattr(request.user, "unit_id", None) or 0).exists()
+    ):
+        return notice
     unit_ids = scope_unit_ids(request.user)
     if unit_ids is not None and notice.unit_id not in unit_ids:
         # The 包保 leader who issued it from a visit reads it too; anyone else gets the answer for no notice.
-        pairings = pairings_for(request.user) if isinstance(request.user, User) else None
-        if pairings is None or not Visit.objects.filter(notice=notice, pairing__in=pairings).exists():
+        if not _caused_by(request, notice):
             raise Http404
     return notice
 
 
 class NoticeView(LoginRequiredMixin, View):
-    def context(self, request: HttpRequest, notice: Notice, form: NoticeAnswerForm | None = None) -> dict[str, object]:
+    def context(
+        self,
+        request: HttpRequest,
+        notice: Notice,
+        form: NoticeAnswerForm | None = None,
+        draft_form: NoticeDraftForm | None = None,
+        withdraw_form: WithdrawForm | None = None,
+    ) -> dict[str, object]:
         items = notice.items.select_related("assignment__task", "assignment__unit").order_by(
             "assignment__task__position"
         )
@@ -43,6 +66,11 @@ class NoticeView(LoginRequiredMixin, View):
             "items": items,
             "form": form or NoticeAnswerForm(),
             "may_answer": notice.answered_at is None and any(can_report(r, request.user) for r in responses),
+            "may_edit": notice.is_draft and can_prepare(request.user),
+            "may_sign": notice.is_draft and can_sign(request.user),
+            "draft_form": draft_form
+            or NoticeDraftForm(initial={"title": notice.title, "body": notice.body, "copy_to": notice.copy_to}),
+            "withdraw_form": withdraw_form or WithdrawForm(),
         }
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -53,6 +81,9 @@ class NoticeView(LoginRequiredMixin, View):
         notice = notice_in_scope(request, pk)
         if not isinstance(request.user, User):
             raise PermissionDenied
+        action = request.POST.get("action", "answer")
+        if action in ("edit", "sign", "withdraw"):
+            return self.draft_step(request, notice, action)
         form = NoticeAnswerForm(request.POST, request.FILES)
         if not form.is_valid():
             return render(request, "processes/notice.html", self.context(request, notice, form), status=400)
@@ -72,11 +103,74 @@ class NoticeView(LoginRequiredMixin, View):
             messages.success(request, _("The answer was submitted."))
         return HttpResponseRedirect(reverse("plans:notice", kwargs={"pk": notice.pk}))
 
+    def draft_step(self, request: HttpRequest, notice: Notice, action: str) -> HttpResponse:
+        user = request.user
+        if not isinstance(user, User):
+            raise PermissionDenied
+        draft_form, withdraw_form = None, None
+        try:
+            if action == "edit":
+                draft_form = NoticeDraftForm(request.POST)
+                if not draft_form.is_valid():
+                    return render(
+                        request,
+                        "processes/notice.html",
+                        self.context(request, notice, draft_form=draft_form),
+                        status=400,
+                    )
+                notice_edit(notice=notice, by=user, **draft_form.cleaned_data)
+                messages.success(request, _("The draft was saved."))
+            elif action == "withdraw":
+                withdraw_form = WithdrawForm(request.POST)
+                if not withdraw_form.is_valid():
+                    context = self.context(request, notice, withdraw_form=withdraw_form)
+                    return render(request, "processes/notice.html", context, status=400)
+                notice_withdraw(notice=notice, by=user, reason=withdraw_form.cleaned_data["reason"])
+                messages.success(request, _("The draft was withdrawn; it takes no number."))
+            else:
+                signed = notices_sign(notices=[notice], by=user)
+                messages.success(request, _("Signed and sent as %(doc_no)s.") % {"doc_no": signed[0].doc_no})
+        except AlreadyHandled as exc:
+            messages.warning(request, exc.message)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except LifecycleError as exc:
+            context = self.context(request, notice, draft_form=draft_form, withdraw_form=withdraw_form)
+            context["error"] = exc.message
+            return render(request, "processes/notice.html", context, status=400)
+        return HttpResponseRedirect(reverse("plans:notice", kwargs={"pk": notice.pk}))
+
+
+class NoticesSignView(LoginRequiredMixin, View):
+    """Sign several drafts at once, from 我的待办: all of them, or — one refused — none."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not isinstance(user, User) or not can_sign(user):
+            raise PermissionDenied(_("Only a signer (签发人) signs the office's documents."))
+        raw = request.POST.getlist("notices")
+        if not raw or not all(value.isdigit() for value in raw):
+            messages.warning(request, _("Choose the documents to sign; nothing was signed."))
+            return HttpResponseRedirect(reverse("plans:work") + "#signing")
+        try:
+            signed = notices_sign(notices=[int(value) for value in raw], by=user)
+        except AlreadyHandled:
+            messages.warning(request, _("One of them was signed or withdrawn meanwhile; nothing was signed."))
+        except LifecycleError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)s document signed and sent.", "%(count)s documents signed and sent.", len(signed))
+                % {"count": len(signed)},
+            )
+        return HttpResponseRedirect(reverse("plans:work") + "#signing")
+
 
 class NoticePdfView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         notice = notice_in_scope(request, pk)
         response = HttpResponse(notice_pdf(notice), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{notice.doc_no}.pdf"'
+        response["Content-Disposition"] = f'inline; filename="{notice.doc_no or "draft-" + str(notice.pk)}.pdf"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -12,6 +12,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -33,6 +34,7 @@ from processes.models import (
 from processes.services import lifecycle
 from processes.services.lights import lights_for
 from processes.services.scope import assignments_in_scope
+from processes.services.signing import can_prepare, can_sign, drafted_waiting_since, drafts
 
 from .items import days_left
 
@@ -129,7 +131,15 @@ class WorkView(LoginRequiredMixin, View):
             "unit_items": [],
             "owed": [],
             "progress_review": [],
+            "to_sign": [],
         }
+        if can_sign(user) or can_prepare(user):
+            waiting = list(drafts())
+            waited = drafted_waiting_since(waiting, timezone.localdate())
+            for draft in waiting:
+                draft.waited = waited.get(draft.pk, 0)  # type: ignore[attr-defined]
+            context["to_sign"] = waiting
+            context["may_sign"] = can_sign(user)
         if user.role in (Role.REPORTER, Role.LEADER) and user.unit_id is not None:
             items = list(unit_open_items(user))
             lights = lights_for([item.pk for item in items])
@@ -140,7 +150,17 @@ class WorkView(LoginRequiredMixin, View):
             context["owed"] = list(owed_obligations(user))
         if can_verify_anything(user):
             context["progress_review"] = list(progress_to_review(user))
-        keys = ("signoff", "review", "close_out", "escalations", "extensions", "unit_items", "owed", "progress_review")
+        keys = (
+            "to_sign",
+            "signoff",
+            "review",
+            "close_out",
+            "escalations",
+            "extensions",
+            "unit_items",
+            "owed",
+            "progress_review",
+        )
         context["nothing"] = not any(context[key] for key in keys)
         return render(request, "processes/work.html", context)
 

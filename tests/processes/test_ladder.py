@@ -27,6 +27,7 @@ from processes.models import (
     FiredRung,
     Light,
     Notice,
+    NoticeState,
     Obligation,
     ObligationKind,
     ObligationState,
@@ -40,6 +41,7 @@ from processes.services import deadlines, lifecycle
 from processes.services.ladder import fire_date, sweep_day, sweep_scheduled
 from processes.services.lights import light_for, lights_for
 from processes.services.notices import notice_answer
+from processes.services.signing import notices_sign
 from processes.workdays import refresh
 
 from ..conftest import ANNEX_XLSX, ImportFile, SmtpSink
@@ -113,11 +115,15 @@ def sweep(day: str, capture: Any) -> list[Any]:
 def test_an_unreported_item_climbs_every_rung_and_each_email_arrives(
     plan: Plan,
     people: dict[str, User],
+    signer: User,
     smtp_sink: SmtpSink,
     celery_eager: None,
     django_capture_on_commit_callbacks: Any,
     tmp_path: Path,
 ) -> None:
+    """Each rung's digest reaches the people it names; a document rung drafts a notice, which reaches 松原's people —
+    numbered, dated and attached — only once the office's signer has signed it (issue 11: before, the sweep numbered
+    and attached it at once)."""
     item = songyuan_item(plan, "2")
     expected = {
         "reminder": {"reporter"},
@@ -140,6 +146,7 @@ def test_an_unreported_item_climbs_every_rung_and_each_email_arrives(
             if message.fired().filter(obligation__assignment=item, obligation__kind=ObligationKind.DEADLINE).exists()
         ]
         assert {m.recipient.username for m in covering} == {people[who].username for who in expected[rung]}, rung
+        notice = Notice.objects.filter(unit__code="220700", rung__code=rung, items__assignment=item).first()
         for message in covering:
             mail = emails[message.dedupe_key]
             assert names[re.match(r"【(.+?)】", str(mail["Subject"]).strip())[1]] == rung
@@ -147,42 +154,57 @@ def test_an_unreported_item_climbs_every_rung_and_each_email_arrives(
             body = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
             assert body.strip() == message.body.strip()
             assert message.items == 1 or f"{message.items} 个事项" in str(mail["Subject"])
-            attachments = {a.get_filename(): a for a in mail.iter_attachments()}
-            notice = Notice.objects.filter(unit__code="220700", rung__code=rung, items__assignment=item).first()
-            if rung in ("red", "supervision"):
-                assert notice is not None and f"{notice.doc_no}.pdf" in attachments, (rung, list(attachments))
-            else:
-                assert notice is None and not attachments
+            assert not list(mail.iter_attachments())  # a digest never carries an unsigned document
             if message.recipient.unit_id != item.unit_id:
                 continue  # the office's and the upper unit's digests list many units' items, 松原's among them
             # 松原's own people: their digest lists every one of its items that reached the rung, task 2 with them.
-            assert "松原市生态环境局" in body and "完成时限" in body and "2023-08-31" in body
+            assert "松原市生态环境局" in body and "完成时限" in body and "2023年8月31日" in body
             assert f"/plans/items/{item.pk}/" in body
             if rung == "yellow":
                 assert "已逾期1个工作日" in body
             if notice is not None:
-                attachment = attachments[f"{notice.doc_no}.pdf"]
-                path = tmp_path / attachment.get_filename()
-                path.write_bytes(attachment.get_content())
-                if shutil.which("pdftotext"):
-                    text = re.sub(
-                        r"\s+",
-                        "",
-                        subprocess.run(
-                            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
-                        ).stdout,
-                    )
-                    title = "督办通知单" if rung == "supervision" else "预警函"
-                    assert title in text and notice.doc_no in text and "松原市生态环境局" in text
-                    assert "各地全面成立由政府主导" in text
-                    due = notice.response_due
-                    assert f"{due.year}年{due.month}月{due.day}日" in text
+                assert "待签发人签发后发出" in body, body
+        if rung not in ("red", "supervision"):
+            assert notice is None
+            continue
+        assert notice is not None and notice.state == NoticeState.DRAFT and notice.doc_no is None
+        # The signer signs it the next working day: numbered, dated that day, sent to 松原's reporter and leader.
+        signed_on = workdays_after(day, 1)
+        before = len(smtp_sink.received)
+        with at(f"{signed_on} 09:00"), django_capture_on_commit_callbacks(execute=True):
+            notices_sign(notices=[notice], by=signer, on=signed_on)
+        notice.refresh_from_db()
+        assert notice.issued_on == signed_on and notice.signed_by == signer
+        sent = smtp_sink.received[before:]
+        assert {str(m["To"]) for m in sent} == {people["reporter"].email, people["leader"].email}
+        for mail in sent:
+            attachment = {a.get_filename(): a for a in mail.iter_attachments()}[f"{notice.doc_no}.pdf"]
+            path = tmp_path / attachment.get_filename()
+            path.write_bytes(attachment.get_content())
+            text = re.sub(
+                r"\s+",
+                "",
+                subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout,
+            )
+            title = "予以督办的通知" if rung == "supervision" else "予以预警的函"
+            assert title in text and notice.doc_no in text and "松原市生态环境局" in text
+            assert "各地全面成立由政府主导" in text
+            due = notice.response_due
+            assert f"{due.year}年{due.month}月{due.day}日" in text
+            assert f"{signed_on.year}年{signed_on.month}月{signed_on.day}日" in text  # 成文日期: the signing day
     prefix = {"red": "吉无废预〔2023〕", "supervision": "吉无废督〔2023〕"}
     notices = Notice.objects.filter(unit__code="220700", items__assignment=item)
     assert {n.doc_no[: len(prefix[n.rung.code])] for n in notices} == set(prefix.values())
     supervision = notices.get(rung__code="supervision")
-    assert supervision.response_due == D(2023, 9, 21)  # five working days after 14 September
-    assert supervision.pdf  # stored on the item
+    assert supervision.issued_on == D(2023, 9, 15)
+    assert supervision.response_due == D(2023, 9, 22)  # five working days after it was signed on 15 September
+    assert supervision.pdf  # stored as issued
+
+
+def workdays_after(day: dt.date, count: int) -> dt.date:
+    from processes.workdays import add_workdays
+
+    return add_workdays(day, count)
 
 
 def test_a_day_swept_twice_fires_nothing_the_second_time(
@@ -354,10 +376,15 @@ def test_a_failed_delivery_is_recorded_and_retried_later(
 
 
 def test_a_notice_is_answered_in_the_app(
-    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     sweep("2023-09-07", django_capture_on_commit_callbacks)
     notice = Notice.objects.get(unit__code="220700", rung__code="red")
+    # A draft is the office's: the unit it is addressed to does not see it before it is signed.
+    assert client_for(people["reporter"]).get(f"/plans/notices/{notice.pk}/").status_code == 404
+    with at("2023-09-08 09:00"):
+        notices_sign(notices=[notice], by=signer, on=D(2023, 9, 8))
+    notice.refresh_from_db()
     responses = Obligation.objects.filter(notice=notice)
     assert responses.count() == notice.items.values("assignment").distinct().count()
     with pytest.raises(lifecycle.NotAllowed):

@@ -38,6 +38,7 @@ from processes.models import (
 from processes.services.ladder import sweep_day
 from processes.services.lifecycle import InvalidInput, NotAllowed, assignment_report
 from processes.services.notices import notice_answer
+from processes.services.signing import notices_sign
 from processes.services.pairings import pairing_save, region_statuses, visit_record
 
 from ..conftest import ANNEX_XLSX, ImportFile, SmtpSink
@@ -295,6 +296,7 @@ def test_only_the_pairing_records_its_visits_of_its_own_regions(
 def test_a_supervision_visit_sends_the_region_its_notice_and_the_region_answers_it(
     pairing: Pairing,
     people: dict[str, User],
+    signer: User,
     units: dict[str, Unit],
     smtp_sink: SmtpSink,
     celery_eager: None,
@@ -320,13 +322,19 @@ def test_a_supervision_visit_sends_the_region_its_notice_and_the_region_answers_
         )
     notice = visit.notice
     assert notice is not None
-    assert (notice.unit.code, notice.kind, notice.doc_no) == (SONGYUAN, "supervision_notice", "吉无废督〔2023〕1号")
-    assert notice.response_due == D(2023, 9, 27)  # five working days after 20 September
-    assert notice.items.count() == expected_late
+    # The outcome drafts the notice; the region hears nothing until the office's signer signs it (issue 11).
+    assert (notice.unit.code, notice.kind, notice.state, notice.doc_no) == (SONGYUAN, "supervision_notice", "draft", None)
+    assert notice.items.count() == expected_late and not smtp_sink.received
+    assert not Obligation.objects.filter(notice=notice).exists()
+    with at("2023-09-21 09:00"), django_capture_on_commit_callbacks(execute=True):
+        notices_sign(notices=[notice], by=signer, on=D(2023, 9, 21))
+    notice.refresh_from_db()
+    assert (notice.doc_no, notice.issued_on) == ("吉无废督〔2023〕1号", D(2023, 9, 21))
+    assert notice.response_due == D(2023, 9, 28)  # five working days after it was signed on 21 September
     # The answer is owed on 松原's own assignment of task 11, in its 我的待办, and its ladder watches it.
     response = Obligation.objects.get(notice=notice)
     assert (response.assignment.unit.code, response.assignment.task.number) == (SONGYUAN, "11")
-    assert (response.kind, response.due_date) == (ObligationKind.NOTICE_RESPONSE, D(2023, 9, 27))
+    assert (response.kind, response.due_date) == (ObligationKind.NOTICE_RESPONSE, D(2023, 9, 28))
 
     # 松原's reporter and leader each get the notice by email, with its PDF.
     mails = {str(m["To"]): m for m in smtp_sink.received}
@@ -334,7 +342,7 @@ def test_a_supervision_visit_sends_the_region_its_notice_and_the_region_answers_
     for mail in mails.values():
         assert "督办通知单" in str(mail["Subject"]) and "进展缓慢" in str(mail["Subject"])
         body = mail.get_body(("plain",)).get_content()
-        assert "开工率不足三成" in body and "2023-09-27" in body and f"/plans/notices/{notice.pk}/" in body
+        assert "开工率不足三成" in body and "2023年9月28日" in body and f"/plans/notices/{notice.pk}/" in body
         (attachment,) = list(mail.iter_attachments())
         assert attachment.get_filename() == f"{notice.doc_no}.pdf"
     path = tmp_path / "notice.pdf"
@@ -342,7 +350,7 @@ def test_a_supervision_visit_sends_the_region_its_notice_and_the_region_answers_
     if shutil.which("pdftotext"):
         text = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout)
         for expected in (
-            "督办通知单",
+            "予以督办的通知",
             notice.doc_no,
             "松原市生态环境局",
             "吉林省生态环境厅",
@@ -350,7 +358,7 @@ def test_a_supervision_visit_sends_the_region_its_notice_and_the_region_answers_
             "开工率不足三成",
         ):
             assert expected in text, expected
-        assert "2023年9月27日" in text
+        assert "2023年9月28日" in text and "2023年9月21日" in text  # the answer's deadline; 成文日期
 
     # The region answers in the app; the answer settles what the notice asked.
     with at("2023-09-25 10:00"):
@@ -442,20 +450,22 @@ def test_a_visit_recorded_through_the_page(pairing: Pairing, people: dict[str, U
         assert done.status_code == 302 and done["Location"] == region_page
         page = client.get(region_page).content.decode()
     visit = Visit.objects.get()
-    assert visit.notice is not None and visit.notice.doc_no == "吉无废预〔2023〕1号"
-    assert visit.notice.doc_no in page and 'data-testid="visit"' in page
-    # The 包保 leader reads the notice they caused; 白城's reporter does not.
+    # The outcome drafts a 预警函 for the office's signer (issue 11: it used to be numbered at once).
+    assert visit.notice is not None and visit.notice.state == "draft" and visit.notice.doc_no is None
+    assert visit.notice.title in page and 'data-testid="visit"' in page
+    # The 包保 leader reads the draft they caused; 白城's reporter does not.
     with at("2023-09-20 16:30"):
         assert client.get(f"/plans/notices/{visit.notice.pk}/").status_code == 200
         assert client_for(people["baicheng"]).get(f"/plans/notices/{visit.notice.pk}/").status_code == 404
 
 
 def test_a_visit_recorded_later_issues_its_notice_dated_and_numbered_on_the_visit_day(
-    pairing: Pairing, people: dict[str, User], units: dict[str, Unit]
+    pairing: Pairing, people: dict[str, User], units: dict[str, Unit], signer: User
 ) -> None:
-    """Visits of 22 and 24 August 2023, recorded in March 2026: each notice is dated the visit day and numbered in
-    2023, its answer due five working days after it, and it lists what the region owed late that day — 松原's tasks
-    10 and 13 (due 31 July), though task 10 was reported done in September."""
+    """Visits of 22 and 24 August 2023, recorded in March 2026: each draft is dated the visit day and lists what the
+    region owed late that day — 松原's tasks 10 and 13 (due 31 July), though task 10 was reported done in September.
+    Signed as of the visit day (a catch-up, as ``sign_documents --as-of`` does), each is numbered in 2023 and its
+    answer due five working days after it."""
     with at("2023-09-01 10:00"):
         assignment_report(assignment=songyuan_item(pairing.plan, "10"), by=people["reporter"], text="已完成")
     concern = {"findings": "宣传引导不足。", "participants": "省厅包保负责人", "ratings": GOOD}
@@ -480,6 +490,14 @@ def test_a_visit_recorded_later_issues_its_notice_dated_and_numbered_on_the_visi
         )
     warning, supervision = warned.notice, supervised.notice
     assert warning is not None and supervision is not None
+    assert (warning.drafted_on, supervision.drafted_on) == (D(2023, 8, 22), D(2023, 8, 24))
+    with at("2026-03-02 11:00"):
+        with pytest.raises(InvalidInput):  # not before it was drafted
+            notices_sign(notices=[supervision], by=signer, on=D(2023, 8, 23))
+        notices_sign(notices=[warning], by=signer, on=D(2023, 8, 22))
+        notices_sign(notices=[supervision], by=signer, on=D(2023, 8, 24))
+    warning.refresh_from_db()
+    supervision.refresh_from_db()
     assert (warning.doc_no, warning.year, warning.issued_on) == ("吉无废预〔2023〕1号", 2023, D(2023, 8, 22))
     assert warning.response_due == D(2023, 8, 29)
     assert (supervision.doc_no, supervision.issued_on) == ("吉无废督〔2023〕1号", D(2023, 8, 24))

@@ -26,6 +26,7 @@ from processes.services.ladder import sweep_day, sweep_range
 from processes.services.ledger import burndown, ledger_as_of
 from processes.services.lifecycle import InvalidInput, assignment_report
 from processes.services.notices import notice_answer
+from processes.services.signing import sign_waiting
 from processes.services.rounds import plan_round_schedule, round_open, rounds_open_due
 
 from ..conftest import ANNEX_XLSX, ImportFile
@@ -118,14 +119,16 @@ def test_a_replayed_day_reads_that_days_states(late_import: Plan, reporter: User
         assert not [f for f in sweep_day(dt.date(2023, 9, 21)) if f.task == "2" and f.unit == "220700"]
 
 
-def test_a_notice_answer_is_never_put_on_another_notice(late_import: Plan, leader: User) -> None:
+def test_a_notice_answer_is_never_put_on_another_notice(late_import: Plan, leader: User, signer: User) -> None:
     """Nobody answers: the answers owed climb to the supervisors once; each unit has at most one open notice of a
     kind, and no notice lists an answer owed to another."""
     day = dt.date(2023, 7, 10)
-    while day <= dt.date(2023, 12, 29):  # the daily jobs, each on its day
+    while day <= dt.date(2023, 12, 29):  # the daily jobs, each on its day, and the signer signing what they drafted
         with at(f"{day.isoformat()} 07:30"):
             rounds_open_due(plan=late_import, as_of=day)
             sweep_day(day)
+        with at(f"{day.isoformat()} 09:00"):
+            sign_waiting(by=signer, as_of=day)
         day += dt.timedelta(days=1)
     assert not Obligation.objects.filter(notices__isnull=False, kind=ObligationKind.NOTICE_RESPONSE).exists()
     answer_rungs = set(
@@ -138,21 +141,24 @@ def test_a_notice_answer_is_never_put_on_another_notice(late_import: Plan, leade
     assert all("〔2023〕" in notice.doc_no for notice in songyuan)
 
 
-def test_an_answered_notice_lets_the_next_one_be_issued(late_import: Plan, leader: User) -> None:
+def test_an_answered_notice_lets_the_next_one_be_issued(late_import: Plan, leader: User, signer: User) -> None:
     with at("2023-08-02 06:10"):
         rounds_open_due(plan=late_import, as_of=dt.date(2023, 8, 2))
     with at("2023-08-15 08:00"):
         sweep_range(dt.date(2023, 7, 10), dt.date(2023, 8, 15))
+        sign_waiting(by=signer, as_of=dt.date(2023, 8, 15))
         letter = Notice.objects.get(unit__code="220700", kind="warning_letter")
         notice_answer(notice=letter, by=leader, text="已整改")
     with at("2023-08-25 08:00"):  # the 督办通知单 of 8-21 answered too: 松原 is under no open notice
         sweep_range(dt.date(2023, 8, 16), dt.date(2023, 8, 25))
+        sign_waiting(by=signer, as_of=dt.date(2023, 8, 25))
         for notice in Notice.objects.filter(unit__code="220700", answered_at__isnull=True):
             notice_answer(notice=notice, by=leader, text="已整改")
     with at("2023-09-02 06:10"):
         rounds_open_due(plan=late_import, as_of=dt.date(2023, 9, 2))
     with at("2023-10-20 08:00"):
         sweep_range(dt.date(2023, 8, 26), dt.date(2023, 10, 20))
+        sign_waiting(by=signer, as_of=dt.date(2023, 10, 20))
     letters = Notice.objects.filter(unit__code="220700", kind="warning_letter").order_by("issued_on")
     assert letters.count() == 2 and letters[1].issued_on > dt.date(2023, 8, 25)
 

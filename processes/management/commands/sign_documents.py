@@ -1,0 +1,66 @@
+import datetime as dt
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from processes.formats import chinese_date
+from processes.models import DocumentKind, User
+from processes.services.lifecycle import LifecycleError
+from processes.services.signing import sign_waiting
+
+KINDS = {"warning": DocumentKind.WARNING_LETTER, "supervision": DocumentKind.SUPERVISION_NOTICE}
+KINDS |= {"circular": DocumentKind.CIRCULAR}
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
+
+
+class Command(BaseCommand):
+    help = (
+        "Sign, as the signer (签发人) --by, every draft of --year waiting for signature (of --kind warning, "
+        "supervision or circular; drafted on or before --as-of), dated --as-of (default today): each takes the "
+        "next number of its kind, its PDF is made and it is sent. All or nothing. --json prints one object: "
+        '{"signed": [{"doc_no", "kind", "unit", "date", "response_due"}], "count"}.'
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--year", type=int, required=True, help="the year the drafts were made in")
+        parser.add_argument("--kind", choices=sorted(KINDS), default=None, help="only this kind of document")
+        parser.add_argument("--as-of", type=_date, default=None, help="the signing date, YYYY-MM-DD (default: today)")
+        parser.add_argument("--by", required=True, help="the username of a signer (签发人)")
+        parser.add_argument("--json", action="store_true", help="print what was signed as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            signer = User.objects.get(username=options["by"])
+        except User.DoesNotExist as exc:
+            raise CommandError(_("No user “%(name)s”.") % {"name": options["by"]}) from exc
+        kind = KINDS[options["kind"]] if options["kind"] else None
+        as_of = options["as_of"] or timezone.localdate()
+        try:
+            signed = sign_waiting(by=signer, year=options["year"], kind=kind, as_of=as_of)
+        except LifecycleError as exc:
+            raise CommandError(exc.message) from exc
+        rows = [
+            {
+                "doc_no": notice.doc_no,
+                "kind": notice.kind,
+                "unit": notice.unit.code if notice.unit else "",
+                "date": notice.issued_on.isoformat() if notice.issued_on else "",
+                "response_due": notice.response_due.isoformat() if notice.response_due else "",
+            }
+            for notice in signed
+        ]
+        if options["json"]:
+            self.stdout.write(json.dumps({"signed": rows, "count": len(rows)}, ensure_ascii=False))
+            return
+        for notice in signed:
+            self.stdout.write(f"{notice.doc_no}  {notice.title}  {chinese_date(notice.issued_on)}")
+        self.stdout.write(_("%(count)s signed.") % {"count": len(signed)})

@@ -1,0 +1,345 @@
+"""签发: no numbered document leaves the office unsigned.
+
+Whatever issues a 预警函, 督办通知单 or 通报 (a ladder rung, a 包保 visit's outcome, the office's 通报) makes a draft.
+The office's 签发人 (a person marked as signer in the admin) reads it, may edit its title, text and 抄送, and signs
+it — one or many at once — or withdraws it with a reason. Signing is the moment the document exists: it takes the
+next number of its kind in the signing year (a withdrawn draft takes none, so the sequence has no gaps), is dated
+that day (成文日期), its PDF is made and kept as issued (a PDF that cannot be made stops the signing: nothing is
+numbered, nothing sent), the answer it asks for falls due counted from that day, and only then are its messages
+written. A rung set to issue without signature signs its drafts itself, in the sweep that drafts them.
+
+Drafts that wait more than the office's N working days are reminded to the signers, once per N working days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from processes import workdays
+from processes.formats import chinese_date
+from processes.models import (
+    AssignmentTransition,
+    DocumentKind,
+    DocumentSettings,
+    Notice,
+    NoticeState,
+    Obligation,
+    ObligationKind,
+    Role,
+    TransitionAction,
+    User,
+    Visit,
+)
+
+from .history import end_of_day
+from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
+
+# Where the drafted text names the answer's deadline, unknown until the document is signed.
+DUE_MARK = "〔答复期限〕"
+
+
+def can_sign(user: object) -> bool:
+    return isinstance(user, User) and user.is_active and user.is_signer
+
+
+def signers() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, is_signer=True).order_by("pk")
+
+
+def can_prepare(user: object) -> bool:
+    """Who reads and edits drafts: the signers and the programme office's admins and supervisors."""
+    if can_sign(user):
+        return True
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.unit is not None
+        and user.unit.is_office
+        and user.role in (Role.ADMIN, Role.SUPERVISOR)
+    )
+
+
+def drafts() -> QuerySet[Notice]:
+    return Notice.objects.filter(state=NoticeState.DRAFT).select_related("unit", "rung").order_by("drafted_on", "pk")
+
+
+# --- Drafting -------------------------------------------------------------------------------------------------
+
+
+def draft_text(
+    kind: str, *, addressee: str, day: dt.date, items: int, visit: Visit | None = None, response_workdays: int = 5
+) -> tuple[str, str]:
+    """The title and body a draft starts with, in the office's language; the signer may rewrite both."""
+    context = {
+        "kind": kind,
+        "addressee": addressee,
+        "day": chinese_date(day),
+        "items": items,
+        "visit": visit,
+        "visited_on": chinese_date(visit.visited_on) if visit else "",
+        "due_mark": DUE_MARK,
+        "response_workdays": response_workdays,
+    }
+    with translation.override("zh-hans"):
+        title = render_to_string("documents/notice_title.txt", context).strip()
+        body = render_to_string("documents/notice_body.txt", context).strip()
+    return title, "\n".join(line.strip() for line in body.splitlines() if line.strip())
+
+
+def body_as_issued(notice: Notice) -> list[str]:
+    """The paragraphs of the body, the answer's deadline written in (or, on a draft, how it will be counted)."""
+    if notice.response_due:
+        due = chinese_date(notice.response_due)
+    else:
+        due = _("%(n)s working days from signing") % {"n": notice.response_workdays}
+    return [paragraph.replace(DUE_MARK, due) for paragraph in notice.paragraphs()]
+
+
+# --- Editing, withdrawing --------------------------------------------------------------------------------------
+
+
+def _locked_draft(notice: Notice) -> Notice:
+    locked = Notice.objects.select_for_update().get(pk=notice.pk)
+    if not locked.is_draft:
+        raise AlreadyHandled
+    return locked
+
+
+def notice_edit(*, notice: Notice, by: User, title: str, body: str, copy_to: str) -> Notice:
+    if not can_prepare(by):
+        raise NotAllowed(_("Only the signers and the programme office edit a draft."))
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title:
+        raise InvalidInput(_("The document needs a title."), field="title")
+    if not body:
+        raise InvalidInput(_("The document needs its text."), field="body")
+    with transaction.atomic():
+        locked = _locked_draft(notice)
+        locked.title, locked.body, locked.copy_to = title, body, (copy_to or "").strip()
+        locked.pdf = ""
+        locked.save(update_fields=["title", "body", "copy_to", "pdf"])
+    return locked
+
+
+def notice_withdraw(*, notice: Notice, by: User, reason: str) -> Notice:
+    if not can_sign(by):
+        raise NotAllowed(_("Only a signer (签发人) withdraws a draft."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the draft is withdrawn."), field="reason")
+    with transaction.atomic():
+        locked = _locked_draft(notice)
+        locked.state, locked.withdrawn_by, locked.withdrawn_at = NoticeState.WITHDRAWN, by, timezone.now()
+        locked.withdraw_reason = reason
+        locked.save(update_fields=["state", "withdrawn_by", "withdrawn_at", "withdraw_reason"])
+    return locked
+
+
+# --- Signing ---------------------------------------------------------------------------------------------------
+
+
+def _moment(day: dt.date) -> dt.datetime:
+    """When something signed ``day`` happened: now, or — signing a past day (a catch-up, a replay) — that day."""
+    return min(timezone.now(), end_of_day(day) - dt.timedelta(seconds=1))
+
+
+def _answers_owed(notice: Notice, visit: Visit | None, by: User | None, at: dt.datetime) -> None:
+    """The answer the document asks for, owed on each item it lists (or, for a visit's, on the region's assignment
+    of the visits' task), with a line in each item's history."""
+    if notice.kind == DocumentKind.CIRCULAR:
+        return
+    if visit is not None:
+        from .pairings import ensure_assignment
+
+        with translation.override(settings.LANGUAGE_CODE):
+            targets = [ensure_assignment(visit.pairing.task, visit.region, by=by, comment=str(notice))]
+    else:
+        targets = list(
+            {o.assignment_id: o.assignment for o in notice.items.select_related("assignment").order_by("pk")}.values()
+        )
+    with translation.override(settings.LANGUAGE_CODE):
+        label = _("Answer to %(doc_no)s") % {"doc_no": notice.doc_no}
+        issued = _("%(kind)s %(doc_no)s, answer due %(due)s") % {
+            "kind": notice.get_kind_display(),
+            "doc_no": notice.doc_no,
+            "due": chinese_date(notice.response_due),
+        }
+    if visit is not None:
+        issued = f"{issued}（{visit.get_reason_display()}）"
+    Obligation.objects.bulk_create(
+        Obligation(
+            assignment=target,
+            kind=ObligationKind.NOTICE_RESPONSE,
+            notice=notice,
+            label=label,
+            due_date=notice.response_due,
+            created_at=at,
+        )
+        for target in targets
+    )
+    AssignmentTransition.objects.bulk_create(
+        AssignmentTransition(
+            assignment=target,
+            action=TransitionAction.NOTICE_ISSUED,
+            source=target.state,
+            target=target.state,
+            by=by,
+            at=at,
+            comment=issued,
+        )
+        for target in targets
+    )
+
+
+def _recipients(notice: Notice) -> list[User]:
+    """Who receives the signed document: the addressee's reporters and leaders; for a 通报, the leaders of the
+    regions it names and of the units it is copied to."""
+    if notice.kind == DocumentKind.CIRCULAR:
+        unit_ids = list(notice.sent_to.values_list("pk", flat=True))
+        return list(User.objects.filter(is_active=True, unit_id__in=unit_ids, role=Role.LEADER).order_by("pk"))
+    return list(
+        User.objects.filter(is_active=True, unit=notice.unit, role__in=[Role.REPORTER, Role.LEADER]).order_by("pk")
+    )
+
+
+def _messages(notice: Notice, visit: Visit | None) -> list[int]:
+    from notifications.models import Message
+
+    recipients = _recipients(notice)
+    if not recipients:
+        return []
+    context = {
+        "notice": notice,
+        "visit": visit,
+        "region": notice.unit,
+        "late": notice.items.count(),
+        "link": settings.SITE_URL.rstrip("/") + notice.get_absolute_url(),
+    }
+    template = "visit_notice" if visit is not None else "notice_issued"
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()[:300]
+        body = render_to_string(f"notifications/{template}_body.txt", context)
+    created = Message.objects.bulk_create(
+        Message(
+            recipient=user, dedupe_key=f"notice:{notice.pk}:{user.pk}", subject=subject, body=body, link=context["link"]
+        )
+        for user in recipients
+    )
+    Message.notices.through.objects.bulk_create(
+        Message.notices.through(message_id=message.pk, notice_id=notice.pk) for message in created
+    )
+    if notice.unit_id:
+        Message.units.through.objects.bulk_create(
+            Message.units.through(message_id=message.pk, unit_id=notice.unit_id) for message in created
+        )
+    return [message.pk for message in created]
+
+
+def notices_sign(*, notices: Iterable[Notice | int], by: User | None, on: dt.date | None = None) -> list[Notice]:
+    """Sign drafts (``by`` None: a rung that issues without signature). All or nothing: a draft already handled,
+    signed before it was drafted, or whose PDF cannot be made stops the whole signing."""
+    from .ladder import notice_doc_no, notices_and_messages_send, reserve_numbers
+    from .notices import notice_render
+
+    if by is not None and not can_sign(by):
+        raise NotAllowed(_("Only a signer (签发人) signs the office's documents."))
+    on = on or timezone.localdate()
+    at = _moment(on)
+    ids = [n.pk if isinstance(n, Notice) else int(n) for n in notices]
+    signed: list[Notice] = []
+    message_ids: list[int] = []
+    with transaction.atomic():
+        locked = list(Notice.objects.select_for_update().filter(pk__in=ids).order_by("drafted_on", "drafted_at", "pk"))
+        if len(locked) != len(set(ids)):
+            raise AlreadyHandled
+        by_kind: dict[str, list[Notice]] = defaultdict(list)
+        for notice in locked:
+            if not notice.is_draft:
+                raise AlreadyHandled
+            if notice.drafted_on and on < notice.drafted_on:
+                raise InvalidInput(
+                    _("%(doc)s was drafted on %(drafted)s: it cannot be signed on an earlier day.")
+                    % {"doc": notice, "drafted": chinese_date(notice.drafted_on)}
+                )
+            by_kind[notice.kind].append(notice)
+        for kind, group in by_kind.items():
+            first = reserve_numbers(kind, on.year, len(group))
+            for offset, notice in enumerate(group):
+                notice.state, notice.year, notice.number = NoticeState.ISSUED, on.year, first + offset
+                notice.doc_no = notice_doc_no(kind, on.year, notice.number)
+                notice.issued_on, notice.signed_by, notice.signed_at = on, by, at
+                if kind != DocumentKind.CIRCULAR:
+                    notice.response_due = workdays.add_workdays(on, notice.response_workdays)
+                visit = Visit.objects.filter(notice=notice).select_related("pairing__task", "region").first()
+                notice.pdf.save(f"{on.year}-{kind}-{notice.number}.pdf", ContentFile(notice_render(notice)), save=False)
+                notice.save()
+                _answers_owed(notice, visit, by, at)
+                message_ids += _messages(notice, visit)
+                signed.append(notice)
+        transaction.on_commit(lambda: notices_and_messages_send([], message_ids))
+    return signed
+
+
+def sign_waiting(
+    *, by: User, year: int | None = None, kind: str | None = None, as_of: dt.date | None = None
+) -> list[Notice]:
+    """Sign every draft waiting (of ``year`` and ``kind``, drafted by ``as_of``), on ``as_of`` (default today)."""
+    on = as_of or timezone.localdate()
+    waiting = drafts().filter(drafted_on__lte=on)
+    if year is not None:
+        waiting = waiting.filter(drafted_on__year=year)
+    if kind:
+        waiting = waiting.filter(kind=kind)
+    return notices_sign(notices=list(waiting), by=by, on=on)
+
+
+# --- Reminding the signers -------------------------------------------------------------------------------------
+
+
+def signers_remind(day: dt.date) -> list[int]:
+    """On a working day, one message to each signer listing the drafts that have waited the office's number of
+    working days (and were not reminded in that many working days). Returns the messages written."""
+    from notifications.models import Message
+
+    if not workdays.is_workday(day):
+        return []
+    settings_row = DocumentSettings.current()
+    threshold = workdays.add_workdays(day, -settings_row.remind_after_workdays)
+    waiting = list(
+        drafts().filter(drafted_on__lte=threshold).exclude(reminded_on__gt=threshold).exclude(reminded_on=day)
+    )
+    people = list(signers())
+    if not waiting or not people:
+        return []
+    path = _work_path()
+    context: dict[str, Any] = {"drafts": waiting, "day": day, "link": settings.SITE_URL.rstrip("/") + path}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("notifications/sign_reminder_subject.txt", context).strip()[:300]
+        body = render_to_string("notifications/sign_reminder_body.txt", context)
+    created = Message.objects.bulk_create(
+        Message(recipient=user, dedupe_key=f"sign:{day.isoformat()}:{user.pk}", subject=subject, body=body, link=path)
+        for user in people
+    )
+    Notice.objects.filter(pk__in=[n.pk for n in waiting]).update(reminded_on=day)
+    return [message.pk for message in created]
+
+
+def _work_path() -> str:
+    from django.urls import reverse
+
+    return reverse("plans:work") + "#signing"
+
+
+def drafted_waiting_since(notices: Sequence[Notice], day: dt.date) -> dict[int, int]:
+    """How many working days each draft has waited on ``day``."""
+    return {n.pk: workdays.workdays_between(n.drafted_on, day) for n in notices if n.drafted_on}
