@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,6 +24,7 @@ from .models import (
     CalendarOverride,
     CalendarYear,
     Distribution,
+    DocumentSettings,
     Evidence,
     ExtensionRequest,
     FiredRung,
@@ -105,17 +106,17 @@ class UnitGroupAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class AppUserAdmin(UserAdmin):
-    list_display = ("username", "last_name", "first_name", "unit", "role", "is_active")
-    list_filter = ("role", "unit__level", "is_active", "is_staff")
+    list_display = ("username", "last_name", "first_name", "unit", "role", "is_signer", "is_active")
+    list_filter = ("role", "is_signer", "unit__level", "is_active", "is_staff")
     list_select_related = ("unit",)
     autocomplete_fields = ("unit",)
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
-        (_("Unit and role"), {"fields": ("unit", "role", "phone")}),
+        (_("Unit and role"), {"fields": ("unit", "role", "is_signer", "phone")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        (_("Unit and role"), {"fields": ("unit", "role", "email")}),
+        (_("Unit and role"), {"fields": ("unit", "role", "is_signer", "email")}),
     )
 
 
@@ -133,7 +134,18 @@ class LadderRungForm(forms.ModelForm):
 
     class Meta:
         model = LadderRung
-        fields = ("position", "code", "name", "offset_workdays", "recipients", "document", "light", "response_workdays")
+        fields = (
+            "position",
+            "code",
+            "name",
+            "offset_workdays",
+            "recipients",
+            "document",
+            "light",
+            "response_workdays",
+            "copy_to",
+            "issue_unsigned",
+        )
 
 
 class LadderRungInline(admin.TabularInline):
@@ -364,9 +376,38 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("doc_no", "kind", "unit", "issued_on", "response_due", "answered_at")
-    list_filter = ("kind", "year")
-    search_fields = ("doc_no", "unit__name")
+    list_display = ("doc_no", "title", "kind", "state", "unit", "drafted_on", "issued_on", "signed_by", "answered_at")
+    list_filter = ("kind", "state", "year")
+    search_fields = ("doc_no", "title", "unit__name")
+    exclude = ("pdf",)
+
+
+@admin.register(DocumentSettings)
+class DocumentSettingsAdmin(admin.ModelAdmin):
+    """The issuing office's particulars for its documents: one row, made on first use."""
+
+    list_display = ("issuer", "warning_code", "supervision_code", "circular_code", "remind_after_workdays")
+    fieldsets = (
+        (_("Issuer"), {"fields": ("issuer", "printed_by")}),
+        (_("代字 of the document numbers"), {"fields": ("warning_code", "supervision_code", "circular_code")}),
+        (
+            _("Fonts (first installed one is used)"),
+            {"fields": ("title_fonts", "body_fonts", "heading_fonts", "kai_fonts", "song_fonts")},
+        ),
+        (_("Signing"), {"fields": ("remind_after_workdays",)}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not DocumentSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: DocumentSettings | None = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
+        """Straight to the one row."""
+        return HttpResponseRedirect(
+            reverse("admin:processes_documentsettings_change", args=[DocumentSettings.current().pk])
+        )
 
 
 @admin.register(FiredRung)

@@ -81,7 +81,8 @@ class DocumentSettings(models.Model):
         }[kind]
 
     def css_families(self) -> dict[str, str]:
-        """Each family list as CSS ``font-family`` values (quoted names)."""
+        """Each family list as CSS ``font-family`` values (quoted names; anything that could end the declaration or
+        the style sheet is dropped from a name, so they are safe to print into one)."""
         lists = {
             "title": self.title_fonts,
             "body": self.body_fonts,

@@ -38,6 +38,7 @@ def _em(text: str) -> float:
     return sum(0.5 if ord(char) < 0x2000 else 1.0 for char in text)
 
 
+PRINTED_LINE_PT = (156 - 2 * 14 * 25.4 / 72) * 72 / 25.4  # the 版心 less 一字 each side, in pt
 TITLE_LINE = 20  # characters of 2号 (22 pt) in the 156 mm of the 版心
 
 
@@ -85,6 +86,8 @@ def official_context(notice: Notice) -> dict[str, Any]:
         "paragraphs": body_as_issued(notice),
         "date_text": date_text,
         "printed_on": date_text,
+        # 印发机关 and 印发日期 share one line of 4号 (14 pt) inside 一字 each side; a long name makes it smaller.
+        "printed_size": min(14.0, round(PRINTED_LINE_PT / (_em(style.printer) + _em(date_text) + 2 + 2), 2)),
         "issuer_pad": max(2.0, round(pad, 2)),
         "copy_to": notice.copy_to.rstrip("。"),
     }

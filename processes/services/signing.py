@@ -98,10 +98,9 @@ def draft_text(
 
 def body_as_issued(notice: Notice) -> list[str]:
     """The paragraphs of the body, the answer's deadline written in (or, on a draft, how it will be counted)."""
-    if notice.response_due:
-        due = chinese_date(notice.response_due)
-    else:
-        due = _("%(n)s working days from signing") % {"n": notice.response_workdays}
+    # In the document's own language, whatever the reader's.
+    pending = f"签发后{notice.response_workdays}个工作日"
+    due = chinese_date(notice.response_due) if notice.response_due else pending
     return [paragraph.replace(DUE_MARK, due) for paragraph in notice.paragraphs()]
 
 

@@ -28,6 +28,7 @@ from processes.models import (
     ExtensionRequest,
     ExtensionState,
     Notice,
+    NoticeState,
     Report,
     TransitionAction,
     User,
@@ -115,7 +116,12 @@ def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> 
         .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("pk")))
         .order_by("-submitted_at", "-pk")
     )
-    notices = Notice.objects.filter(items__assignment=assignment).distinct().order_by("-issued_on", "-number")
+    # Issued documents only: a draft is the office's until it is signed.
+    notices = (
+        Notice.objects.filter(items__assignment=assignment, state=NoticeState.ISSUED)
+        .distinct()
+        .order_by("-issued_on", "-number")
+    )
     return {
         "light": lights_for([assignment.pk]).get(assignment.pk),
         "notices": notices,

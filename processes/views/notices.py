@@ -35,15 +35,17 @@ def notice_in_scope(request: HttpRequest, pk: int) -> Notice:
         if can_prepare(request.user) or _caused_by(request, notice):
             return notice
         raise Http404
-    if notice.kind == DocumentKind.CIRCULAR and (
-        can_prepare(request.user) or notice.sent_to.filter(pk=getattr(request.user, "unit_id", None) or 0).exists()
+    if can_prepare(request.user):  # the office that drafted and signed it
+        return notice
+    if (
+        notice.kind == DocumentKind.CIRCULAR
+        and notice.sent_to.filter(pk=getattr(request.user, "unit_id", None) or 0).exists()
     ):
         return notice
     unit_ids = scope_unit_ids(request.user)
-    if unit_ids is not None and notice.unit_id not in unit_ids:
-        # The 包保 leader who issued it from a visit reads it too; anyone else gets the answer for no notice.
-        if not _caused_by(request, notice):
-            raise Http404
+    # The 包保 leader who issued it from a visit reads it too; anyone else gets the answer for no notice.
+    if unit_ids is not None and notice.unit_id not in unit_ids and not _caused_by(request, notice):
+        raise Http404
     return notice
 
 

@@ -7,9 +7,7 @@ import datetime as dt
 import io
 import json
 import re
-import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,7 @@ from processes.services.notices import notice_answer
 from processes.services.signing import notices_sign
 from processes.workdays import refresh
 
-from ..conftest import ANNEX_XLSX, ImportFile, SmtpSink
+from ..conftest import SmtpSink
 from ..factories import UserFactory
 from ..lifecycle_helpers import pdf, songyuan_item
 from .test_rounds import at
@@ -81,21 +79,6 @@ def test_a_correction_in_the_admin_moves_the_rungs() -> None:
     assert fire_date(D(2023, 8, 31), -3) == D(2023, 8, 25)
     CalendarOverride.objects.all().delete()
     refresh()
-
-
-@pytest.fixture
-def people(
-    units: dict[str, Unit], reporter: User, leader: User, supervisor: User, office_admin: User
-) -> dict[str, User]:
-    upper = UserFactory(username="eeb_leader", unit=units["JL-EEB"], role=Role.LEADER)  # 松原's parent unit
-    return {"reporter": reporter, "leader": leader, "supervisor": supervisor, "office": office_admin, "upper": upper}
-
-
-@pytest.fixture
-def plan(units: dict[str, Unit], import_file: ImportFile) -> Iterator[Plan]:
-    with at("2023-07-01 09:00"):
-        assert import_file(ANNEX_XLSX, doc_no="吉环固体字〔2023〕15号").applied
-        yield Plan.objects.get(year=2023)
 
 
 def fired_for(plan: Plan, day: dt.date) -> list[str]:

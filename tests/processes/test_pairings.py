@@ -38,8 +38,8 @@ from processes.models import (
 from processes.services.ladder import sweep_day
 from processes.services.lifecycle import InvalidInput, NotAllowed, assignment_report
 from processes.services.notices import notice_answer
-from processes.services.signing import notices_sign
 from processes.services.pairings import pairing_save, region_statuses, visit_record
+from processes.services.signing import notices_sign
 
 from ..conftest import ANNEX_XLSX, ImportFile, SmtpSink
 from ..factories import UserFactory
@@ -323,7 +323,12 @@ def test_a_supervision_visit_sends_the_region_its_notice_and_the_region_answers_
     notice = visit.notice
     assert notice is not None
     # The outcome drafts the notice; the region hears nothing until the office's signer signs it (issue 11).
-    assert (notice.unit.code, notice.kind, notice.state, notice.doc_no) == (SONGYUAN, "supervision_notice", "draft", None)
+    assert (notice.unit.code, notice.kind, notice.state, notice.doc_no) == (
+        SONGYUAN,
+        "supervision_notice",
+        "draft",
+        None,
+    )
     assert notice.items.count() == expected_late and not smtp_sink.received
     assert not Obligation.objects.filter(notice=notice).exists()
     with at("2023-09-21 09:00"), django_capture_on_commit_callbacks(execute=True):

@@ -26,8 +26,8 @@ from processes.services.ladder import sweep_day, sweep_range
 from processes.services.ledger import burndown, ledger_as_of
 from processes.services.lifecycle import InvalidInput, assignment_report
 from processes.services.notices import notice_answer
-from processes.services.signing import sign_waiting
 from processes.services.rounds import plan_round_schedule, round_open, rounds_open_due
+from processes.services.signing import sign_waiting
 
 from ..conftest import ANNEX_XLSX, ImportFile
 from ..lifecycle_helpers import songyuan_item

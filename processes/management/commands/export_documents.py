@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 path.write_bytes(notice_pdf(notice))
                 rows.append(
                     {
-                        "doc_no": notice.doc_no,
+                        "doc_no": notice.doc_no or "",
                         "unit": notice.unit.code if notice.unit else notice.addressees,
                         "date": notice.issued_on.isoformat() if notice.issued_on else "",
                         "file": str(path),

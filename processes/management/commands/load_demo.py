@@ -39,8 +39,10 @@ DEMO_USERS = (
     ("songyuan_leader", "松原负责人", "220700", Role.LEADER, False),
     ("province_supervisor", "省督办员", "JL-PRO", Role.SUPERVISOR, False),
     ("office_admin", "推进组办公室管理员", "JL-PRO", Role.ADMIN, True),
+    ("office_signer", "推进组办公室主任", "JL-PRO", Role.LEADER, False),
     ("baobao_leader", "省厅包保负责人", "JL-EEB", Role.LEADER, False),
 )
+DEMO_SIGNER = "office_signer"  # the office's 签发人: signs the numbered documents
 # The demo distribution list of the bulletins (报 / 送), delivered to the local mail folder like everything else.
 DEMO_DISTRIBUTION = (
     ("生态环境部固体废物与化学品司", "mee-solid-waste@wufei.localhost", DistributionLine.REPORT_TO),
@@ -116,6 +118,7 @@ class Command(BaseCommand):
                 user.role = role
                 user.is_staff = staff
                 user.is_superuser = staff
+                user.is_signer = username == DEMO_SIGNER
                 user.email = f"{username}@wufei.localhost"
                 if created:
                     user.set_password(DEMO_PASSWORD)
