@@ -38,7 +38,10 @@ item suspended (中止) at the end of the period since its due date or before �
 owed either. The regions are the plan's city-level units with assignments. Everything is read as of the period's
 end (or today, for a period not yet over) from the history (``history.state_at``, ``history.suspension_at``): an
 item closed out after the period counts as open in it, a report handed in or returned after it does not change it.
-A fixed number of queries, whatever the number of regions and items."""
+
+The title names the period as Chinese documents do (``period_name``: 2023年度, 2023年第三季度, 2023年7—9月,
+2023年7月3日—9月29日), not by the scheme's name; the exports write dates as 2023年10月11日. A fixed number of
+queries, whatever the number of regions and items."""
 
 from __future__ import annotations
 
@@ -108,6 +111,7 @@ REPORTED_STATES = (
 # with the sign-off), and what they send back. A unit leader's own return (SIGNOFF_RETURNED) stays inside the unit.
 HANDED_IN = (TransitionAction.REPORTED, TransitionAction.PROGRESS_SUBMITTED, TransitionAction.NOTICE_ANSWERED)
 RETURNS = (TransitionAction.RETURNED, TransitionAction.PROGRESS_RETURNED)
+QUARTERS = "一二三四"
 
 
 def scheme_ensure(plan: Plan) -> ScoringScheme:
@@ -133,6 +137,37 @@ def weights_check(total: Decimal, weights: list[Decimal]) -> None:
             % {"sum": added.normalize(), "total": total.normalize()},
             field="indicators",
         )
+
+
+# --- Periods as documents name them ------------------------------------------------------------------------------
+
+
+def chinese_date(day: dt.date) -> str:
+    """2023年10月11日: a date as Chinese documents write it, whatever the reader's language (like a date format)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_name(start: dt.date, end: dt.date) -> str:
+    """The period as Chinese documents name it: 2023年度 (a calendar year), 2023年第三季度 (a calendar quarter),
+    2023年7—9月 or 2023年7月 (whole months), otherwise its dates, 2023年7月3日—9月29日 (the year written once when
+    both ends share it). Not translated: a form of dates, as the exports' dates are."""
+    whole_months = start.day == 1 and (end + dt.timedelta(days=1)).day == 1
+    if whole_months and start.year == end.year:
+        year = f"{start.year}年"
+        if (start.month, end.month) == (1, 12):
+            return f"{start.year}年度"
+        if start.month % 3 == 1 and end.month == start.month + 2:
+            return f"{year}第{QUARTERS[start.month // 3]}季度"
+        if start.month == end.month:
+            return f"{year}{start.month}月"
+        return f"{year}{start.month}—{end.month}月"
+    if whole_months:
+        return f"{start.year}年{start.month}月—{end.year}年{end.month}月"
+    if start == end:
+        return chinese_date(start)
+    if start.year == end.year:
+        return f"{chinese_date(start)}—{end.month}月{end.day}日"
+    return f"{chinese_date(start)}—{chinese_date(end)}"
 
 
 # --- The assessment ---------------------------------------------------------------------------------------------
@@ -169,6 +204,27 @@ class Assessment:
 
     def region(self, unit: Unit) -> RegionScore | None:
         return next((score for score in self.regions if score.unit.pk == unit.pk), None)
+
+    @property
+    def period(self) -> str:
+        """2023年第三季度: see ``period_name``."""
+        return period_name(self.start, self.end)
+
+    @property
+    def title(self) -> str:
+        """The assessment named by its period (2023年第三季度考核评估), not by its scheme (年度考核评估)."""
+        return _("%(period)s assessment (考核评估)") % {"period": self.period}
+
+    @property
+    def caption(self) -> str:
+        """The plan, the scheme (named as such: its name may say 年度 whatever the period) and the period's dates, as
+        Chinese documents write dates."""
+        return _("%(plan)s · %(scheme)s, %(start)s to %(end)s") % {
+            "plan": self.scheme.plan.title,
+            "scheme": _("scheme: %(name)s") % {"name": self.scheme.name},
+            "start": chinese_date(self.start),
+            "end": chinese_date(self.end),
+        }
 
 
 def _percent(done: int, due: int) -> str:
@@ -414,30 +470,21 @@ def regions_of(plan: Plan) -> list[Unit]:
 # --- Exports ----------------------------------------------------------------------------------------------------
 
 
-def _title(assessment: Assessment) -> str:
-    return _("%(plan)s · %(scheme)s, %(start)s to %(end)s") % {
-        "plan": assessment.scheme.plan.title,
-        "scheme": assessment.scheme.name,
-        "start": assessment.start.isoformat(),
-        "end": assessment.end.isoformat(),
-    }
-
-
 def assessment_xlsx(assessment: Assessment) -> bytes:
-    """The ranking with each indicator's measure and points, one row per region."""
+    """The ranking with each indicator's measure and points, one row per region, under its title and period."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = str(_("Ranking"))[:31]
-    sheet.append([_title(assessment)])
+    sheet.append([assessment.title])
     sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([assessment.caption])
     header = [_("Rank"), _("Region"), _("Score")]
     for indicator in assessment.indicators:
         label = f"{indicator.get_metric_display()}（{indicator.weight.normalize()}）"
         header += [label, _("Points")]
-    sheet.append([])
     sheet.append(header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -458,8 +505,14 @@ def assessment_pdf(assessment: Assessment) -> bytes:
     from weasyprint import HTML
 
     with translation.override("zh-hans"):
+        now = timezone.localtime()
         html = render_to_string(
             "documents/assessment.html",
-            {"assessment": assessment, "title": _title(assessment), "generated": timezone.localtime()},
+            {
+                "assessment": assessment,
+                "title": assessment.title,
+                "caption": assessment.caption,
+                "generated": f"{chinese_date(now.date())} {now:%H:%M}",
+            },
         )
     return bytes(HTML(string=html).write_pdf())

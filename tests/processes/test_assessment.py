@@ -1,7 +1,8 @@
 """考核评估 checked against hand-computed scores: a two-task plan for 松原, 白城 and 长春, reported, returned, closed,
 warned and visited on a frozen clock, scored by the default scheme for August–September 2023; points reward work, so
 a region that did nothing scores 0 and ranks last; the ranking and a region's explanation in the pages, their
-exports (openpyxl, pdftotext), bad weights and empty periods refused, and a fixed number of queries."""
+exports (openpyxl, pdftotext) titled by their period with Chinese dates, bad weights and empty periods refused, and a
+fixed number of queries."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from processes.models import (
     UnitLevel,
     User,
 )
-from processes.services.assessment import assessment_compute, scheme_ensure
+from processes.services.assessment import assessment_compute, period_name, scheme_ensure
 from processes.services.deadlines import assignment_suspend
 from processes.services.lifecycle import (
     InvalidInput,
@@ -264,14 +265,29 @@ def test_the_ranking_page_its_exports_and_a_region_explaining_its_score(
         (2, "白城市生态环境局", 20.0),
         (3, "长春市生态环境局", 0.0),
     ]
+    # Titled by its period (August–September: whole months), dated in Chinese, never ISO.
+    assert str(sheet["A1"].value).startswith("2023年8—9月")
+    assert "2023年8月1日" in str(sheet["A2"].value) and "2023年9月30日" in str(sheet["A2"].value)
+    cells = " ".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", cells), cells
     assert pdf["Content-Type"] == "application/pdf"
     if shutil.which("pdftotext"):
         path = tmp_path / "assessment.pdf"
         path.write_bytes(pdf.content)
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
         flat = re.sub(r"\s+", "", text)
-        for expected in ("松原市生态环境局", "60.00", "0.00", "第1页共1页", "2023-08-01", "2023-09-30"):
+        for expected in (
+            "2023年8—9月",
+            "松原市生态环境局",
+            "60.00",
+            "0.00",
+            "第1页共1页",
+            "2023年8月1日",
+            "2023年9月30日",
+        ):
             assert expected in flat, expected
+        assert "2023年10月9日09:00" in flat  # when it was made
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", flat), flat
 
 
 def test_a_scheme_of_its_own_weights(plan: Plan) -> None:
@@ -520,6 +536,46 @@ def test_reports_no_longer_owed_are_not_late(
         (SONGYUAN, "1 / 1 (100.0%)", "100.00"),
         (BAICHENG, "1 / 1 (100.0%)", "100.00"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "name"),
+    [
+        (D(2023, 1, 1), D(2023, 12, 31), "2023年度"),
+        (D(2023, 1, 1), D(2023, 3, 31), "2023年第一季度"),
+        (D(2023, 7, 1), D(2023, 9, 30), "2023年第三季度"),
+        (D(2023, 10, 1), D(2023, 12, 31), "2023年第四季度"),
+        (D(2023, 8, 1), D(2023, 9, 30), "2023年8—9月"),
+        (D(2023, 7, 1), D(2023, 8, 31), "2023年7—8月"),
+        (D(2023, 1, 1), D(2023, 6, 30), "2023年1—6月"),
+        (D(2023, 2, 1), D(2023, 2, 28), "2023年2月"),
+        (D(2023, 11, 1), D(2024, 1, 31), "2023年11月—2024年1月"),
+        (D(2023, 7, 3), D(2023, 9, 29), "2023年7月3日—9月29日"),
+        (D(2023, 7, 1), D(2023, 9, 29), "2023年7月1日—9月29日"),
+        (D(2023, 9, 1), D(2023, 9, 15), "2023年9月1日—9月15日"),
+        (D(2023, 12, 4), D(2024, 1, 5), "2023年12月4日—2024年1月5日"),
+        (D(2023, 10, 11), D(2023, 10, 11), "2023年10月11日"),
+    ],
+)
+def test_a_period_is_named_as_documents_name_it(start: dt.date, end: dt.date, name: str) -> None:
+    assert period_name(start, end) == name
+
+
+def test_the_title_states_the_period_not_the_schemes_name(plan: Plan) -> None:
+    """The default scheme is called 年度考核评估; a July–September assessment is the third quarter's, the year's
+    assessment the year's."""
+    with translation.override("zh-hans"):  # created as the office's pages create it
+        scheme = scheme_ensure(plan)
+    with at("2023-10-09 09:00"), translation.override("zh-hans"):
+        quarter = assessment_compute(scheme=scheme, start=D(2023, 7, 1), end=D(2023, 9, 30))
+        months = assessment_compute(scheme=scheme, start=START, end=END)
+    with at("2024-01-05 09:00"), translation.override("zh-hans"):
+        year = assessment_compute(scheme=scheme, start=D(2023, 1, 1), end=D(2023, 12, 31))
+    assert scheme.name == "年度考核评估"
+    assert quarter.title.startswith("2023年第三季度") and "年度考核评估" not in quarter.title
+    assert months.title.startswith("2023年8—9月") and "年度考核评估" not in months.title
+    assert year.title.startswith("2023年度")
+    assert "2023年7月1日" in quarter.caption and "2023年9月30日" in quarter.caption
 
 
 def test_the_assessment_takes_a_fixed_number_of_queries(
