@@ -126,6 +126,11 @@ def scheme_ensure(plan: Plan) -> ScoringScheme:
     return scheme
 
 
+def _number(value: Decimal) -> str:
+    """30, 12.5: a number of points without trailing zeros (``normalize()`` alone writes 30 as 3E+1)."""
+    return format(value.normalize(), "f")
+
+
 def weights_check(total: Decimal, weights: list[Decimal]) -> None:
     """The weights of a scheme must add up to its total."""
     added = sum(weights, Decimal(0))
@@ -134,7 +139,7 @@ def weights_check(total: Decimal, weights: list[Decimal]) -> None:
     if added != total:
         raise InvalidInput(
             _("The weights add up to %(sum)s points; the scheme requires %(total)s.")
-            % {"sum": added.normalize(), "total": total.normalize()},
+            % {"sum": _number(added), "total": _number(total)},
             field="indicators",
         )
 
@@ -483,7 +488,7 @@ def assessment_xlsx(assessment: Assessment) -> bytes:
     sheet.append([assessment.caption])
     header = [_("Rank"), _("Region"), _("Score")]
     for indicator in assessment.indicators:
-        label = f"{indicator.get_metric_display()}（{indicator.weight.normalize()}）"
+        label = f"{indicator.get_metric_display()}（{_number(indicator.weight)}）"
         header += [label, _("Points")]
     sheet.append(header)
     for cell in sheet[3]:

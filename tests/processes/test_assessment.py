@@ -189,7 +189,7 @@ def test_weights_that_do_not_add_up_and_empty_periods_are_refused(plan: Plan) ->
     scheme = scheme_ensure(plan)
     with at("2023-10-09 09:00"):
         Indicator.objects.filter(scheme=scheme, metric=Metric.VISITS).update(weight=Decimal(5))
-        with pytest.raises(InvalidInput, match="95"):
+        with pytest.raises(InvalidInput, match="95 points; the scheme requires 100"):  # not 1E+2
             assessment_compute(scheme=scheme, start=START, end=END)
         Indicator.objects.filter(scheme=scheme, metric=Metric.VISITS).update(weight=Decimal(10))
         with pytest.raises(InvalidInput, match="nothing to assess"):
@@ -267,6 +267,7 @@ def test_the_ranking_page_its_exports_and_a_region_explaining_its_score(
     ]
     # Titled by its period (August–September: whole months), dated in Chinese, never ISO.
     assert str(sheet["A1"].value).startswith("2023年8—9月")
+    assert sheet["F3"].value == "销号率（30）"  # the weight as written, not 3E+1
     assert "2023年8月1日" in str(sheet["A2"].value) and "2023年9月30日" in str(sheet["A2"].value)
     cells = " ".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None)
     assert not re.search(r"\d{4}-\d{2}-\d{2}", cells), cells
