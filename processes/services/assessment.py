@@ -1,18 +1,47 @@
 """考核评估: score and rank the regions of a plan over a period by a scheme's weighted indicators.
 
 Each indicator turns a region's measure into a share between 0 and 1, and gives the region that share of its
-weight in points:
+weight in points. Points reward work: an indicator measures something the region did, and a region with nothing
+to show for it — nothing due, nothing handed in, not visited — earns nothing on it (a share of 0, never the whole
+weight by default). So a region that did nothing in the period scores 0 and ranks last (sharing the rank with any
+other region at 0), and one that did anything can only rank above it.
 
-- a rate (on-time reports, close-out) is its own share: 80 % on time earns 0.8 of the weight;
-- a count (late items, notices received, returned reports) is measured against the worst region of the period:
-  share = 1 − count / highest count (every region gets the whole weight when no region has any);
-- the 包保 visit ratings (1–5, averaged over the period's visits and areas) give (average − 1) / 4; a region not
-  visited in the period gets the average share of those that were (the whole weight if none was).
+- 按时报送率 on time: of the obligations due in the period (deadlines, round and recurring reports, milestones,
+  answers to notices), the share reported by their due dates. An obligation counts as reported on time when, at
+  the end of the period, its report stands (handed in and not returned since; for an item's deadline, the item
+  stands reported — with its unit leader, reported, verified or closed out) and that report was handed in by the
+  due date. Anything else due in the period is late, whether it was reported later or not at all; a report handed
+  in on time but returned and not handed in again by the period's end does not stand, so it is late too. Nothing
+  due in the period: the indicator does not apply to the region, which gets 0 for it — there was nothing on time
+  to reward (a neutral share, such as the mean of the others, would let a region that did nothing outrank one that
+  worked). An office that wants every region measured on it picks a period in which something falls due for each,
+  as any period with a dispatch round does.
+- 销号率 close-out: the share of the region's items closed out at the end of the period (an item the plan marked
+  done at publication counts: the region did that work). No items yet: 0.
+- 逾期事项 late items: the items (assignments) with at least one late obligation in the period, as a share of the
+  items with something due in it: share = 1 − late items / items due. A rate, not a count against the worst
+  region: with a count, a small region that did nothing could still beat a large one that worked and was late
+  on a few items. Nothing due: 0, as for on time.
+- 预警督办 warnings received (notices and the region's own warnings): a count against the region that received the
+  most, share = 1 − count / highest count (1 when nobody received any) — earned only by a region that handed
+  something in during the period; one that handed in nothing gets 0, since having received no warning is not work
+  (it may only mean that the ladder had not yet reached it).
+- 退回 returns: a rate of what the region handed in during the period (reports, completion reports, answers to
+  notices reaching the supervisors), share = 1 − returned / handed in (at least 0; returns in the period of
+  reports handed in before it count too). Nothing handed in: 0, not the whole weight.
+- 包保 visit ratings (1–5, averaged over the period's visits and areas) give (average − 1) / 4; a region not visited
+  in the period gets 0, not the mean of those visited (which gave full marks when nobody was visited).
 
-The regions are the plan's city-level units with assignments. Everything is read as of the period's end (or today,
-for a period not yet over) from the history: the items' states then, and whether what fell due had been reported
-by then; an item closed out after the period counts as open in it. A fixed number of queries, whatever their
-number."""
+Not judged yet, so left out of on time and late: what falls due today in a period not yet over (until the day
+ends, unless already reported), a report owed on an item closed out by its due date, and anything owed by an
+item suspended (中止) at the end of the period since its due date or before — the ledger does not count them as
+owed either. The regions are the plan's city-level units with assignments. Everything is read as of the period's
+end (or today, for a period not yet over) from the history (``history.state_at``, ``history.suspension_at``): an
+item closed out after the period counts as open in it, a report handed in or returned after it does not change it.
+
+The title names the period as Chinese documents do (``period_name``: 2023年度, 2023年第三季度, 2023年7—9月,
+2023年7月3日—9月29日), not by the scheme's name; the exports write dates as 2023年10月11日. A fixed number of
+queries, whatever the number of regions and items."""
 
 from __future__ import annotations
 
@@ -22,8 +51,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, Count, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,8 +70,6 @@ from processes.models import (
     ObligationKind,
     Plan,
     RegionWarning,
-    Report,
-    ReportKind,
     ScoringScheme,
     TransitionAction,
     Unit,
@@ -51,7 +77,7 @@ from processes.models import (
     VisitRating,
 )
 
-from .history import end_of_day, state_at
+from .history import end_of_day, start_of_day, state_at, suspension_at
 from .lifecycle import InvalidInput
 from .pdf import render_pdf
 
@@ -65,8 +91,28 @@ DEFAULT_SCHEME = (
 )
 POINTS = Decimal("0.01")
 SHARE = Decimal("0.0001")
-# The steps that hand in what an obligation asks for (a report, an answer, a visit); a return takes it back.
-SUBMITTING = (TransitionAction.PROGRESS_SUBMITTED, TransitionAction.NOTICE_ANSWERED, TransitionAction.VISIT_RECORDED)
+# The steps that hand in what an obligation other than a deadline asks for (a report, an answer); a return takes
+# it back.
+SUBMITTING = (TransitionAction.PROGRESS_SUBMITTED, TransitionAction.NOTICE_ANSWERED)
+# The steps that report an item done (申请销号, to the unit leader or straight to the supervisors), or record it done.
+REPORTING_DONE = (
+    TransitionAction.REPORTED,
+    TransitionAction.SUBMITTED_FOR_SIGNOFF,
+    TransitionAction.CREATED_DONE,
+    TransitionAction.CLOSED_DONE,
+)
+# An item in these states stands reported done: its deadline is met as long as it stays in one of them.
+REPORTED_STATES = (
+    AssignmentState.SIGNOFF,
+    AssignmentState.REPORTED,
+    AssignmentState.VERIFIED,
+    AssignmentState.CLOSED,
+)
+# What reaches the supervisors from a region (a report each; a report signed off by the unit's leader reaches them
+# with the sign-off), and what they send back. A unit leader's own return (SIGNOFF_RETURNED) stays inside the unit.
+HANDED_IN = (TransitionAction.REPORTED, TransitionAction.PROGRESS_SUBMITTED, TransitionAction.NOTICE_ANSWERED)
+RETURNS = (TransitionAction.RETURNED, TransitionAction.PROGRESS_RETURNED)
+QUARTERS = "一二三四"
 
 
 def scheme_ensure(plan: Plan) -> ScoringScheme:
@@ -81,6 +127,11 @@ def scheme_ensure(plan: Plan) -> ScoringScheme:
     return scheme
 
 
+def _number(value: Decimal) -> str:
+    """30, 12.5: a number of points without trailing zeros (``normalize()`` alone writes 30 as 3E+1)."""
+    return format(value.normalize(), "f")
+
+
 def weights_check(total: Decimal, weights: list[Decimal]) -> None:
     """The weights of a scheme must add up to its total."""
     added = sum(weights, Decimal(0))
@@ -89,15 +140,49 @@ def weights_check(total: Decimal, weights: list[Decimal]) -> None:
     if added != total:
         raise InvalidInput(
             _("The weights add up to %(sum)s points; the scheme requires %(total)s.")
-            % {"sum": added.normalize(), "total": total.normalize()},
+            % {"sum": _number(added), "total": _number(total)},
             field="indicators",
         )
+
+
+# --- Periods as documents name them ------------------------------------------------------------------------------
+
+
+def chinese_date(day: dt.date) -> str:
+    """2023年10月11日: a date as Chinese documents write it, whatever the reader's language (like a date format)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_name(start: dt.date, end: dt.date) -> str:
+    """The period as Chinese documents name it: 2023年度 (a calendar year), 2023年第三季度 (a calendar quarter),
+    2023年7—9月 or 2023年7月 (whole months), otherwise its dates, 2023年7月3日—9月29日 (the year written once when
+    both ends share it). Not translated: a form of dates, as the exports' dates are."""
+    whole_months = start.day == 1 and (end + dt.timedelta(days=1)).day == 1
+    if whole_months and start.year == end.year:
+        year = f"{start.year}年"
+        if (start.month, end.month) == (1, 12):
+            return f"{start.year}年度"
+        if start.month % 3 == 1 and end.month == start.month + 2:
+            return f"{year}第{QUARTERS[start.month // 3]}季度"
+        if start.month == end.month:
+            return f"{year}{start.month}月"
+        return f"{year}{start.month}—{end.month}月"
+    if whole_months:
+        return f"{start.year}年{start.month}月—{end.year}年{end.month}月"
+    if start == end:
+        return chinese_date(start)
+    if start.year == end.year:
+        return f"{chinese_date(start)}—{end.month}月{end.day}日"
+    return f"{chinese_date(start)}—{chinese_date(end)}"
+
+
+# --- The assessment ---------------------------------------------------------------------------------------------
 
 
 @dataclass
 class Contribution:
     indicator: Indicator
-    measure: str  # as a person reads it: “18 / 20 (90.0%)”, “3”, “4.2”, “not visited”
+    measure: str  # as a person reads it: “18 / 20 (90.0%)”, “3”, “4.20”, “not visited”, “nothing due”
     share: Decimal
     points: Decimal
 
@@ -126,9 +211,35 @@ class Assessment:
     def region(self, unit: Unit) -> RegionScore | None:
         return next((score for score in self.regions if score.unit.pk == unit.pk), None)
 
+    @property
+    def period(self) -> str:
+        """2023年第三季度: see ``period_name``."""
+        return period_name(self.start, self.end)
+
+    @property
+    def title(self) -> str:
+        """The assessment named by its period (2023年第三季度考核评估), not by its scheme (年度考核评估)."""
+        return _("%(period)s assessment (考核评估)") % {"period": self.period}
+
+    @property
+    def caption(self) -> str:
+        """The plan, the scheme (named as such: its name may say 年度 whatever the period) and the period's dates, as
+        Chinese documents write dates."""
+        return _("%(plan)s · %(scheme)s, %(start)s to %(end)s") % {
+            "plan": self.scheme.plan.title,
+            "scheme": _("scheme: %(name)s") % {"name": self.scheme.name},
+            "start": chinese_date(self.start),
+            "end": chinese_date(self.end),
+        }
+
 
 def _percent(done: int, due: int) -> str:
     return f"{done} / {due} ({Decimal(done * 100) / Decimal(due):.1f}%)" if due else _("nothing due")
+
+
+def _rate(part: int, whole: int) -> Decimal:
+    """part / whole; 0 when there is no whole: nothing to measure earns nothing."""
+    return Decimal(part) / whole if whole else Decimal(0)
 
 
 def period_check(start: dt.date, end: dt.date, *, plan: Plan, fields: tuple[str, str] = ("start", "end")) -> None:
@@ -148,6 +259,95 @@ def period_check(start: dt.date, end: dt.date, *, plan: Plan, fields: tuple[str,
         )
 
 
+@dataclass
+class _Timeliness:
+    """What fell due in the period for one region: obligations judged and met on time, items with something
+    judged and items with something late."""
+
+    due: int = 0
+    on_time: int = 0
+    items: set[int] = field(default_factory=set)
+    late_items: set[int] = field(default_factory=set)
+
+
+def _timeliness(plan: Plan, ids: list[int], start: dt.date, as_of: dt.date) -> tuple[dict[int, _Timeliness], bool]:
+    """Each region's obligations due from ``start`` to ``as_of``, judged as they stood at the end of ``as_of``; and
+    whether anything at all fell due. One query: the history is read in SQL, the judgement made here."""
+    until = end_of_day(as_of)
+    today = timezone.localdate()
+    steps = AssignmentTransition.objects.filter(obligation=OuterRef("pk"), at__lt=until).order_by("-at", "-pk")
+    item_steps = AssignmentTransition.objects.filter(assignment=OuterRef("assignment_id"), at__lt=until).order_by(
+        "-at", "-pk"
+    )
+    pauses = item_steps.filter(action__in=[TransitionAction.SUSPENDED, TransitionAction.RESUMED])
+    rows = (
+        Obligation.objects.filter(
+            assignment__task__plan=plan,
+            assignment__unit_id__in=ids,
+            due_date__gte=start,
+            due_date__lte=as_of,
+            created_at__lt=until,
+        )
+        .exclude(kind=ObligationKind.VISIT)  # the 包保 leader's, not the region's
+        .annotate(
+            # A report or an answer: the last step on it then, and when it was last handed in.
+            last_step_then=Subquery(steps.values("action")[:1]),
+            handed_in_at=Subquery(steps.filter(action__in=SUBMITTING).values("at")[:1]),
+            # The item: its state then, when it was last reported done, closed out, and suspended or resumed.
+            state_then=state_at(until, "assignment_id"),
+            reported_at=Subquery(item_steps.filter(action__in=REPORTING_DONE).values("at")[:1]),
+            closed_at=Subquery(item_steps.filter(target=AssignmentState.CLOSED).values("at")[:1]),
+            suspension_then=suspension_at(until, "assignment_id"),
+            paused_at=Subquery(pauses.values("at")[:1]),
+        )
+        .values_list(
+            "assignment__unit_id",
+            "assignment_id",
+            "kind",
+            "due_date",
+            "last_step_then",
+            "handed_in_at",
+            "state_then",
+            "reported_at",
+            "closed_at",
+            "suspension_then",
+            "paused_at",
+        )
+    )
+
+    def day(moment: dt.datetime | None) -> dt.date | None:
+        return timezone.localdate(moment) if moment is not None else None
+
+    by_unit: dict[int, _Timeliness] = {}
+    anything_due = False
+    for unit_id, item, kind, due, last_step, handed_in_at, state, reported_at, closed_at, pause, paused_at in rows:
+        anything_due = True
+        if kind == ObligationKind.DEADLINE:
+            # The item's deadline: met if the item stands reported done and was reported by the due date.
+            handed_in = day(reported_at) if state in REPORTED_STATES else None
+        else:
+            # A report or an answer: met if it stands (handed in, not returned since) and came by the due date.
+            stands = last_step is not None and last_step != TransitionAction.PROGRESS_RETURNED
+            handed_in = day(handed_in_at) if stands else None
+        on_time = handed_in is not None and handed_in <= due
+        if not on_time:
+            if due >= today:
+                continue  # due today: late only once the day is over
+            paused_on = day(paused_at) if pause == TransitionAction.SUSPENDED else None
+            closed_on = day(closed_at) if state == AssignmentState.CLOSED else None
+            if paused_on is not None and paused_on <= due:
+                continue  # the clock stopped (中止) before it fell due
+            if kind != ObligationKind.DEADLINE and closed_on is not None and closed_on <= due:
+                continue  # a report no longer owed: the item was closed out by then
+        region = by_unit.setdefault(unit_id, _Timeliness())
+        region.due += 1
+        region.on_time += on_time
+        region.items.add(item)
+        if not on_time:
+            region.late_items.add(item)
+    return by_unit, anything_due
+
+
 def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -> Assessment:
     """Score and rank the regions of the scheme's plan for ``start``–``end``, as they stood at its end (or today);
     refused for an empty period, weights that do not add up, a period starting after today or over before the plan
@@ -160,48 +360,7 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
     until = end_of_day(as_of)
     regions = regions_of(plan)
     ids = [unit.pk for unit in regions]
-    # An item's deadline is met by its completion report (申请销号) by the due date. Anything else it owes is met
-    # by its own report, on time when handed in by the due date: what stood at the end of ``as_of`` counts (the
-    # last step on it by then handed it in, and was not a return); a report handed in later, or taken back by a
-    # return since, does not change the period.
-    completed_by_due = Exists(
-        Report.objects.filter(
-            assignment=OuterRef("assignment"),
-            kind=ReportKind.COMPLETION,
-            submitted_at__date__lte=OuterRef("due_date"),
-        )
-    )
-    steps = AssignmentTransition.objects.filter(obligation=OuterRef("pk"), at__lt=until).order_by("-at", "-pk")
-    deadline = Q(kind=ObligationKind.DEADLINE)
-    standing = Q(last_step_then__isnull=False) & ~Q(last_step_then=TransitionAction.PROGRESS_RETURNED)
-    on_time = standing & Q(handed_in_then__lte=F("due_date"))
-    due = (
-        Obligation.objects.filter(
-            assignment__task__plan=plan,
-            assignment__unit_id__in=ids,
-            due_date__gte=start,
-            due_date__lte=as_of,
-            created_at__lt=until,
-        )
-        .exclude(kind=ObligationKind.VISIT)
-        .annotate(
-            completed_by_due=completed_by_due,
-            last_step_then=Subquery(steps.values("action")[:1]),
-            handed_in_then=TruncDate(Subquery(steps.filter(action__in=SUBMITTING).values("at")[:1])),
-        )
-        .values("assignment__unit_id")
-        .annotate(
-            due=Count("pk"),
-            on_time=Count("pk", filter=(deadline & Q(completed_by_due=True)) | (~deadline & on_time)),
-            late=Count(
-                "pk",
-                filter=(deadline & Q(completed_by_due=False, due_date__lt=as_of))
-                | (~deadline & standing & ~on_time)
-                | (~deadline & ~standing & Q(due_date__lt=as_of)),
-            ),
-        )
-    )
-    by_unit = {row["assignment__unit_id"]: row for row in due}
+    timeliness, anything_due = _timeliness(plan, ids, start, as_of)
     closed: Counter[int] = Counter()
     total: Counter[int] = Counter()
     for unit_id, state in (
@@ -226,19 +385,26 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
             .annotate(n=Count("pk"))
         )
     )
-    returned = Counter(
-        dict(
-            AssignmentTransition.objects.filter(
-                assignment__task__plan=plan,
-                assignment__unit_id__in=ids,
-                action__in=[TransitionAction.RETURNED, TransitionAction.PROGRESS_RETURNED],
-                at__gte=end_of_day(start - dt.timedelta(days=1)),
-                at__lt=end_of_day(end),
-            )
-            .values_list("assignment__unit_id")
-            .annotate(n=Count("pk"))
+    # What the region handed in to the supervisors in the period, and what they returned.
+    handed_in: Counter[int] = Counter()
+    returned: Counter[int] = Counter()
+    for unit_id, n_handed_in, n_signed_off, n_returned in (
+        AssignmentTransition.objects.filter(
+            assignment__task__plan=plan,
+            assignment__unit_id__in=ids,
+            at__gte=start_of_day(start),
+            at__lt=end_of_day(end),
         )
-    )
+        .values("assignment__unit_id")
+        .annotate(
+            handed_in=Count("report", distinct=True, filter=Q(action__in=HANDED_IN)),
+            signed_off=Count("pk", filter=Q(action=TransitionAction.SIGNOFF_APPROVED)),
+            returned=Count("pk", filter=Q(action__in=RETURNS)),
+        )
+        .values_list("assignment__unit_id", "handed_in", "signed_off", "returned")
+    ):
+        handed_in[unit_id] = n_handed_in + n_signed_off
+        returned[unit_id] = n_returned
     ratings = dict(
         VisitRating.objects.filter(
             visit__pairing__plan=plan,
@@ -249,37 +415,36 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
         .values_list("visit__region_id")
         .annotate(avg=Avg("score"))
     )
-    if not (any(row.get("due") for row in by_unit.values()) or notices or returned or ratings):
+    if not (anything_due or +notices or +handed_in or +returned or ratings):
         raise InvalidInput(
             _("Nothing was due, returned, issued or visited from %(start)s to %(end)s: there is nothing to assess.")
             % {"start": start.isoformat(), "end": end.isoformat()},
             field="start",
         )
-
-    counts = {
-        Metric.LATE: {pk: by_unit.get(pk, {}).get("late", 0) for pk in ids},
-        Metric.NOTICES: {pk: notices[pk] for pk in ids},
-        Metric.RETURNED: {pk: returned[pk] for pk in ids},
-    }
-    visit_shares = {
-        pk: (Decimal(str(avg)) - RATING_MIN) / (RATING_MAX - RATING_MIN) for pk, avg in ratings.items() if pk in ids
-    }
-    mean_visit_share = sum(visit_shares.values(), Decimal(0)) / len(visit_shares) if visit_shares else Decimal(1)
+    most_notices = max((notices[pk] for pk in ids), default=0)
 
     def measure(metric: str, pk: int) -> tuple[str, Decimal]:
+        due = timeliness.get(pk, _Timeliness())
         if metric == Metric.ON_TIME:
-            row = by_unit.get(pk, {})
-            n_due, n_on_time = row.get("due", 0), row.get("on_time", 0)
-            return _percent(n_on_time, n_due), Decimal(n_on_time) / n_due if n_due else Decimal(1)
+            return _percent(due.on_time, due.due), _rate(due.on_time, due.due)
         if metric == Metric.CLOSE_OUT:
-            return _percent(closed[pk], total[pk]), Decimal(closed[pk]) / total[pk] if total[pk] else Decimal(1)
-        if metric == Metric.VISITS:
-            if pk not in ratings:
-                return _("not visited"), mean_visit_share
-            return f"{Decimal(str(ratings[pk])).quantize(Decimal('0.01'))}", visit_shares[pk]
-        values = counts[Metric(metric)]
-        worst = max(values.values(), default=0)
-        return str(values[pk]), (Decimal(1) - Decimal(values[pk]) / worst) if worst else Decimal(1)
+            return _percent(closed[pk], total[pk]), _rate(closed[pk], total[pk])
+        if metric == Metric.LATE:
+            late, items = len(due.late_items), len(due.items)
+            return _percent(late, items), (Decimal(1) - _rate(late, items)) if items else Decimal(0)
+        if metric == Metric.NOTICES:
+            if not handed_in[pk]:
+                return str(notices[pk]), Decimal(0)
+            return str(notices[pk]), (Decimal(1) - _rate(notices[pk], most_notices)) if most_notices else Decimal(1)
+        if metric == Metric.RETURNED:
+            if not handed_in[pk]:
+                return _("nothing handed in"), Decimal(0)
+            return _percent(returned[pk], handed_in[pk]), max(Decimal(0), 1 - _rate(returned[pk], handed_in[pk]))
+        # Metric.VISITS
+        if pk not in ratings:
+            return _("not visited"), Decimal(0)
+        average = Decimal(str(ratings[pk]))
+        return f"{average.quantize(Decimal('0.01'))}", (average - RATING_MIN) / (RATING_MAX - RATING_MIN)
 
     scores = []
     for unit in regions:
@@ -311,30 +476,21 @@ def regions_of(plan: Plan) -> list[Unit]:
 # --- Exports ----------------------------------------------------------------------------------------------------
 
 
-def _title(assessment: Assessment) -> str:
-    return _("%(plan)s · %(scheme)s, %(start)s to %(end)s") % {
-        "plan": assessment.scheme.plan.title,
-        "scheme": assessment.scheme.name,
-        "start": assessment.start.isoformat(),
-        "end": assessment.end.isoformat(),
-    }
-
-
 def assessment_xlsx(assessment: Assessment) -> bytes:
-    """The ranking with each indicator's measure and points, one row per region."""
+    """The ranking with each indicator's measure and points, one row per region, under its title and period."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = str(_("Ranking"))[:31]
-    sheet.append([_title(assessment)])
+    sheet.append([assessment.title])
     sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([assessment.caption])
     header = [_("Rank"), _("Region"), _("Score")]
     for indicator in assessment.indicators:
-        label = f"{indicator.get_metric_display()}（{indicator.weight.normalize()}）"
+        label = f"{indicator.get_metric_display()}（{_number(indicator.weight)}）"
         header += [label, _("Points")]
-    sheet.append([])
     sheet.append(header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -354,8 +510,14 @@ def assessment_xlsx(assessment: Assessment) -> bytes:
 def assessment_pdf(assessment: Assessment) -> bytes:
 
     with translation.override("zh-hans"):
+        now = timezone.localtime()
         html = render_to_string(
             "documents/assessment.html",
-            {"assessment": assessment, "title": _title(assessment), "generated": timezone.localtime()},
+            {
+                "assessment": assessment,
+                "title": assessment.title,
+                "caption": assessment.caption,
+                "generated": f"{chinese_date(now.date())} {now:%H:%M}",
+            },
         )
     return render_pdf(html)
