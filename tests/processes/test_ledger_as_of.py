@@ -182,6 +182,7 @@ def test_the_export_command(history: Plan, tmp_path: Path) -> None:
         "export_ledger", "--year", "2023", "--as-of", "2023-09-30", "--format", "xlsx", "-o", str(path), stdout=out
     )
     assert "289" in out.getvalue() and path.stat().st_size > 0
+    assert "as of 2023年9月30日" in out.getvalue()  # was 2023-09-30
     with pytest.raises(CommandError, match="took effect on 2023-07-01"):
         call_command(
             "export_ledger", "--year", "2023", "--as-of", "2023-01-01", "--format", "pdf", "-o", str(tmp_path / "x.pdf")
