@@ -37,7 +37,7 @@ from processes.models import (
 )
 from processes.services import deadlines, lifecycle
 from processes.services.ladder import fire_date, sweep_day, sweep_scheduled
-from processes.services.lights import light_for, lights_for
+from processes.services.lights import Standing, light_for, lights_for, standings_for
 from processes.services.notices import notice_answer
 from processes.services.signing import notices_sign
 from processes.workdays import refresh
@@ -394,6 +394,11 @@ def test_lights_follow_one_rule(plan: Plan, people: dict[str, User], django_capt
     # Task 2's deadline is met by 31 August; by 1 September other things owed by 松原 also count.
     assert lights_for([item.pk], D(2023, 9, 1))[item.pk] == Light.YELLOW
     assert lights_for([item.pk], D(2023, 9, 7))[item.pk] == Light.RED
+    # With how late it was: the working days since the earliest due date it still owed (none: not late).
+    assert standings_for([item.pk, done.pk], D(2023, 9, 7)) == {
+        item.pk: Standing(Light.RED, 5),
+        done.pk: Standing(Light.GREEN, 0),
+    }
     with at("2023-09-01 09:00"):
         html = client_for(people["supervisor"]).get(f"/plans/2023/ledger/?unit={item.unit_id}&q=2").content.decode()
     assert 'data-light="yellow"' in html.split(f'data-item="{item.pk}"')[1].split("</tr>")[0]

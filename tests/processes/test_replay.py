@@ -73,7 +73,7 @@ def test_the_2023_annex_replayed_from_july_to_december(started: Plan, tmp_path: 
     ledger = ledger_as_of(started, None, dt.date(2023, 9, 30))
     assert ledger.total == 289 and 1 <= ledger.closed < figures["closed"]
     text = pdf_text(ledger_pdf(ledger), tmp_path)
-    assert "2023-09-30" in text and re.search(rf"已销号\)?\s*{ledger.closed}\b", text)
+    assert "2023年9月30日" in text and re.search(rf"已销号\)?\s*{ledger.closed}\b", text)
     # The burn-down: the start, then one point per round due by the end.
     supervisor = User.objects.filter(unit__is_office=True, role="supervisor").first()
     with at("2024-01-02 09:00"):

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from processes.formats import chinese_date
 from processes.models import Plan
 from processes.services.exports import FORMATS, ledger_export
 from processes.services.ledger import ledger_as_of
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             % {
                 "file": options["output"],
                 "rows": ledger.total,
-                "date": ledger.as_of.isoformat(),
+                "date": chinese_date(ledger.as_of),
                 "closed": ledger.closed,
                 "remaining": ledger.remaining,
             }
