@@ -9,6 +9,7 @@ from processes.views.assessment import (
     AssessmentExportView,
     AssessmentRegionView,
     AssessmentView,
+    CircularDraftView,
 )
 from processes.views.bulletins import BulletinListView, BulletinPdfView, BulletinView
 from processes.views.dashboard import DashboardView, LatestPlanView
@@ -75,6 +76,7 @@ class PlansApp(Application):
         path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),
         path("<int:year>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),
         path("<int:year>/assessment/<str:code>/", AssessmentRegionView.as_view(), name="assessment_region"),
+        path("<int:year>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
     ]

@@ -113,6 +113,7 @@ class Notice(models.Model):
     copy_to = models.CharField(_("copy to (抄送)"), max_length=500, blank=True)
     period_start = models.DateField(_("period from"), null=True, blank=True)
     period_end = models.DateField(_("period to"), null=True, blank=True)
+    figures = models.JSONField(_("figures"), default=dict, blank=True, help_text=_("A circular's, as drafted."))
     drafted_on = models.DateField(_("drafted on"), null=True, blank=True)
     drafted_at = models.DateTimeField(_("drafted at"), null=True, blank=True)
     response_workdays = models.PositiveSmallIntegerField(_("answer due in working days"), default=5)

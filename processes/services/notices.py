@@ -103,9 +103,14 @@ def notice_render(notice: Notice) -> bytes:
     )
     with translation.override("zh-hans"):
         context = official_context(notice)
-        context["items"] = items
-        context["annex_title"] = "逾期事项清单" if items else ""
-        html = render_to_string("documents/notice.html", context)
+        if notice.kind == DocumentKind.CIRCULAR:
+            context["figures"] = notice.figures
+            context["annex_title"] = f"{notice.figures.get('period', '')}各地考核评估得分排名"
+            html = render_to_string("documents/circular.html", context)
+        else:
+            context["items"] = items
+            context["annex_title"] = "逾期事项清单" if items else ""
+            html = render_to_string("documents/notice.html", context)
     return render_pdf(html)
 
 

@@ -201,11 +201,14 @@ def _answers_owed(notice: Notice, visit: Visit | None, by: User | None, at: dt.d
 
 
 def _recipients(notice: Notice) -> list[User]:
-    """Who receives the signed document: the addressee's reporters and leaders; for a 通报, the leaders of the
-    regions it names and of the units it is copied to."""
+    """Who receives the signed document: the addressee's reporters and leaders; for a 通报, those of every region it
+    names, and the 包保 leaders it is copied to."""
     if notice.kind == DocumentKind.CIRCULAR:
+        from .circulars import circular_copied_people
+
         unit_ids = list(notice.sent_to.values_list("pk", flat=True))
-        return list(User.objects.filter(is_active=True, unit_id__in=unit_ids, role=Role.LEADER).order_by("pk"))
+        named = User.objects.filter(is_active=True, unit_id__in=unit_ids, role__in=[Role.REPORTER, Role.LEADER])
+        return list({user.pk: user for user in [*named.order_by("pk"), *circular_copied_people(notice)]}.values())
     return list(
         User.objects.filter(is_active=True, unit=notice.unit, role__in=[Role.REPORTER, Role.LEADER]).order_by("pk")
     )
@@ -230,7 +233,11 @@ def _messages(notice: Notice, visit: Visit | None) -> list[int]:
         body = render_to_string(f"notifications/{template}_body.txt", context)
     created = Message.objects.bulk_create(
         Message(
-            recipient=user, dedupe_key=f"notice:{notice.pk}:{user.pk}", subject=subject, body=body, link=context["link"]
+            recipient=user,
+            dedupe_key=f"notice:{notice.pk}:{user.pk}",
+            subject=subject,
+            body=body,
+            link=notice.get_absolute_url(),
         )
         for user in recipients
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,8 +26,10 @@ from processes.services.assessment import (
     regions_of,
     scheme_ensure,
 )
+from processes.services.circulars import circular_draft
 from processes.services.lifecycle import InvalidInput
 from processes.services.scope import scope_unit_ids, sees_everything
+from processes.services.signing import can_prepare
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -74,8 +77,30 @@ class AssessmentView(LoginRequiredMixin, View):
         except InvalidInput as exc:
             context["error"] = exc.message
             return render(request, "processes/assessment.html", context, status=400)
-        context.update(assessment=assessment, query=_query(assessment))
+        context.update(assessment=assessment, query=_query(assessment), may_draft_circular=can_prepare(user))
         return render(request, "processes/assessment.html", context)
+
+
+class CircularDraftView(LoginRequiredMixin, View):
+    """The office drafts a 通报 for the period it is looking at; the draft waits for the signer."""
+
+    def post(self, request: HttpRequest, year: int) -> HttpResponse:
+        plan = get_object_or_404(Plan, year=year)
+        user = request.user
+        if not isinstance(user, User) or not can_prepare(user):
+            raise PermissionDenied
+        try:
+            start = dt.date.fromisoformat(request.POST.get("start", ""))
+            end = dt.date.fromisoformat(request.POST.get("end", ""))
+            notice = circular_draft(plan=plan, by=user, start=start, end=end)
+        except ValueError:
+            messages.error(request, _("Give the period's first and last days (YYYY-MM-DD)."))
+            return HttpResponseRedirect(reverse("plans:assessment", kwargs={"year": year}))
+        except InvalidInput as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("plans:assessment", kwargs={"year": year}))
+        messages.success(request, _("The circular is drafted; edit it, then the signer signs it."))
+        return HttpResponseRedirect(notice.get_absolute_url())
 
 
 class AssessmentRegionView(LoginRequiredMixin, View):

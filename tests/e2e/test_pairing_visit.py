@@ -1,7 +1,8 @@
 """包保 in a real Chromium: the provincial department's 包保 leader opens 我的包保 from the menu, sees 松原 and 白城
 with their lights, opens 松原, is refused a visit dated in the future, then records a visit with a 督办 outcome
-(进展缓慢); the 督办通知单 is issued to 松原, and 松原's reporter, in a browser of their own, finds it under the bell,
-opens it and sees the reason and the findings, with the answer form.
+(进展缓慢); the 督办通知单 is drafted, and the office's 签发人, in a browser of their own, finds it in 我的待办, opens
+it and signs it; only then does 松原's reporter, in a third browser, find it under the bell, open it and see the
+reason and the findings, with the answer form.
 
 Assertions rely on data-testid attributes and on the records, not on the interface's wording."""
 
@@ -18,7 +19,7 @@ from processes.models import FocusArea, Notice, Pairing, Plan, Role, Unit, UnitL
 from processes.services.pairings import pairing_save
 
 from ..factories import UserFactory
-from .conftest import Person, Shot, log_in, open_notifications, prefixed
+from .conftest import Person, Shot, log_in, open_my_todo, open_notifications, prefixed
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,14 @@ def pairing(plan_2023: Plan, office_admin: User) -> Pairing:
 
 
 def test_a_paired_leader_records_a_supervision_visit_and_the_region_finds_the_notice(
-    celery_eager: None, page: Page, shot: Shot, person: Person, pairing: Pairing, reporter: User, leader: User
+    celery_eager: None,
+    page: Page,
+    shot: Shot,
+    person: Person,
+    pairing: Pairing,
+    reporter: User,
+    leader: User,
+    signer: User,
 ) -> None:
     paired = pairing.leader
     assert paired is not None
@@ -90,9 +98,31 @@ def test_a_paired_leader_records_a_supervision_visit_and_the_region_finds_the_no
     visit = Visit.objects.get()
     notice = visit.notice
     assert notice is not None and notice.unit.code == SONGYUAN and notice.kind == "supervision_notice"
+    assert notice.state == "draft" and not Message.objects.filter(notices=notice).exists()
     expect(page.locator('[data-testid="visit"]')).to_have_count(1)
-    expect(page.locator('[data-testid="visit-notice"]')).to_have_text(notice.doc_no)
+    expect(page.locator('[data-testid="visit-notice"]')).to_contain_text(notice.title)
     as_paired("recorded")
+
+    # The office's 签发人 finds the draft in 我的待办, opens it, has its preview, and signs it.
+    signer_page, as_signer = person(signer, "signer")
+    open_my_todo(signer_page)
+    queue = signer_page.locator('[data-testid="signing-queue"]')
+    expect(queue.locator(f'tr[data-draft="{notice.pk}"]')).to_contain_text(notice.title)
+    as_signer("todo")
+    queue.locator(f'tr[data-draft="{notice.pk}"] a').click()
+    signer_page.wait_for_url(f"**/plans/notices/{notice.pk}/")
+    expect(signer_page.locator('[data-testid="notice-pdf"]')).to_have_attribute(
+        "href", f"/plans/notices/{notice.pk}/pdf/"
+    )
+    expect(signer_page.locator('[data-testid="draft-edit"] textarea[name=body]')).to_contain_text(FINDINGS)
+    as_signer("draft")
+    signer_page.locator('[data-testid="sign"]').click()
+    expect(signer_page.locator(".app-messages .app-message--success")).to_have_count(1)
+    notice.refresh_from_db()
+    assert notice.state == "issued" and notice.doc_no and notice.signed_by == signer
+    expect(signer_page.locator('[data-testid="notice"]')).to_have_attribute("data-state", "issued")
+    expect(signer_page.locator('[data-testid="signed-by"]')).to_contain_text(str(signer))
+    as_signer("signed")
 
     # 松原's reporter finds the notice under the bell and opens it: the reason, the findings, the answer form.
     assert Message.objects.filter(recipient__in=[reporter, leader], notices=notice).count() == 2
