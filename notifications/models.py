@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -41,8 +41,8 @@ class Message(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("text"))
     link = models.CharField(_("link"), max_length=300, blank=True)
-    # A message of the ladder is one person's digest of one rung in one run of the sweep: it covers what fired in
-    # that run for the units below (``fired()``), each firing once per person, and carries the notices issued.
+    # A message of the ladder is one person's digest of one run of the sweep: it covers what fired in that run at the
+    # rungs and for the units ``told`` names (``fired()``), each firing once per person; ``rung`` is the highest.
     sweep = models.ForeignKey(
         "processes.Sweep", verbose_name=_("sweep"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -65,6 +65,9 @@ class Message(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="messages",
+    )
+    told = models.JSONField(
+        _("rungs and units told"), default=dict, blank=True, help_text=_("For a digest: rung id → the units it covers.")
     )
     items = models.PositiveIntegerField(_("items"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -107,6 +110,11 @@ class Message(models.Model):
 
         if self.sweep_id is None:
             return FiredRung.objects.none()
+        if self.told:
+            told = Q()
+            for rung_id, unit_ids in self.told.items():
+                told |= Q(rung_id=int(rung_id), obligation__assignment__unit_id__in=unit_ids)
+            return FiredRung.objects.filter(told, sweep_id=self.sweep_id)
         return FiredRung.objects.filter(
             sweep_id=self.sweep_id, rung_id=self.rung_id, obligation__assignment__unit__in=self.units.all()
         )

@@ -452,55 +452,79 @@ def _item_context(day: dt.date, row: _Row) -> dict[str, Any]:
 ANSWER_ESCALATION_RECIPIENTS = (Recipient.SUPERVISORS,)
 
 
-def _write_messages(
-    day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row], notices: dict[int, Notice], people: People
-) -> list[int]:
-    """One message per person the rung tells: a digest of the items of every unit it tells them about, written in
-    the sweep's transaction, with the notices issued to those units attached. An answer owed to a notice that is
-    overdue is told to the supervisors only."""
+@dataclass
+class _Told:
+    """What one rung of a run fired, to be told: its rows and the documents it drafted (by unit)."""
+
+    rung: LadderRung
+    rows: list[_Row]
+    notices: dict[int, Notice]
+
+
+def _write_messages(day: dt.date, run: Sweep, told: list[_Told], people: People) -> list[int]:
+    """One message per person per run of the sweep: a digest of every item any rung of the run tells them about, by
+    rung (lowest first), written in the sweep's transaction, naming the documents drafted for those units. An answer
+    owed to a notice that is overdue is told to the supervisors only. (Before, a person got one message per rung:
+    a leader could get a 黄色预警, a 红色预警 and a 督办 digest on one morning.)"""
     from notifications.models import Message
 
-    rows_of: dict[int, list[_Row]] = defaultdict(list)
+    sections: dict[int, dict[int, list[_Row]]] = defaultdict(dict)
     users: dict[int, User] = {}
-    overdue_answers = rung.offset_workdays > 0
-    for (unit_id, answer), group in itertools.groupby(rows, key=lambda r: (r.unit, r.answers is not None)):
-        kinds = ANSWER_ESCALATION_RECIPIENTS if answer and overdue_answers else rung.recipients
-        group_rows = list(group)
-        for user in people.recipients(unit_id, kinds):
-            rows_of[user.pk] += group_rows
-            users[user.pk] = user
-    units_of = {user_id: list(dict.fromkeys(row.unit for row in told)) for user_id, told in rows_of.items()}
+    rungs = {batch.rung.pk: batch.rung for batch in told}
+    drafted = {unit_id: notice for batch in told for unit_id, notice in batch.notices.items()}
+    for batch in told:
+        overdue_answers = batch.rung.offset_workdays > 0
+        for (unit_id, answer), group in itertools.groupby(batch.rows, key=lambda r: (r.unit, r.answers is not None)):
+            kinds = ANSWER_ESCALATION_RECIPIENTS if answer and overdue_answers else batch.rung.recipients
+            group_rows = list(group)
+            for user in people.recipients(unit_id, kinds):
+                sections[user.pk].setdefault(batch.rung.pk, []).extend(group_rows)
+                users[user.pk] = user
     work = reverse("plans:work")
     messages: list[Message] = []
+    units_of: dict[int, list[int]] = {}
     with translation.override(settings.LANGUAGE_CODE):  # the messages speak the office's language
-        for user_id, unit_ids in units_of.items():
+        for user_id, by_rung in sections.items():
             user = users[user_id]
-            total = len(rows_of[user_id])
-            listed = [_item_context(day, row) for row in rows_of[user_id][:DIGEST_LISTS]]
-            attached = [notices[unit_id] for unit_id in unit_ids if unit_id in notices]
-            path = listed[0]["path"] if total == 1 else work
+            ordered = sorted((rungs[pk] for pk in by_rung), key=lambda r: r.position)
+            rows = [row for rung in ordered for row in by_rung[rung.pk]]
+            unit_ids = list(dict.fromkeys(row.unit for row in rows))
+            units_of[user_id] = unit_ids
+            total, room = len(rows), DIGEST_LISTS
+            parts: list[dict[str, Any]] = []
+            for rung in ordered:
+                listed = [_item_context(day, row) for row in by_rung[rung.pk][:room]]
+                for offset, item in enumerate(listed, start=DIGEST_LISTS - room + 1):
+                    item["number"] = offset
+                room -= len(listed)
+                if listed:
+                    parts.append({"rung": rung, "items": listed})
+            first = parts[0]["items"][0]
+            path = first["path"] if total == 1 else work
             context = {
                 "day": day,
-                "rung": rung,
-                "items": listed,
-                "first": listed[0],
+                "rung": ordered[-1],
+                "rungs": ordered,
+                "sections": parts,
+                "items": [item for part in parts for item in part["items"]],
+                "first": first,
                 "total": total,
-                "more": total - len(listed),
+                "more": total - (DIGEST_LISTS - room),
                 "unit_count": len(unit_ids),
-                "greeting": listed[0]["unit_name"] if len(unit_ids) == 1 else user.unit.name if user.unit else "",
-                "notices": attached,
-                "issuer": attached[0].issuer if attached else "",
+                "greeting": first["unit_name"] if len(unit_ids) == 1 else user.unit.name if user.unit else "",
+                "notices": [drafted[unit_id] for unit_id in unit_ids if unit_id in drafted],
                 "link": settings.SITE_URL.rstrip("/") + path,
             }
             messages.append(
                 Message(
                     recipient=user,
-                    dedupe_key=f"rung:{run.pk}:{rung.pk}:{user_id}",
+                    dedupe_key=f"sweep:{run.pk}:{user_id}",
                     subject=render_to_string("notifications/rung_subject.txt", context).strip()[:300],
                     body=render_to_string("notifications/rung_body.txt", context),
                     link=path,
                     sweep=run,
-                    rung=rung,
+                    rung=ordered[-1],
+                    told={str(pk): list(dict.fromkeys(row.unit for row in rows_of)) for pk, rows_of in by_rung.items()},
                     items=total,
                 )
             )
@@ -528,7 +552,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
         # Two sweeps of one day at once: the second waits here, then finds everything already fired.
         SweepState.objects.select_for_update().get_or_create(name="lock")
         run = Sweep.objects.create(day=day, started_at=timezone.now())
-        people: People | None = None
+        told: list[_Told] = []
         for plan in plans if plans is not None else Plan.objects.all():
             rungs = ladder_ensure(plan)
             first_overdue = min((r.offset_workdays for r in rungs if r.offset_workdays > 0), default=None)
@@ -539,8 +563,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                 if not rows:
                     continue
                 notices = _issue_notices(day, rung, run, rows, plan) if rung.document else {}
-                people = people or People(day)
-                message_ids += _write_messages(day, rung, run, rows, notices, people)
+                told.append(_Told(rung, rows, notices))
                 results += [
                     Fired(
                         date=day,
@@ -555,6 +578,8 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                     )
                     for row in rows
                 ]
+        if told:
+            message_ids += _write_messages(day, run, told, People(day))
         # Drafts waiting too long for signature are reminded to the signers, on this day's sweep.
         message_ids += signers_remind(day)
         if results:

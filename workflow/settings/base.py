@@ -178,9 +178,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 SITE_TITLE = _("Zero-Waste City dispatch and close-out")
 
-# Documents the ladder issues: who issues them when no programme office is marked, and their number prefixes
-# (吉无废预〔2023〕3号, 吉无废督〔2023〕7号).
-NOTICE_ISSUER = env.str("NOTICE_ISSUER", default="“无废城市”建设工作推进组办公室")
+# The 代字 the office's document settings (admin) start with: 吉无废预〔2023〕3号, 吉无废督〔2023〕7号. The issuer, the
+# 代字 and the fonts are then edited in the admin (official document settings).
 BULLETIN_MASTHEAD = env.str("BULLETIN_MASTHEAD", default="吉林省全域“无废城市”建设 工作简报")
 DOCUMENT_NUMBER_PREFIXES = {
     "warning_letter": env.str("WARNING_LETTER_PREFIX", default="吉无废预"),
