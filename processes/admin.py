@@ -21,6 +21,7 @@ from .models import (
     Assignment,
     AssignmentTransition,
     Bulletin,
+    BulletinPiece,
     CalendarOverride,
     CalendarYear,
     Distribution,
@@ -565,8 +566,16 @@ class DistributionAdmin(admin.ModelAdmin):
     list_editable = ("position", "active")
 
 
+class BulletinPieceInline(ReadOnlyAdminMixin, admin.StackedInline):
+    model = BulletinPiece
+    fields = ("position", "headline", "text", "report")
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(Bulletin)
 class BulletinAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "plan", "state", "period_start", "period_end", "issued_on", "published_at")
     list_filter = ("state", "year")
     exclude = ("figures",)
+    inlines = [BulletinPieceInline]

@@ -11,7 +11,13 @@ from processes.views.assessment import (
     AssessmentView,
     CircularDraftView,
 )
-from processes.views.bulletins import BulletinListView, BulletinPdfView, BulletinView
+from processes.views.bulletins import (
+    BulletinListView,
+    BulletinPdfView,
+    BulletinPieceView,
+    BulletinPublishView,
+    BulletinView,
+)
 from processes.views.dashboard import DashboardView, LatestPlanView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
@@ -71,6 +77,8 @@ class PlansApp(Application):
         path("<int:year>/bulletins/", BulletinListView.as_view(), name="bulletins"),
         path("bulletins/<int:pk>/", BulletinView.as_view(), name="bulletin"),
         path("bulletins/<int:pk>/pdf/", BulletinPdfView.as_view(), name="bulletin_pdf"),
+        path("bulletins/<int:pk>/publish/", BulletinPublishView.as_view(), name="bulletin_publish"),
+        path("bulletins/pieces/<int:pk>/", BulletinPieceView.as_view(), name="bulletin_piece"),
         path("dashboard/", LatestPlanView.as_view(target="plans:dashboard"), name="dashboard_latest"),
         path("assessment/", LatestPlanView.as_view(target="plans:assessment"), name="assessment_latest"),
         path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),

@@ -11,7 +11,7 @@ from .assignments import (
     ReportStatus,
     TransitionAction,
 )
-from .bulletins import Bulletin, BulletinState, Distribution, DistributionLine
+from .bulletins import Bulletin, BulletinPiece, BulletinState, Distribution, DistributionLine
 from .documents import DocumentSettings
 from .flows import CompletionProcess, EscalationProcess, ExtensionProcess
 from .ladder import (
@@ -62,6 +62,7 @@ __all__ = [
     "AssignmentState",
     "AssignmentTransition",
     "Bulletin",
+    "BulletinPiece",
     "BulletinState",
     "CalendarOverride",
     "CalendarYear",

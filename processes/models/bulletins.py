@@ -1,5 +1,8 @@
-"""工作简报: the office's periodic bulletin in the form of the seed bulletins, drafted from the period's figures,
-edited, then published (numbered per year, rendered, and emailed to the distribution list)."""
+"""工作简报: the office's periodic bulletin in the form of the seed bulletins. It is a list of pieces, each a headline
+and its text — the office's own account of the period's progress, and highlights picked from the units' reports —
+whose headlines make its 本期要目; it closes with the 报 / 送 / 发 lines and the 印发 line. Drafted from the
+period's figures, edited, then published: numbered in the year of its period (2023年第N期（总第M期）), rendered,
+and emailed to the distribution list."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .assignments import private_storage
+from processes.formats import chinese_month_span
+
+from .assignments import Report, private_storage
 from .plans import Plan
 
 
@@ -21,10 +26,15 @@ class BulletinState(models.TextChoices):
 class DistributionLine(models.TextChoices):
     REPORT_TO = "report_to", _("Reported to (报)")
     SEND_TO = "send_to", _("Sent to (送)")
+    ISSUE_TO = "issue_to", _("Issued to (发)")
+
+
+# The order the lines are printed in, at the foot of the bulletin (版记).
+LINE_ORDER = (DistributionLine.REPORT_TO, DistributionLine.SEND_TO, DistributionLine.ISSUE_TO)
 
 
 class Distribution(models.Model):
-    """Who a published bulletin is emailed to: bodies outside the system as well as units, by line (报 / 送)."""
+    """Who a published bulletin is emailed to: bodies outside the system as well as units, by line (报 / 送 / 发)."""
 
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"))
@@ -47,7 +57,7 @@ class Distribution(models.Model):
 class Bulletin(models.Model):
     plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="bulletins")
     state = models.CharField(_("state"), max_length=16, choices=BulletinState.choices, default=BulletinState.DRAFT)
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(_("year"), help_text=_("The year of its period, which it is numbered in."))
     number = models.PositiveSmallIntegerField(_("issue of the year"), null=True, blank=True)
     total_number = models.PositiveIntegerField(_("issue overall"), null=True, blank=True)
     masthead = models.CharField(_("masthead"), max_length=200)
@@ -55,12 +65,12 @@ class Bulletin(models.Model):
     issued_on = models.DateField(_("issued on"))
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
-    contents = models.TextField(_("in this issue (本期要目)"), help_text=_("One line per item."))
-    summary = models.TextField(_("overall progress"))
-    highlights = models.TextField(_("highlights"), blank=True)
     report_to = models.TextField(_("reported to (报)"), blank=True)
     send_to = models.TextField(_("sent to (送)"), blank=True)
-    figures = models.JSONField(_("figures"), default=dict, help_text=_("The ranking and the late items, as drafted."))
+    issue_to = models.TextField(_("issued to (发)"), blank=True)
+    figures = models.JSONField(
+        _("figures"), default=dict, help_text=_("The figures of the period the progress piece was drafted from.")
+    )
     pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="bulletins/", blank=True, max_length=255)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("drafted by"), on_delete=models.PROTECT, related_name="+"
@@ -84,6 +94,9 @@ class Bulletin(models.Model):
             models.UniqueConstraint(
                 fields=["year", "number"], condition=Q(number__isnull=False), name="one_bulletin_number_per_year"
             ),
+            models.UniqueConstraint(
+                fields=["total_number"], condition=Q(total_number__isnull=False), name="one_bulletin_total_number"
+            ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")), name="bulletin_period_ordered"
             ),
@@ -101,5 +114,60 @@ class Bulletin(models.Model):
     def is_draft(self) -> bool:
         return self.state == BulletinState.DRAFT
 
-    def contents_lines(self) -> list[str]:
-        return [line.strip().lstrip("-☆·• ").strip() for line in self.contents.splitlines() if line.strip()]
+    @property
+    def issue_label(self) -> str:
+        """2023年第1期（总第1期）, once it has its numbers."""
+        if not self.number:
+            return ""
+        return f"{self.year}年第{self.number}期（总第{self.total_number}期）"
+
+    @property
+    def period_label(self) -> str:
+        """2023年8—9月: its period as a document names it."""
+        return chinese_month_span(self.period_start, self.period_end)
+
+    def headlines(self) -> list[str]:
+        """本期要目: the headlines of the pieces it carries, in their order."""
+        return [piece.headline for piece in self.pieces.all()]
+
+    def distribution_lines(self) -> list[tuple[str, str]]:
+        """The 报 / 送 / 发 lines it prints, those that are not empty: (报, text)."""
+        texts = {
+            DistributionLine.REPORT_TO: ("报", self.report_to),
+            DistributionLine.SEND_TO: ("送", self.send_to),
+            DistributionLine.ISSUE_TO: ("发", self.issue_to),
+        }
+        return [(texts[line][0], texts[line][1].strip()) for line in LINE_ORDER if texts[line][1].strip()]
+
+
+class BulletinPiece(models.Model):
+    """One item of a bulletin: a headline and its text, the office's own or drawn from a unit's report."""
+
+    bulletin = models.ForeignKey(Bulletin, verbose_name=_("bulletin"), on_delete=models.CASCADE, related_name="pieces")
+    position = models.PositiveSmallIntegerField(_("position"))
+    headline = models.CharField(_("headline"), max_length=200)
+    text = models.TextField(_("text"))
+    report = models.ForeignKey(
+        Report,
+        verbose_name=_("from the report"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("bulletin piece")
+        verbose_name_plural = _("bulletin pieces")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bulletin", "report"], condition=Q(report__isnull=False), name="one_piece_per_report"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def paragraphs(self) -> list[str]:
+        return [line.strip() for line in self.text.splitlines() if line.strip()]

@@ -1,15 +1,20 @@
-"""工作简报: draft a period's bulletin from its figures, let the office edit its text and pick highlights from the
-units' reports, then publish it: numbered in the year of its date (2023年第N期（总第M期）), rendered as a PDF in the
-form of the seed bulletins, and emailed to the distribution list through the outbox, all in one transaction.
+"""工作简报: draft a period's bulletin, let the office edit its pieces and pick highlights from the units' reports,
+then publish it after confirming to whom it goes: numbered in the year of its period (2023年第N期（总第M期）),
+rendered as a PDF in the form of the seed bulletins, and emailed to the distribution list, all in one transaction.
 
-A bulletin's figures are those of its period, read from the history as of the period's end (or today, for a period
-not yet over); its date is the day it is drafted, or — a past year's period, written up later — the period's last
-day, so that a year's issues carry that year whenever they are written."""
+A bulletin is a list of pieces, each a headline and its text; its 本期要目 are their headlines, read when it is
+rendered, so that it never lists what it does not carry. The draft starts with one piece, the office's account of
+the period's progress written from the figures as of the period's end (or today, for a period not yet over); the
+highlights are the units' reports the office picks. It names no region as lagging and ranks none: that is a 通报's
+business (see ``late_items``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -20,14 +25,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from processes import workdays
+from processes.formats import chinese_date
 from processes.models import (
     Assignment,
+    AssignmentState,
     Bulletin,
+    BulletinPiece,
     BulletinState,
     Distribution,
     DistributionLine,
-    Obligation,
+    DocumentSettings,
     Plan,
     Report,
     ReportStatus,
@@ -35,17 +42,21 @@ from processes.models import (
     Task,
     User,
 )
+from processes.models.bulletins import LINE_ORDER
 
-from .assessment import assessment_compute, period_check, scheme_ensure
+from .assessment import period_check
 from .dashboard import progress_by_region
-from .history import obligations_owed_as_of
+from .history import end_of_day, state_at
 from .ladder import issuer_name, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
 from .pdf import render_pdf
 from .scope import Viewer, sees_everything
 
-LATE_LISTED = 50
-EDITABLE = ("masthead", "issuer", "issued_on", "contents", "summary", "highlights", "report_to", "send_to")
+EDITABLE = ("masthead", "issuer", "issued_on", "report_to", "send_to", "issue_to")
+HEADLINE_MAX = 200
+# A highlight's headline by default: the unit's name and the first clause of its report, cut to this many characters.
+CLAUSE_MAX = 40
+CLAUSE_END = re.compile(r"[，。；！？;!?\n]")
 
 
 def can_edit_bulletins(user: Viewer) -> bool:
@@ -59,140 +70,114 @@ def can_read_bulletin(bulletin: Bulletin, user: Viewer) -> bool:
 
 def _distribution(line: str) -> str:
     names = Distribution.objects.filter(active=True, line=line).values_list("name", flat=True)
-    return "、".join(names) + ("。" if names else "")
+    return "，".join(names) + ("。" if names else "")
 
 
 def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """What the bulletin reports, as of the period's end (or today), from the history: the ledger's counts overall
-    and by region then, the ranking for the period, and the items late then on something they owed then."""
+    """The province's figures the progress piece is written from, as of the period's end (or today), from the
+    history: the items then, closed and open; those whose deadline had come, and how many of them were closed; and
+    how many were behind on something they owed. No region is ranked or named."""
     as_of = min(end, timezone.localdate())
-    progress = progress_by_region(plan, None, as_of)
-    total = progress.total
-    figures: dict[str, Any] = {
+    total = progress_by_region(plan, None, as_of).total
+    due = list(
+        Assignment.objects.filter(task__plan=plan, due_date__lte=as_of)
+        .annotate(state_then=state_at(end_of_day(as_of)))
+        .filter(state_then__isnull=False)
+        .values_list("state_then", flat=True)
+    )
+    due_closed = sum(state == AssignmentState.CLOSED for state in due)
+    return {
         "as_of": as_of.isoformat(),
         "tasks": Task.objects.filter(plan=plan).count(),
         "items": total.total,
         "closed": total.closed,
         "open": total.open,
         "late": total.late,
-        "closed_percent": total.closed_percent,
-        "regions": [
-            {
-                "name": r.unit.name,
-                "total": r.total,
-                "closed": r.closed,
-                "late": r.late,
-                "closed_percent": r.closed_percent,
-            }
-            for r in progress.regions
-        ],
-        "ranking": [],
-        "ranking_note": "",
+        "due": len(due),
+        "due_closed": due_closed,
+        "due_closed_percent": round(due_closed * 100 / len(due)) if due else None,
     }
-    try:
-        assessment = assessment_compute(scheme=scheme_ensure(plan), start=start, end=end)
-    except InvalidInput as exc:
-        figures["ranking_note"] = exc.message
-    else:
-        figures["ranking_scheme"] = assessment.scheme.name
-        figures["ranking"] = [{"rank": r.rank, "name": r.unit.name, "score": str(r.total)} for r in assessment.regions]
-    first_due: dict[int, dt.date] = {}
-    owed = Obligation.objects.filter(assignment__task__plan=plan, due_date__lt=as_of)
-    for assignment_id, due in (
-        obligations_owed_as_of(owed, as_of).order_by("due_date").values_list("assignment_id", "due_date")
-    ):
-        first_due.setdefault(assignment_id, due)
-    late = sorted(
-        Assignment.objects.filter(pk__in=list(first_due)).select_related("task", "unit"),
-        key=lambda a: (a.unit.level != "city", a.unit.position, a.unit.code, a.task.position),
-    )
-    figures["late_total"] = len(late)
-    figures["late_items"] = [
-        {
-            "unit": a.unit.name,
-            "task": a.task.number,
-            "text": a.task.text[:90] + ("…" if len(a.task.text) > 90 else ""),
-            "due": first_due[a.pk].isoformat(),
-            "late_days": workdays.workdays_between(first_due[a.pk], as_of),
-        }
-        for a in late[:LATE_LISTED]
-    ]
-    return figures
 
 
-def _summary(plan: Plan, figures: Mapping[str, Any]) -> str:
-    text = _(
-        "As of %(date)s, the %(tasks)s tasks of %(plan)s are broken down into %(items)s items for their units; "
-        "%(closed)s have been closed out (%(percent)s percent), %(open)s remain open, %(late)s of them late."
-    ) % {
-        "date": dt.date.fromisoformat(figures["as_of"]).strftime("%Y年%-m月%-d日"),
-        "tasks": figures["tasks"],
-        "plan": plan.title,
-        "items": figures["items"],
-        "closed": figures["closed"],
-        "percent": figures["closed_percent"],
-        "open": figures["open"],
-        "late": figures["late"],
-    }
-    lines = [text]
-    for region in figures["regions"]:
-        lines.append(
-            _("%(name)s: %(closed)s of %(total)s items closed out (%(percent)s percent), %(late)s late.")
-            % {
-                "name": region["name"],
-                "closed": region["closed"],
-                "total": region["total"],
-                "percent": region["closed_percent"],
-                "late": region["late"],
-            }
+def progress_headline() -> str:
+    return _("Progress of the year's tasks of building a “zero-waste” province")
+
+
+def progress_text(plan: Plan, figures: Mapping[str, Any]) -> str:
+    """The office's account of the progress, in words: a share closed out only of items that were due, and only when
+    some were closed (never a “销号率0%”)."""
+    lines = [
+        _(
+            "As of %(date)s, the %(tasks)s tasks of %(plan)s are broken down into %(items)s items for their "
+            "responsible units; %(closed)s of them have been closed out and %(open)s remain open."
         )
+        % {
+            "date": chinese_date(dt.date.fromisoformat(figures["as_of"])),
+            "tasks": figures["tasks"],
+            "plan": plan.title,
+            "items": figures["items"],
+            "closed": figures["closed"],
+            "open": figures["open"],
+        }
+    ]
+    if not figures["due"]:
+        lines.append(_("No item had reached its deadline yet; the work is going on as planned."))
+    elif not figures["due_closed"]:
+        lines.append(
+            _("%(due)s items had reached their deadline; none of them has been closed out yet.")
+            % {"due": figures["due"]}
+        )
+    else:
+        lines.append(
+            _("Of the %(due)s items whose deadline had come, %(closed)s have been closed out (%(percent)s percent).")
+            % {"due": figures["due"], "closed": figures["due_closed"], "percent": figures["due_closed_percent"]}
+        )
+    if figures["late"]:
+        lines.append(
+            _("%(late)s items are behind on what they owe; the office is following them up through the dispatch.")
+            % {"late": figures["late"]}
+        )
+    else:
+        lines.append(_("No item is behind on what it owes."))
     return "\n".join(lines)
-
-
-def bulletin_date(period_end: dt.date) -> dt.date:
-    """The date a bulletin on a period ending on ``period_end`` carries when drafted today: today, or — a period of
-    a past year — the period's last day, so that the issue is numbered in its own year."""
-    today = timezone.localdate()
-    return today if today.year <= period_end.year else period_end
 
 
 def bulletin_draft(
     *, plan: Plan, by: User, period_start: dt.date, period_end: dt.date, issued_on: dt.date | None = None
 ) -> Bulletin:
-    """A draft bulletin for the period, its text written from the figures, for the office to edit; dated
-    ``issued_on``, by default the day it is drafted or, for a period of a past year, the period's last day."""
-    if not can_edit_bulletins(by):
-        raise NotAllowed(_("Only the programme office's admins prepare bulletins."))
+    """A draft bulletin on the period, numbered in the year of its period when published and dated ``issued_on``
+    (default: the day it is drafted), carrying one piece: the progress, written from the figures, to edit."""
+    _check_editor(by)
     period_check(period_start, period_end, plan=plan, fields=("period_start", "period_end"))
-    issued_on = issued_on or bulletin_date(period_end)
-    with translation.override(settings.LANGUAGE_CODE):  # the bulletin is written in the office's language
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():  # written in the office's language
         figures = bulletin_figures(plan, period_start, period_end)
-        contents = [
-            _("Progress of the plan's tasks across the province"),
-            _("Assessment: the regions' ranking"),
-            _("Items late on what they owe"),
-            _("Highlights from the units' reports"),
-        ]
-        return Bulletin.objects.create(
+        bulletin = Bulletin.objects.create(
             plan=plan,
-            year=issued_on.year,
+            year=period_end.year,
             masthead=settings.BULLETIN_MASTHEAD,
             issuer=issuer_name(),
-            issued_on=issued_on,
+            issued_on=issued_on or timezone.localdate(),
             period_start=period_start,
             period_end=period_end,
-            contents="\n".join(contents),
-            summary=_summary(plan, figures),
             report_to=_distribution(DistributionLine.REPORT_TO),
             send_to=_distribution(DistributionLine.SEND_TO),
+            issue_to=_distribution(DistributionLine.ISSUE_TO),
             figures=figures,
             created_by=by,
         )
+        BulletinPiece.objects.create(
+            bulletin=bulletin, position=1, headline=progress_headline(), text=progress_text(plan, figures)
+        )
+    return bulletin
+
+
+def _check_editor(by: User) -> None:
+    if not can_edit_bulletins(by):
+        raise NotAllowed(_("Only the programme office's admins prepare bulletins."))
 
 
 def _locked_draft(bulletin: Bulletin, by: User) -> Bulletin:
-    if not can_edit_bulletins(by):
-        raise NotAllowed(_("Only the programme office's admins prepare bulletins."))
+    _check_editor(by)
     locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
     if not locked.is_draft:
         raise AlreadyHandled
@@ -200,15 +185,16 @@ def _locked_draft(bulletin: Bulletin, by: User) -> Bulletin:
 
 
 def bulletin_update(*, bulletin: Bulletin, by: User, changes: Mapping[str, Any]) -> Bulletin:
-    """Change a draft's text; a published bulletin stays as it went out."""
+    """Change a draft's masthead, issuer, date or distribution lines; a published bulletin stays as it went out.
+    Its number stays that of its period's year whatever its date."""
+    _check_editor(by)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(_("These cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     required = {
         "masthead": _("The masthead cannot be empty."),
         "issuer": _("The issuing office cannot be empty."),
-        "contents": _("“In this issue” (本期要目) cannot be empty."),
-        "summary": _("The overall progress cannot be empty."),
+        "issued_on": _("The bulletin needs a date."),
     }
     for name, message in required.items():
         if name in changes and not str(changes[name] or "").strip():
@@ -217,15 +203,86 @@ def bulletin_update(*, bulletin: Bulletin, by: User, changes: Mapping[str, Any])
         locked = _locked_draft(bulletin, by)
         for name, value in changes.items():
             setattr(locked, name, value.strip() if isinstance(value, str) else value)
-        locked.year = locked.issued_on.year  # numbered in the year of its date
         locked.save()
     return locked
 
 
+def _piece_checked(headline: str, text: str) -> tuple[str, str]:
+    headline, text = " ".join(headline.split()), text.strip()
+    if not headline:
+        raise InvalidInput(_("A piece needs a headline."), field="headline")
+    if len(headline) > HEADLINE_MAX:
+        raise InvalidInput(_("A headline has at most %(max)s characters.") % {"max": HEADLINE_MAX}, field="headline")
+    if not text:
+        raise InvalidInput(_("A piece needs its text."), field="text")
+    return headline, text
+
+
+def _next_position(bulletin: Bulletin) -> int:
+    return (bulletin.pieces.aggregate(last=Max("position"))["last"] or 0) + 1
+
+
+def _locked_piece(piece: BulletinPiece, by: User) -> tuple[Bulletin, BulletinPiece]:
+    locked = _locked_draft(piece.bulletin, by)
+    try:
+        return locked, BulletinPiece.objects.get(pk=piece.pk, bulletin=locked)
+    except BulletinPiece.DoesNotExist:
+        raise AlreadyHandled from None
+
+
+def bulletin_piece_add(*, bulletin: Bulletin, by: User, headline: str, text: str) -> BulletinPiece:
+    """A piece of the office's own, after the others."""
+    _check_editor(by)
+    headline, text = _piece_checked(headline, text)
+    with transaction.atomic():
+        locked = _locked_draft(bulletin, by)
+        return BulletinPiece.objects.create(
+            bulletin=locked, position=_next_position(locked), headline=headline, text=text
+        )
+
+
+def bulletin_piece_update(*, piece: BulletinPiece, by: User, headline: str, text: str) -> BulletinPiece:
+    _check_editor(by)
+    headline, text = _piece_checked(headline, text)
+    with transaction.atomic():
+        _bulletin, locked = _locked_piece(piece, by)
+        locked.headline, locked.text = headline, text
+        locked.save(update_fields=["headline", "text"])
+    return locked
+
+
+def bulletin_piece_remove(*, piece: BulletinPiece, by: User) -> None:
+    """Take a piece out (its report may be picked again); the others close up."""
+    with transaction.atomic():
+        bulletin, locked = _locked_piece(piece, by)
+        locked.delete()
+        _renumber(list(bulletin.pieces.all()))
+
+
+def bulletin_piece_move(*, piece: BulletinPiece, by: User, to: int) -> BulletinPiece:
+    """Put a piece at place ``to`` (1 the first; beyond the ends, at the end), the others keeping their order."""
+    with transaction.atomic():
+        bulletin, locked = _locked_piece(piece, by)
+        others = [p for p in bulletin.pieces.all() if p.pk != locked.pk]
+        index = min(max(to, 1), len(others) + 1) - 1
+        _renumber([*others[:index], locked, *others[index:]])
+    locked.refresh_from_db()
+    return locked
+
+
+def _renumber(pieces: Sequence[BulletinPiece]) -> None:
+    for position, piece in enumerate(pieces, start=1):
+        if piece.position != position:
+            piece.position = position
+            piece.save(update_fields=["position"])
+
+
 def highlight_candidates(bulletin: Bulletin) -> QuerySet[Report]:
-    """The units' reports submitted in the period, newest first: what the office may pick highlights from."""
+    """The units' reports submitted in the period and not yet in the bulletin, newest first: what the office may
+    pick highlights from."""
     start = timezone.make_aware(dt.datetime.combine(bulletin.period_start, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(bulletin.period_end + dt.timedelta(days=1), dt.time.min))
+    picked = BulletinPiece.objects.filter(bulletin=bulletin, report__isnull=False).values("report_id")
     return (
         Report.objects.filter(
             assignment__task__plan=bulletin.plan,
@@ -234,35 +291,58 @@ def highlight_candidates(bulletin: Bulletin) -> QuerySet[Report]:
             submitted_at__lt=end,
         )
         .exclude(text="")
+        .exclude(pk__in=picked)
         .select_related("assignment__unit", "assignment__task")
         .order_by("-submitted_at", "-pk")
     )
 
 
-def bulletin_pick_highlights(*, bulletin: Bulletin, by: User, reports: Sequence[int]) -> Bulletin:
-    """Add the chosen reports to the highlights, each as “【unit】text”, for the office to edit further."""
+def highlight_headline(report: Report) -> str:
+    """A highlight's headline until the office writes its own: “<unit>：<the first clause of its report>”."""
+    clause = CLAUSE_END.split(report.text.strip(), maxsplit=1)[0].strip()
+    if len(clause) > CLAUSE_MAX:
+        clause = clause[: CLAUSE_MAX - 1] + "…"
+    return f"{report.assignment.unit.name}：{clause}"
+
+
+def bulletin_pick_highlights(*, bulletin: Bulletin, by: User, reports: Sequence[int]) -> list[BulletinPiece]:
+    """Each chosen report becomes a piece after the others: a headline to edit (``highlight_headline``) and the
+    report's text."""
+    _check_editor(by)
     chosen = list(highlight_candidates(bulletin).filter(pk__in=list(reports)).order_by("submitted_at", "pk"))
     if not chosen or len(chosen) != len(set(reports)):
-        raise InvalidInput(_("Choose reports of the period."), field="reports")
+        raise InvalidInput(_("Choose reports of the period that the bulletin does not carry yet."), field="reports")
     with transaction.atomic():
         locked = _locked_draft(bulletin, by)
-        added = [f"【{report.assignment.unit.name}】{report.text.strip()}" for report in chosen]
-        locked.highlights = "\n\n".join(part for part in [locked.highlights.strip(), *added] if part)
-        locked.save(update_fields=["highlights"])
-    return locked
+        first = _next_position(locked)
+        return [
+            BulletinPiece.objects.create(
+                bulletin=locked,
+                position=first + offset,
+                headline=highlight_headline(report),
+                text=report.text.strip(),
+                report=report,
+            )
+            for offset, report in enumerate(chosen)
+        ]
 
 
 def bulletin_render(bulletin: Bulletin) -> bytes:
-
+    """The bulletin as the seed bulletins print it: red masthead, 期号, issuer and date, 本期要目 (the pieces'
+    headlines), the pieces, then the 版记 — 报 / 送 / 发 and the 印发 line between rules. ``MissingGlyphs`` when a
+    character of it has no font."""
+    document = DocumentSettings.current()
+    pieces = list(bulletin.pieces.all())
     with translation.override("zh-hans"):
         html = render_to_string(
             "documents/bulletin.html",
             {
                 "bulletin": bulletin,
                 "masthead": bulletin.masthead.split(),  # a line per part, as the seed bulletins print it
-                "figures": bulletin.figures,
-                "summary": [p for p in bulletin.summary.splitlines() if p.strip()],
-                "highlights": [p for p in bulletin.highlights.split("\n\n") if p.strip()],
+                "pieces": pieces,
+                "fonts": document.css_families(),
+                "printer": document.printer,
+                "lines": bulletin.distribution_lines(),
             },
         )
     return render_pdf(html)
@@ -276,39 +356,36 @@ def bulletin_pdf(bulletin: Bulletin) -> bytes:
     return bulletin_render(bulletin)
 
 
-def bulletin_publish(*, bulletin: Bulletin, by: User) -> Bulletin:
-    """Number the bulletin (the year's next issue, and the next overall), render and keep its PDF, and email it to
-    the distribution list; all or nothing, and only once."""
-    from notifications.models import Message
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing a draft now does: the numbers it takes and to whom it is emailed, line by line."""
 
-    from .ladder import notices_and_messages_send
+    year: int
+    number: int
+    overall: int
+    lines: list[tuple[str, list[Distribution]]]
 
-    with transaction.atomic():
-        locked = _locked_draft(bulletin, by)
-        locked.year = locked.issued_on.year  # the year's next issue: the year of the bulletin's own date
-        number = reserve_numbers("bulletin", locked.year, 1)
-        overall = (Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
-        locked.number, locked.total_number = number, overall
-        locked.state, locked.published_at, locked.published_by = BulletinState.PUBLISHED, timezone.now(), by
-        locked.pdf.save(f"{locked.year}-{number}.pdf", ContentFile(bulletin_render(locked)), save=False)
-        locked.save()
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = str(locked)
-            body = render_to_string("notifications/bulletin_body.txt", {"bulletin": locked})
-        messages = Message.objects.bulk_create(
-            Message(
-                address=entry.email,
-                dedupe_key=f"bulletin:{locked.pk}:{entry.pk}",
-                subject=subject,
-                body=body,
-                link=locked.get_absolute_url(),
-                bulletin=locked,
-            )
-            for entry in Distribution.objects.filter(active=True)
+    @property
+    def issue_label(self) -> str:
+        return f"{self.year}年第{self.number}期（总第{self.overall}期）"
+
+    @property
+    def recipients(self) -> list[Distribution]:
+        return [entry for _label, entries in self.lines for entry in entries]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the numbers or the addresses do: a confirmation holds only for what it showed."""
+        shown = f"{self.year}/{self.number}/{self.overall}/" + ",".join(
+            f"{entry.pk}:{entry.email}" for entry in self.recipients
         )
-        ids = [message.pk for message in messages]
-        transaction.on_commit(lambda: notices_and_messages_send([], ids))
-    return locked
+        return hashlib.sha256(shown.encode()).hexdigest()[:16]
+
+
+def _recipients() -> list[tuple[str, list[Distribution]]]:
+    entries = list(Distribution.objects.filter(active=True).order_by("position", "pk"))
+    labels = dict(DistributionLine.choices)
+    return [(str(labels[line]), [e for e in entries if e.line == line]) for line in LINE_ORDER]
 
 
 def next_numbers(year: int) -> tuple[int, int]:
@@ -318,3 +395,55 @@ def next_numbers(year: int) -> tuple[int, int]:
     last = DocumentSequence.objects.filter(kind="bulletin", year=year).values_list("last", flat=True).first() or 0
     overall = (Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
     return last + 1, overall
+
+
+def bulletin_publish_preview(bulletin: Bulletin) -> PublishPreview:
+    """What the office confirms before 印发: the issue's numbers and its recipients."""
+    number, overall = next_numbers(bulletin.year)
+    return PublishPreview(year=bulletin.year, number=number, overall=overall, lines=_recipients())
+
+
+def bulletin_publish(*, bulletin: Bulletin, by: User, confirmed: str | None = None) -> Bulletin:
+    """Number the bulletin (its period's year's next issue, and the next overall), render and keep its PDF, and email
+    it to the distribution list; all or nothing, and only once. ``confirmed``: the fingerprint of the preview the
+    office confirmed; refused when the numbers or the recipients are no longer those. The PDF is made before
+    anything is written: a bulletin that cannot be printed stays a draft and nothing is sent."""
+    from notifications.models import Message
+
+    from .ladder import notices_and_messages_send
+
+    with transaction.atomic():
+        locked = _locked_draft(bulletin, by)
+        if not locked.pieces.exists():
+            raise InvalidInput(_("The bulletin carries no piece yet."))
+        number = reserve_numbers("bulletin", locked.year, 1)
+        overall = (Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
+        preview = PublishPreview(year=locked.year, number=number, overall=overall, lines=_recipients())
+        if confirmed is not None and confirmed != preview.fingerprint:
+            raise InvalidInput(
+                _("The issue's number or its distribution has changed since you confirmed; read it again and confirm.")
+            )
+        locked.number, locked.total_number = number, overall
+        locked.state, locked.published_at, locked.published_by = BulletinState.PUBLISHED, timezone.now(), by
+        pdf = bulletin_render(locked)  # raises before anything is stored or queued (the transaction rolls back)
+        locked.pdf.save(f"{locked.year}-{number}.pdf", ContentFile(pdf), save=False)
+        locked.save()
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = str(locked)
+            body = render_to_string(
+                "notifications/bulletin_body.txt", {"bulletin": locked, "headlines": locked.headlines()}
+            )
+        messages = Message.objects.bulk_create(
+            Message(
+                address=entry.email,
+                dedupe_key=f"bulletin:{locked.pk}:{entry.pk}",
+                subject=subject,
+                body=body,
+                link=locked.get_absolute_url(),
+                bulletin=locked,
+            )
+            for entry in preview.recipients
+        )
+        ids = [message.pk for message in messages]
+        transaction.on_commit(lambda: notices_and_messages_send([], ids))
+    return locked

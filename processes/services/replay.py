@@ -45,6 +45,7 @@ from processes.models import (
     Pairing,
     Plan,
     ReplayState,
+    ReportKind,
     Role,
     Round,
     SweepState,
@@ -80,6 +81,7 @@ COMPLETION_TEXTS = (
     "任务已按要求完成，相关佐证材料已上传，申请销号。",
     "已完成全部工作内容并通过验收，申请销号。",
 )
+HIGHLIGHTS_PER_BULLETIN = 2
 RETURN_REASONS = ("佐证材料不完整，请补充相关文件后重新报送。", "进展描述过于笼统，请补充具体数据和完成情况。")
 ANSWER_TEXTS = ("已组织专题研究，制定整改措施，明确责任人和完成时限，整改工作正在推进。",)
 
@@ -477,8 +479,9 @@ class Simulation:
         return late / total if total else 0.0
 
     def office_publishes_bulletin(self, day: dt.date) -> int:
-        """After each two months, on the first working day from the 10th of the next month: that period's issue."""
-        from .bulletins import bulletin_draft, bulletin_publish
+        """After each two months, on the first working day from the 10th of the next month: that period's issue,
+        carrying the progress and, as highlights, the period's last two completion reports (申请销号)."""
+        from .bulletins import bulletin_draft, bulletin_pick_highlights, bulletin_publish, highlight_candidates
 
         if day.day < 10 or day.month % 2 == 0 or day.month == 1:
             return 0
@@ -489,6 +492,9 @@ class Simulation:
         bulletin = bulletin_draft(
             plan=self.plan, by=self.admin, period_start=max(start, self.plan.starts_on), period_end=end, issued_on=day
         )
+        highlights = highlight_candidates(bulletin).filter(kind=ReportKind.COMPLETION).values_list("pk", flat=True)
+        if picked := list(highlights[:HIGHLIGHTS_PER_BULLETIN]):
+            bulletin_pick_highlights(bulletin=bulletin, by=self.admin, reports=picked)
         bulletin_publish(bulletin=bulletin, by=self.admin)
         return 1
 

@@ -65,6 +65,9 @@ def test_the_2023_annex_replayed_from_july_to_december(started: Plan, tmp_path: 
     # Documents carry their own year, whatever today is.
     assert all("〔2023〕" in doc_no for doc_no in Notice.objects.values_list("doc_no", flat=True))
     assert all(b.year == 2023 for b in Bulletin.objects.all())
+    # Each issue carries the office's progress and highlights from the units' reports, and nothing that ranks.
+    assert all(b.pieces.filter(report__isnull=False).count() == 2 for b in Bulletin.objects.all())
+    assert not any("ranking" in b.figures or "late_items" in b.figures for b in Bulletin.objects.all())
     # Every row carries the simulated day's time.
     assert AssignmentTransition.objects.latest("at").at.date() <= dt.date(2023, 12, 31)
     assert Message.objects.latest("created_at").created_at.date() <= dt.date(2023, 12, 31)

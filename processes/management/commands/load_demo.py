@@ -43,11 +43,12 @@ DEMO_USERS = (
     ("baobao_leader", "省厅包保负责人", "JL-EEB", Role.LEADER, False),
 )
 DEMO_SIGNER = "office_signer"  # the office's 签发人: signs the numbered documents
-# The demo distribution list of the bulletins (报 / 送), delivered to the local mail folder like everything else.
+# The demo distribution list of the bulletins (报 / 送 / 发), delivered to the local mail folder like everything else.
 DEMO_DISTRIBUTION = (
     ("生态环境部固体废物与化学品司", "mee-solid-waste@wufei.localhost", DistributionLine.REPORT_TO),
     ("省“无废城市”建设工作推进组各成员单位", "members@wufei.localhost", DistributionLine.SEND_TO),
     ("各市（州）生态环境局", "city-bureaus@wufei.localhost", DistributionLine.SEND_TO),
+    ("各县（市、区）“无废城市”建设牵头部门", "counties@wufei.localhost", DistributionLine.ISSUE_TO),
 )
 # The demo pairing: the provincial department's leader visits 松原 and 白城 every two months, from the plan's start.
 DEMO_PAIRING = ("baobao_leader", "JL-EEB", ("220700", "220800"))
