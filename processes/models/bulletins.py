@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from processes.formats import chinese_month_span
+from processes.formats import period_name
 
 from .assignments import Report, private_storage
 from .plans import Plan
@@ -124,7 +124,7 @@ class Bulletin(models.Model):
     @property
     def period_label(self) -> str:
         """2023年8—9月: its period as a document names it."""
-        return chinese_month_span(self.period_start, self.period_end)
+        return period_name(self.period_start, self.period_end)
 
     def headlines(self) -> list[str]:
         """本期要目: the headlines of the pieces it carries, in their order."""

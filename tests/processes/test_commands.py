@@ -157,9 +157,12 @@ def test_load_demo_loads_everything_and_can_run_again() -> None:
         "songyuan_leader": "leader",
         "province_supervisor": "supervisor",
         "office_admin": "admin",
+        "office_signer": "leader",
         "baobao_leader": "leader",
     }
     assert User.objects.get(username="songyuan_reporter").unit.code == "220700"
+    # The office's 签发人 (issue 11): the only signer.
+    assert list(User.objects.filter(is_signer=True).values_list("username", flat=True)) == ["office_signer"]
     # One 包保 pairing, not two: the provincial department's leader with 松原 and 白城, three visits owed each.
     pairing = Pairing.objects.get()
     assert (pairing.leader.username, pairing.unit.code) == ("baobao_leader", "JL-EEB")  # type: ignore[union-attr]
