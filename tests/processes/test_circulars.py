@@ -97,3 +97,30 @@ def test_the_office_drafts_a_circular_from_the_assessment_page(
     assert done.status_code == 302 and done["Location"] == circular.get_absolute_url()
     with at("2023-10-09 09:05"):
         assert client_for(people["reporter"]).get(circular.get_absolute_url()).status_code == 404  # a draft
+
+
+def test_the_circular_measures_as_the_file_format(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The 通报 in the 文件格式 of GB/T 9704: its mark, its number centred, a 2号 title, a 3号 body of 28 characters a
+    line inside the 版心, the 印发 line at its foot."""
+    from ..pdf_layout import lines, pages
+
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    with at("2023-10-09 09:00"):
+        draft = circular_draft(plan=plan, by=people["office"], start=START, end=END)
+    with at("2023-10-11 09:00"):
+        (signed,) = notices_sign(notices=[draft], by=signer, on=D(2023, 10, 11))
+    measured = pages(notice_pdf(signed))
+    first = measured[0]
+    assert lines(first)[0].text == "吉林省全域“无废城市”建设工作推进组办公室文件"
+    number = next(line for line in lines(first) if line.text.startswith("吉无废通"))
+    assert number.text == "吉无废通〔2023〕1号" and abs((number.left + number.right) / 2 - (28 + 184) / 2) < 1
+    assert lines(first, size=22.0), "the title in 2号"
+    body = [line for page in measured for line in lines(page, size=16.0)]
+    full = [line for line in body if len(line.text) == 28 and all(ord(c) >= 0x3000 for c in line.text)]
+    assert full, "a full line of the body"
+    for line in full:
+        assert abs(line.left - 28) < 1 and abs(line.right - 184) < 1
+    printed = [line.text.replace(" ", "") for line in lines(measured[-1])]
+    assert "吉林省全域“无废城市”建设工作推进组办公室2023年10月11日印发" in printed
