@@ -84,3 +84,21 @@ def lines(chars: list[Char], *, size: float | None = None) -> list[Line]:
         if size is None or abs(char.size - size) < 0.3:
             grouped[round(char.bottom * 2)].append(char)
     return [Line(sorted(group, key=lambda c: c.left)) for _key, group in sorted(grouped.items())]
+
+
+def rules(pdf: bytes) -> list[list[tuple[float, float, float]]]:
+    """The horizontal rules of each page as (top in mm, left, right), top to bottom."""
+    from pdfminer.layout import LTCurve, LTLine, LTRect
+
+    found = []
+    for page in extract_pages(io.BytesIO(pdf)):
+        height = page.height
+        here = set()
+        stack: list[object] = [page]
+        while stack:
+            item = stack.pop()
+            stack.extend(getattr(item, "_objs", []) or [])
+            if isinstance(item, (LTRect, LTLine, LTCurve)) and item.width > 10 and item.height < 2:
+                here.add((round((height - item.y0) / MM, 1), round(item.x0 / MM, 1), round(item.x1 / MM, 1)))
+        found.append(sorted(here))
+    return found

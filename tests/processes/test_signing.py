@@ -35,7 +35,7 @@ from processes.services.signing import notice_edit, notice_withdraw, notices_sig
 
 from ..conftest import SmtpSink
 from ..factories import UserFactory
-from ..pdf_layout import lines, pages
+from ..pdf_layout import lines, pages, rules
 from .test_ladder import sweep
 from .test_rounds import at
 from .test_views import client_for
@@ -277,7 +277,8 @@ def test_the_file_format_measures_as_the_standard_says(
     plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     notice = _signed_supervision(plan, signer, django_capture_on_commit_callbacks)
-    measured = pages(notice_pdf(notice))
+    pdf = notice_pdf(notice)
+    measured = pages(pdf)
     first, second = measured[0], measured[1]
     # 版头: the issuer's full name + 文件 in red 小标宋 on one line, 35 mm below the 版心's top; the number centred.
     mark = lines(first)[0]
@@ -321,7 +322,9 @@ def test_the_file_format_measures_as_the_standard_says(
         abs(printed.left - (LEFT + FOLIO_PT * MM_PER_PT)) < 1
         and abs(printed.right - (RIGHT - FOLIO_PT * MM_PER_PT)) < 1
     )
-    assert printed.baseline > BOTTOM - 20  # at the foot of the last page
+    assert printed.baseline > BOTTOM - 10  # at the foot of the last page: its last rule on the 版心's bottom edge
+    last_rule = rules(pdf)[-1][-1]
+    assert abs(last_rule[0] - BOTTOM) < 0.5 and abs(last_rule[1] - LEFT) < 0.5 and abs(last_rule[2] - RIGHT) < 0.5
     # 4号, or — this issuer's long name would not fit on the line with its date — as near it as fits.
     assert 12.5 < printed.chars[0].size <= FOLIO_PT
 
