@@ -35,6 +35,7 @@ from processes.models import (
 )
 from processes.services.bulletins import (
     bulletin_draft,
+    bulletin_pdf,
     bulletin_pick_highlights,
     bulletin_piece_add,
     bulletin_piece_move,
@@ -476,3 +477,24 @@ def test_a_past_period_written_up_later_reads_as_it_stood(
         assert str(bulletin).endswith("2023年第1期") and bulletin.total_number == 1
         second = bulletin_draft(plan=plan, by=office_admin, period_start=D(2023, 10, 1), period_end=D(2023, 12, 31))
     assert (second.year, second.figures["closed"], second.figures["late"]) == (2023, 2, 0)
+
+
+def test_the_bulletin_measures_as_the_seeds_and_the_standard(plan: Plan, office_admin: User) -> None:
+    """The published form, measured from its PDF: the red masthead in 小标宋 at the top of the 版心, the pieces in 3号
+    仿宋 inside the 版心 (28 mm to 184 mm), and the 版记 at the foot of the last page, its last rule on the 版心's
+    bottom edge (262 mm)."""
+    from ..pdf_layout import lines, pages, rules
+
+    bulletin = draft(plan, office_admin)
+    with at("2023-10-09 10:00"):
+        bulletin = bulletin_publish(bulletin=bulletin, by=office_admin)
+    pdf = bulletin_pdf(bulletin)
+    measured = pages(pdf)
+    masthead = lines(measured[0])[0]
+    assert masthead.chars[0].top < 37 + 12 and masthead.chars[0].size >= 22
+    body = [line for page in measured for line in lines(page, size=16.0)]
+    assert body and all(line.left >= 28 - 0.5 and line.right <= 184 + 0.5 for line in body)
+    last = rules(pdf)[-1]
+    assert abs(last[-1][0] - 262) < 0.5 and abs(last[-1][1] - 28) < 0.5 and abs(last[-1][2] - 184) < 0.5
+    printed = [line.text.replace(" ", "") for line in lines(measured[-1])]
+    assert any(text.endswith("2023年10月9日印发") for text in printed)
