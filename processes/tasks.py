@@ -27,7 +27,8 @@ def open_due_rounds() -> int:
 
 @shared_task(name="processes.render_notice", acks_late=True)
 def render_notice(notice_id: int) -> None:
-    """Render and store a notice's PDF on its item (delivery renders it too if it comes first)."""
+    """Render and store a signed document's PDF if it is missing. Documents are rendered when signed; this stays for
+    the tasks an earlier version queued."""
     from processes.models import Notice
     from processes.services.notices import notice_pdf
 

@@ -410,7 +410,7 @@ def bulletin_publish(*, bulletin: Bulletin, by: User, confirmed: str | None = No
     anything is written: a bulletin that cannot be printed stays a draft and nothing is sent."""
     from notifications.models import Message
 
-    from .ladder import notices_and_messages_send
+    from .ladder import messages_send
 
     with transaction.atomic():
         locked = _locked_draft(bulletin, by)
@@ -445,5 +445,5 @@ def bulletin_publish(*, bulletin: Bulletin, by: User, confirmed: str | None = No
             for entry in preview.recipients
         )
         ids = [message.pk for message in messages]
-        transaction.on_commit(lambda: notices_and_messages_send([], ids))
+        transaction.on_commit(lambda: messages_send(ids))
     return locked

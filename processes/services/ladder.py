@@ -584,16 +584,14 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
         message_ids += signers_remind(day)
         if results:
             Sweep.objects.filter(pk=run.pk).update(fired=len(results), messages=len(message_ids))
-        transaction.on_commit(lambda: notices_and_messages_send([], message_ids))
+        transaction.on_commit(lambda: messages_send(message_ids))
     return results
 
 
-def notices_and_messages_send(notice_ids: list[int], message_ids: list[int]) -> None:
+def messages_send(message_ids: list[int]) -> None:
+    """Hand the messages a commit wrote to the outbox's workers (a document's PDF is made when it is signed)."""
     from notifications.tasks import enqueue
-    from processes.tasks import render_notice
 
-    for notice_id in notice_ids:
-        render_notice.delay(notice_id)
     enqueue(message_ids)
 
 

@@ -44,7 +44,7 @@ from processes.models import (
 )
 
 from .history import OPEN_DEADLINE_STATES, end_of_day, obligations_owed_as_of, state_at, suspension_at
-from .ladder import People, notices_and_messages_send
+from .ladder import People, messages_send
 
 if TYPE_CHECKING:
     from notifications.models import Message
@@ -207,7 +207,7 @@ def region_warnings_check(day: dt.date | None = None) -> list[RegionWarning]:
                 warnings.append(warning)
         messages = [_digest(user, listed) for user, listed in told.items()]
         message_ids = [message.pk for message in Message.objects.bulk_create(messages)]
-        transaction.on_commit(lambda: notices_and_messages_send([], message_ids))
+        transaction.on_commit(lambda: messages_send(message_ids))
     return warnings
 
 

@@ -104,6 +104,7 @@ class ReplayFigures:
     reports_missing: int = 0
     notices: dict[str, int] = field(default_factory=dict)
     max_notices_per_unit_per_month: int = 0
+    documents_waiting: int = 0  # drafts not signed by the last day
     messages: int = 0
     max_messages_per_person_per_day: int = 0
     visits: int = 0
@@ -639,6 +640,7 @@ def replay_figures(plan: Plan, *, seed: int, until: dt.date) -> ReplayFigures:
         .first()
     )
     figures.max_notices_per_unit_per_month = per_month["n"] if per_month else 0
+    figures.documents_waiting = Notice.objects.filter(plan=plan, state=NoticeState.DRAFT, drafted_on__lte=until).count()
     messages = Message.objects.filter(created_at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time.min)))
     messages = messages.filter(created_at__lt=end_of_day(until))
     figures.messages = messages.count()

@@ -254,7 +254,7 @@ def _messages(notice: Notice, visit: Visit | None) -> list[int]:
 def notices_sign(*, notices: Iterable[Notice | int], by: User | None, on: dt.date | None = None) -> list[Notice]:
     """Sign drafts (``by`` None: a rung that issues without signature). All or nothing: a draft already handled,
     signed before it was drafted, or whose PDF cannot be made stops the whole signing."""
-    from .ladder import notice_doc_no, notices_and_messages_send, reserve_numbers
+    from .ladder import messages_send, notice_doc_no, reserve_numbers
     from .notices import notice_render
 
     if by is not None and not can_sign(by):
@@ -292,7 +292,7 @@ def notices_sign(*, notices: Iterable[Notice | int], by: User | None, on: dt.dat
                 _answers_owed(notice, visit, by, at)
                 message_ids += _messages(notice, visit)
                 signed.append(notice)
-        transaction.on_commit(lambda: notices_and_messages_send([], message_ids))
+        transaction.on_commit(lambda: messages_send(message_ids))
     return signed
 
 

@@ -59,6 +59,10 @@ def test_the_2023_annex_replayed_from_july_to_december(started: Plan, tmp_path: 
     assert figures["returned"] > 0 and figures["visits"] > 0 and figures["bulletins"] >= 1
     # No storms.
     assert figures["max_notices_per_unit_per_month"] <= 4
+    # The signer signs each working morning what was drafted before: at the end only the last day's drafts wait.
+    assert (
+        figures["documents_waiting"] == Notice.objects.filter(state="draft", drafted_on=dt.date(2023, 12, 31)).count()
+    )
     assert figures["max_messages_per_person_per_day"] <= 3
     assert set(figures["notices"]) <= {"warning_letter", "supervision_notice"} and figures["notices"]
     assert figures["closed"] + figures["open"] == 289 and figures["closed"] > 1
