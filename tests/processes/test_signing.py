@@ -347,3 +347,25 @@ def test_the_letter_format_of_a_warning(
     text = pdf_text(pdf, tmp_path)
     assert "关于对松原市生态环境局逾期事项予以预警的函" in text and "附件：逾期事项清单" in text
     assert "2023年9月8日" in text and "2023-09" not in text
+    # Double red rules, 170 mm long and centred: under the mark, and 20 mm from the bottom edge of the first page.
+    red = [rule for rule in rules(pdf)[0] if rule[2] - rule[1] > 165]
+    assert any(abs(rule[1] - 21) < 0.6 and abs(rule[2] - 191) < 0.6 and rule[0] < 45 for rule in red)
+    assert any(abs(rule[0] - 277) < 1.5 for rule in red)
+
+
+def test_a_long_letter_keeps_the_grid_from_its_second_page(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The letter's first page starts higher (its mark at 30 mm); from the second, the 版心 is the standard's: 22 lines
+    of 28 characters, and the folio on the left of an even page."""
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    draft = Notice.objects.get(unit__code="220700", rung__code="red")
+    with at("2023-09-08 09:00"):
+        notice_edit(notice=draft, by=signer, title=draft.title, body=f"{LONG}\n请于〔答复期限〕前答复。", copy_to="")
+        (letter,) = notices_sign(notices=[draft], by=signer, on=D(2023, 9, 8))
+    second = pages(notice_pdf(letter))[1]
+    body = [line for line in lines(second, size=BODY_PT) if len(line.chars) >= 20]
+    assert len(body) == 22 and all(len(line.text) == 28 for line in body)
+    assert all(abs(line.left - LEFT) < 1 and abs(line.right - RIGHT) < 1 for line in body)
+    folio = [line for line in lines(second, size=FOLIO_PT) if "2" in line.text][-1]
+    assert abs(folio.left - (LEFT + FOLIO_PT * MM_PER_PT)) < 1.5
