@@ -90,7 +90,14 @@ class DocumentSettings(models.Model):
             "kai": self.kai_fonts,
             "song": self.song_fonts,
         }
-        return {
-            key: ", ".join(f'"{name.strip()}"' for name in value.split(",") if name.strip()) + ", serif"
-            for key, value in lists.items()
-        }
+        return {key: ", ".join(f'"{name}"' for name in font_names(value)) + ", serif" for key, value in lists.items()}
+
+
+# What may not stand in a font's name printed into a style sheet: anything that ends the string, the declaration,
+# the rule or the style element, or escapes.
+_UNSAFE = str.maketrans("", "", "\"'\\;{}<>()/:")
+
+
+def font_names(value: str) -> list[str]:
+    """The names of a comma-separated family list, with what could break out of a CSS string taken out."""
+    return [name for raw in value.split(",") if (name := raw.translate(_UNSAFE).strip())]

@@ -93,7 +93,7 @@ class Notice(models.Model):
     that day. The PDF, kept in private storage, is the document as it was issued."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=DocumentKind.choices)
-    state = models.CharField(_("state"), max_length=16, choices=NoticeState.choices, default=NoticeState.ISSUED)
+    state = models.CharField(_("state"), max_length=16, choices=NoticeState.choices, default=NoticeState.DRAFT)
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     number = models.PositiveIntegerField(_("number"), null=True, blank=True)
     doc_no = models.CharField(_("document number"), max_length=64, unique=True, null=True, blank=True)
@@ -139,6 +139,15 @@ class Notice(models.Model):
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdraw_reason = models.TextField(_("reason for withdrawing"), blank=True)
     reminded_on = models.DateField(_("signers reminded on"), null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last edited by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)
     items = models.ManyToManyField("processes.Obligation", verbose_name=_("late items"), related_name="notices")
     sent_to = models.ManyToManyField(
         Unit, verbose_name=_("sent to"), blank=True, related_name="circulars", help_text=_("A circular's regions.")
@@ -181,6 +190,11 @@ class Notice(models.Model):
     @property
     def is_issued(self) -> bool:
         return self.state == NoticeState.ISSUED
+
+    @property
+    def version(self) -> str:
+        """What the signer read: changes whenever the draft is edited (the sign button carries it)."""
+        return self.edited_at.isoformat() if self.edited_at else "drafted"
 
     def paragraphs(self) -> list[str]:
         return [line.strip() for line in self.body.splitlines() if line.strip()]

@@ -168,6 +168,7 @@ class RegionScore:
     unit: Unit
     total: Decimal = Decimal(0)
     rank: int = 0
+    late_items: int = 0  # its items with something not handed in by its due date in the period (逾期事项)
     contributions: list[Contribution] = field(default_factory=list)
 
 
@@ -420,7 +421,7 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
 
     scores = []
     for unit in regions:
-        score = RegionScore(unit=unit)
+        score = RegionScore(unit=unit, late_items=len(timeliness.get(unit.pk, _Timeliness()).late_items))
         for indicator in indicators:
             text, share = measure(indicator.metric, unit.pk)
             share = share.quantize(SHARE, rounding=ROUND_HALF_UP)

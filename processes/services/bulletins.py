@@ -388,6 +388,17 @@ def _recipients() -> list[tuple[str, list[Distribution]]]:
     return [(str(labels[line]), [e for e in entries if e.line == line]) for line in LINE_ORDER]
 
 
+def _reserve_overall() -> int:
+    """The next 总第M期, taken under the lock of its own sequence row (year 0), so that two issues published at once,
+    of different years, never take the same one; the row starts from the issues already published."""
+    from processes.models import DocumentSequence
+
+    sequence, _created = DocumentSequence.objects.select_for_update().get_or_create(kind="bulletin", year=0)
+    sequence.last = max(sequence.last, Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
+    sequence.save(update_fields=["last"])
+    return sequence.last
+
+
 def next_numbers(year: int) -> tuple[int, int]:
     """The numbers the next bulletin of the year would take (for the draft's preview)."""
     from processes.models import DocumentSequence
@@ -417,7 +428,7 @@ def bulletin_publish(*, bulletin: Bulletin, by: User, confirmed: str | None = No
         if not locked.pieces.exists():
             raise InvalidInput(_("The bulletin carries no piece yet."))
         number = reserve_numbers("bulletin", locked.year, 1)
-        overall = (Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
+        overall = _reserve_overall()
         preview = PublishPreview(year=locked.year, number=number, overall=overall, lines=_recipients())
         if confirmed is not None and confirmed != preview.fingerprint:
             raise InvalidInput(

@@ -7,14 +7,14 @@ edits it; the 签发人 signs it like any numbered document (``services.signing`
 the regions' people, copied to the 包保 leaders. The bulletin no longer names laggards: that is this document's.
 
 Who is commended: up to three regions at the top of the ranking with nothing late and at least 60 % of the points.
-Who is criticised: the regions of the bottom third of the ranking, and any other region scoring under 60 %, that
-have something to be criticised for; a region is never both."""
+Who is criticised: the regions of the bottom third of the ranking that have something to be criticised for (late
+items, returned reports, a missed 包保 visit) or scored under 60 %; a region is never both. Late items are counted as
+the assessment counts them (in the period), the overall figure as the ledger does (at the period's end)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -51,7 +51,6 @@ def _region_facts(plan: Plan, assessment: Assessment) -> list[dict[str, Any]]:
     """Each region in ranking order: its score and rank, its items late at the period's end, the reports returned to
     it in the period, and its 包保 visits in the period."""
     ids = [score.unit.pk for score in assessment.regions]
-    late = Counter(item["unit_id"] for item in late_items_as_of(plan, assessment.ledger_day))
     returned = dict(
         AssignmentTransition.objects.filter(
             assignment__task__plan=plan,
@@ -82,7 +81,8 @@ def _region_facts(plan: Plan, assessment: Assessment) -> list[dict[str, Any]]:
             "rank": score.rank,
             "score": str(score.total),
             "share": str((score.total / assessment.scheme.total).quantize(Decimal("0.0001"))),
-            "late": late.get(score.unit.pk, 0),
+            # 逾期事项 as the assessment counts them: items with something not handed in by its due date in the period.
+            "late": score.late_items,
             "returned": returned.get(score.unit.pk, 0),
             "visits": visits.get(score.unit.pk, 0),
             "paired": score.unit.pk in paired,
@@ -116,9 +116,7 @@ def circular_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
     criticised = [
         r["unit_id"]
         for index, r in enumerate(regions)
-        if r["unit_id"] not in commended
-        and (index >= bottom or Decimal(r["share"]) < PASSING_SHARE)
-        and (_faults(r) or Decimal(r["share"]) < PASSING_SHARE)
+        if r["unit_id"] not in commended and index >= bottom and (_faults(r) or Decimal(r["share"]) < PASSING_SHARE)
     ]
     return {
         "period": period_name(start, end),
@@ -126,8 +124,9 @@ def circular_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         "items": ledger.total,
         "closed": ledger.closed,
         "open": ledger.remaining,
-        "late": sum(r["late"] for r in regions),
-        "total_points": str(assessment.scheme.total.normalize()),
+        # Late at the period's end, over the whole plan: the ledger's and the bulletin's count.
+        "late": len(late_items_as_of(plan, assessment.ledger_day)),
+        "total_points": f"{assessment.scheme.total.normalize():f}",
         "regions": regions,
         "commended": commended,
         "criticised": criticised,
@@ -141,8 +140,8 @@ def _body(plan: Plan, figures: dict[str, Any]) -> list[str]:
         f"按照《{plan.title}》调度销号和考核评估机制，省“无废城市”建设工作推进组办公室对{figures['period']}各地"
         "年度任务推进情况进行了调度评估。现将有关情况通报如下。",
         "一、总体情况",
-        f"截至{as_of}，全省{len(figures['regions'])}个地区承担的{figures['items']}项任务事项中，已销号"
-        f"{figures['closed']}项，正在推进{figures['open']}项，其中逾期{figures['late']}项。",
+        f"截至{as_of}，全省{figures['items']}项任务事项中，已销号{figures['closed']}项，正在推进{figures['open']}项，"
+        f"其中逾期{figures['late']}项。",
         "二、工作推进较好的地区",
     ]
     if figures["commended"]:

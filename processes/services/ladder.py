@@ -49,6 +49,7 @@ from processes.models import (
     User,
 )
 from processes.services.history import end_of_day, obligations_owed_as_of, start_of_day
+from processes.services.lifecycle import InvalidInput
 from processes.services.signing import signers_remind
 
 logger = logging.getLogger(__name__)
@@ -354,7 +355,7 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row],
     A unit already under an open notice of this kind (or, for a 预警函, under an open 督办通知单), drafted or issued,
     gets none: its items still climb the rung and its people are told, but escalation goes on through people, not
     more paper."""
-    from .signing import draft_text, notices_sign
+    from .signing import draft_text, issue_unsigned
 
     units = list(dict.fromkeys(row.unit for row in rows))
     under = _units_under_open_notice(units, NO_SECOND[DocumentKind(rung.document)], day)
@@ -405,8 +406,12 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row],
         )
     )
     if rung.issue_unsigned:
-        signed = {notice.unit_id: notice for notice in notices_sign(notices=created, by=None, on=day)}
-        return signed  # type: ignore[return-value]
+        # Issued at once; a document that cannot be printed stays a draft for the signer (and the sweep goes on).
+        try:
+            with transaction.atomic():
+                return {notice.unit_id: notice for notice in issue_unsigned(created, day)}  # type: ignore[misc]
+        except InvalidInput as refused:
+            logger.error("rung %s could not issue its documents of %s: %s", rung.pk, day, refused.message)
     return notices  # type: ignore[return-value]
 
 
@@ -450,6 +455,10 @@ def _item_context(day: dt.date, row: _Row) -> dict[str, Any]:
 
 # Who hears of an unanswered notice on the one rung it climbs after its due date.
 ANSWER_ESCALATION_RECIPIENTS = (Recipient.SUPERVISORS,)
+
+
+def _of_office(user: User) -> bool:
+    return user.unit is not None and user.unit.is_office
 
 
 @dataclass
@@ -512,7 +521,8 @@ def _write_messages(day: dt.date, run: Sweep, told: list[_Told], people: People)
                 "more": total - (DIGEST_LISTS - room),
                 "unit_count": len(unit_ids),
                 "greeting": first["unit_name"] if len(unit_ids) == 1 else user.unit.name if user.unit else "",
-                "notices": [drafted[unit_id] for unit_id in unit_ids if unit_id in drafted],
+                # Drafts are the office's: only its people hear of them before they are signed.
+                "notices": [drafted[unit_id] for unit_id in unit_ids if unit_id in drafted and _of_office(user)],
                 "link": settings.SITE_URL.rstrip("/") + path,
             }
             messages.append(

@@ -47,7 +47,7 @@ def title_lines(title: str) -> list[str]:
     词意完整，排列对称), into lines as even as possible."""
     if _em(title) <= TITLE_LINE:
         return [title]
-    marks = ("“无废城市”", "逾期事项", "予以", "工作", "的")
+    marks = ("“无废城市”", "逾期事项", "予以", "各地", "工作", "的")
     cuts = sorted({title.find(mark) for mark in marks if 0 < title.find(mark) < len(title)})
     fits = [cut for cut in cuts if _em(title[:cut]) <= TITLE_LINE and _em(title[cut:]) <= TITLE_LINE]
     if not fits:
@@ -106,10 +106,12 @@ def notice_render(notice: Notice) -> bytes:
         if notice.kind == DocumentKind.CIRCULAR:
             context["figures"] = notice.figures
             context["annex_title"] = f"{notice.figures.get('period', '')}各地考核评估得分排名"
+            context["annex_lines"] = title_lines(context["annex_title"])
             html = render_to_string("documents/circular.html", context)
         else:
             context["items"] = items
             context["annex_title"] = "逾期事项清单" if items else ""
+            context["annex_lines"] = [context["annex_title"]]
             html = render_to_string("documents/notice.html", context)
     return render_pdf(html)
 

@@ -35,6 +35,8 @@ from processes.models import (
     NoticeState,
     Obligation,
     ObligationKind,
+    Pairing,
+    Recipient,
     Role,
     TransitionAction,
     User,
@@ -42,18 +44,21 @@ from processes.models import (
 )
 
 from .history import end_of_day
-from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
+from .lifecycle import AlreadyHandled, InvalidInput, LifecycleError, NotAllowed
 
 # Where the drafted text names the answer's deadline, unknown until the document is signed.
 DUE_MARK = "〔答复期限〕"
 
 
 def can_sign(user: object) -> bool:
-    return isinstance(user, User) and user.is_active and user.is_signer
+    """A signer is a person of a programme office marked as such: the mark on anyone else signs nothing."""
+    return (
+        isinstance(user, User) and user.is_active and user.is_signer and user.unit is not None and user.unit.is_office
+    )
 
 
 def signers() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, is_signer=True).order_by("pk")
+    return User.objects.filter(is_active=True, is_signer=True, unit__is_office=True).order_by("pk")
 
 
 def can_prepare(user: object) -> bool:
@@ -125,8 +130,8 @@ def notice_edit(*, notice: Notice, by: User, title: str, body: str, copy_to: str
     with transaction.atomic():
         locked = _locked_draft(notice)
         locked.title, locked.body, locked.copy_to = title, body, (copy_to or "").strip()
-        locked.pdf = ""
-        locked.save(update_fields=["title", "body", "copy_to", "pdf"])
+        locked.edited_by, locked.edited_at = by, timezone.now()
+        locked.save(update_fields=["title", "body", "copy_to", "edited_by", "edited_at"])
     return locked
 
 
@@ -200,24 +205,44 @@ def _answers_owed(notice: Notice, visit: Visit | None, by: User | None, at: dt.d
     )
 
 
-def _recipients(notice: Notice) -> list[User]:
-    """Who receives the signed document: the addressee's reporters and leaders; for a 通报, those of every region it
-    names, and the 包保 leaders it is copied to."""
+def _recipients(notice: Notice, visit: Visit | None) -> list[User]:
+    """Who receives the signed document: the addressee's reporters and leaders and the people its 抄送 names; for a
+    通报, those of every region it names, and the 包保 leaders it is copied to."""
     if notice.kind == DocumentKind.CIRCULAR:
         from .circulars import circular_copied_people
 
         unit_ids = list(notice.sent_to.values_list("pk", flat=True))
         named = User.objects.filter(is_active=True, unit_id__in=unit_ids, role__in=[Role.REPORTER, Role.LEADER])
         return list({user.pk: user for user in [*named.order_by("pk"), *circular_copied_people(notice)]}.values())
-    return list(
-        User.objects.filter(is_active=True, unit=notice.unit, role__in=[Role.REPORTER, Role.LEADER]).order_by("pk")
-    )
+    addressed = User.objects.filter(is_active=True, unit=notice.unit, role__in=[Role.REPORTER, Role.LEADER])
+    return list({user.pk: user for user in [*addressed.order_by("pk"), *_copied_people(notice, visit)]}.values())
+
+
+def _copied_people(notice: Notice, visit: Visit | None) -> list[User]:
+    """Who the 抄送 names receives the document too: for a visit's, the 包保 leader who made the visit; for a rung's,
+    the leaders of the unit one level up when the rung tells it, and the 包保 leaders of the region when it tells
+    them."""
+    if visit is not None:
+        leader = visit.pairing.leader
+        return [leader] if leader is not None and leader.is_active else []
+    rung, unit = notice.rung, notice.unit
+    if rung is None or unit is None:
+        return []
+    people: list[User] = []
+    if Recipient.UPPER in rung.recipients and unit.parent_id is not None:
+        people += User.objects.filter(is_active=True, unit_id=unit.parent_id, role=Role.LEADER).order_by("pk")
+    if Recipient.PAIRED in rung.recipients and notice.issued_on is not None:
+        leaders = Pairing.objects.filter(
+            plan_id=rung.plan_id, regions=unit, start__lte=notice.issued_on, end__gte=notice.issued_on
+        ).values("leader_id")
+        people += User.objects.filter(is_active=True, pk__in=leaders).order_by("pk")
+    return people
 
 
 def _messages(notice: Notice, visit: Visit | None) -> list[int]:
     from notifications.models import Message
 
-    recipients = _recipients(notice)
+    recipients = _recipients(notice, visit)
     if not recipients:
         return []
     context = {
@@ -251,15 +276,42 @@ def _messages(notice: Notice, visit: Visit | None) -> list[int]:
     return [message.pk for message in created]
 
 
-def notices_sign(*, notices: Iterable[Notice | int], by: User | None, on: dt.date | None = None) -> list[Notice]:
-    """Sign drafts (``by`` None: a rung that issues without signature). All or nothing: a draft already handled,
-    signed before it was drafted, or whose PDF cannot be made stops the whole signing."""
+class ChangedSinceRead(AlreadyHandled):
+    """The draft was edited after the signer opened it: they sign what they read, or nothing."""
+
+    def __init__(self, message: str) -> None:
+        LifecycleError.__init__(self, message)
+
+
+def notices_sign(
+    *, notices: Iterable[Notice | int], by: User, on: dt.date | None = None, read: str | None = None
+) -> list[Notice]:
+    """The signer signs drafts, dated ``on`` (default today). All or nothing: a draft already handled, a date before a
+    draft's, after today or before a document of its kind already issued that year, or a PDF that cannot be made
+    signs none. A rung's draft whose items were all settled since it was drafted is withdrawn, not signed; the
+    others list only what is still owed on the signing day."""
+    if not can_sign(by):
+        raise NotAllowed(_("Only a signer (签发人) signs the office's documents."))
+    return _sign(notices, by=by, on=on or timezone.localdate(), read=read)
+
+
+def issue_unsigned(notices: Iterable[Notice], on: dt.date) -> list[Notice]:
+    """What a rung set to issue without signature does with the drafts it makes: sign them itself, dated ``on``."""
+    return _sign(notices, by=None, on=on)
+
+
+SETTLED = "签发时所列事项均已报送或办结，无需发文。"  # the reason a draft with nothing left to ask is withdrawn
+
+
+def _sign(notices: Iterable[Notice | int], *, by: User | None, on: dt.date, read: str | None = None) -> list[Notice]:
+    from .history import obligations_owed_as_of
     from .ladder import messages_send, notice_doc_no, reserve_numbers
     from .notices import notice_render
 
-    if by is not None and not can_sign(by):
-        raise NotAllowed(_("Only a signer (签发人) signs the office's documents."))
-    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise InvalidInput(
+            _("A document cannot be signed on a day still to come (%(day)s).") % {"day": chinese_date(on)}
+        )
     at = _moment(on)
     ids = [n.pk if isinstance(n, Notice) else int(n) for n in notices]
     signed: list[Notice] = []
@@ -272,13 +324,41 @@ def notices_sign(*, notices: Iterable[Notice | int], by: User | None, on: dt.dat
         for notice in locked:
             if not notice.is_draft:
                 raise AlreadyHandled
+            if read is not None and notice.version != read:
+                raise ChangedSinceRead(
+                    _("%(who)s changed the draft after you opened it: read it again before signing.")
+                    % {"who": notice.edited_by or _("Someone")}
+                )
             if notice.drafted_on and on < notice.drafted_on:
                 raise InvalidInput(
                     _("%(doc)s was drafted on %(drafted)s: it cannot be signed on an earlier day.")
                     % {"doc": notice, "drafted": chinese_date(notice.drafted_on)}
                 )
+            if notice.rung_id is not None:
+                # A rung's document asks about late items: only those still owed on the signing day stay on it.
+                listed = notice.items.all()
+                still = list(obligations_owed_as_of(listed, on).values_list("pk", flat=True))
+                if not still:
+                    notice.state, notice.withdrawn_by, notice.withdrawn_at = NoticeState.WITHDRAWN, by, at
+                    notice.withdraw_reason = SETTLED
+                    notice.save(update_fields=["state", "withdrawn_by", "withdrawn_at", "withdraw_reason"])
+                    continue
+                if len(still) != listed.count():
+                    notice.items.set(still)
             by_kind[notice.kind].append(notice)
-        for kind, group in by_kind.items():
+        for kind in sorted(by_kind):  # sequences locked in one order, so that two signings never wait on each other
+            group = by_kind[kind]
+            last_issued = (
+                Notice.objects.filter(kind=kind, year=on.year, state=NoticeState.ISSUED)
+                .order_by("-issued_on")
+                .values_list("issued_on", flat=True)
+                .first()
+            )
+            if last_issued is not None and on < last_issued:
+                raise InvalidInput(
+                    _("A %(kind)s was issued on %(last)s: a later number cannot be dated %(day)s.")
+                    % {"kind": group[0].get_kind_display(), "last": chinese_date(last_issued), "day": chinese_date(on)}
+                )
             first = reserve_numbers(kind, on.year, len(group))
             for offset, notice in enumerate(group):
                 notice.state, notice.year, notice.number = NoticeState.ISSUED, on.year, first + offset
@@ -321,10 +401,17 @@ def signers_remind(day: dt.date) -> list[int]:
         return []
     settings_row = DocumentSettings.current()
     threshold = workdays.add_workdays(day, -settings_row.remind_after_workdays)
+    # Counted from when the draft was made (a visit recorded late is drafted with the visit's day, but waits from now).
     waiting = list(
-        drafts().filter(drafted_on__lte=threshold).exclude(reminded_on__gt=threshold).exclude(reminded_on=day)
+        drafts()
+        .filter(drafted_at__lt=end_of_day(threshold))
+        .exclude(reminded_on__gt=threshold)
+        .exclude(reminded_on=day)
     )
-    people = list(signers())
+    reminded = set(
+        Message.objects.filter(dedupe_key__startswith=f"sign:{day.isoformat()}:").values_list("recipient_id", flat=True)
+    )
+    people = [person for person in signers() if person.pk not in reminded]  # once a day, however often swept
     if not waiting or not people:
         return []
     path = _work_path()

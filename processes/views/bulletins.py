@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -281,8 +282,9 @@ class BulletinPdfView(LoginRequiredMixin, View):
         except LifecycleError as exc:  # a draft that cannot be printed: say why on its page
             return bulletin_page(request, bulletin, error=exc.message, status=400)
         response = HttpResponse(pdf, content_type="application/pdf")
+        issue = bulletin.issue_label if bulletin.number else f"{bulletin.year}年（样稿）"
         response["Content-Disposition"] = (
-            f'inline; filename="bulletin-{bulletin.year}-{bulletin.number or "draft"}.pdf"'
+            content_disposition_header(False, f"{bulletin.masthead} {issue}.pdf") or "inline"
         )
         response["Cache-Control"] = "private, no-store"
         return response

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -15,6 +16,7 @@ from django.views import View
 from processes.forms import NoticeAnswerForm, NoticeDraftForm, WithdrawForm
 from processes.models import DocumentKind, Notice, User, Visit
 from processes.permissions import can_report
+from processes.services.circulars import circular_copied_people
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
 from processes.services.notices import notice_answer, notice_pdf
 from processes.services.pairings import pairings_for
@@ -37,11 +39,12 @@ def notice_in_scope(request: HttpRequest, pk: int) -> Notice:
         raise Http404
     if can_prepare(request.user):  # the office that drafted and signed it
         return notice
-    if (
-        notice.kind == DocumentKind.CIRCULAR
-        and notice.sent_to.filter(pk=getattr(request.user, "unit_id", None) or 0).exists()
-    ):
-        return notice
+    if notice.kind == DocumentKind.CIRCULAR:
+        # A circular is its regions' (and its copy's: the 包保 leaders), whatever scope the reader has.
+        named = notice.sent_to.filter(pk=getattr(request.user, "unit_id", None) or 0).exists()
+        if named or any(person.pk == request.user.pk for person in circular_copied_people(notice)):
+            return notice
+        raise Http404
     unit_ids = scope_unit_ids(request.user)
     # The 包保 leader who issued it from a visit reads it too; anyone else gets the answer for no notice.
     if unit_ids is not None and notice.unit_id not in unit_ids and not _caused_by(request, notice):
@@ -70,10 +73,16 @@ class NoticeView(LoginRequiredMixin, View):
             "may_answer": notice.answered_at is None and any(can_report(r, request.user) for r in responses),
             "may_edit": notice.is_draft and can_prepare(request.user),
             "may_sign": notice.is_draft and can_sign(request.user),
-            "draft_form": draft_form
-            or NoticeDraftForm(initial={"title": notice.title, "body": notice.body, "copy_to": notice.copy_to}),
+            "draft_form": self.draft_form(notice, draft_form),
             "withdraw_form": withdraw_form or WithdrawForm(),
         }
+
+    @staticmethod
+    def draft_form(notice: Notice, form: NoticeDraftForm | None) -> NoticeDraftForm:
+        form = form or NoticeDraftForm(initial={"title": notice.title, "body": notice.body, "copy_to": notice.copy_to})
+        if notice.kind == DocumentKind.CIRCULAR:  # a circular asks for no answer
+            form.fields["body"].help_text = _("One paragraph per line.")
+        return form
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         notice = notice_in_scope(request, pk)
@@ -130,7 +139,7 @@ class NoticeView(LoginRequiredMixin, View):
                 notice_withdraw(notice=notice, by=user, reason=withdraw_form.cleaned_data["reason"])
                 messages.success(request, _("The draft was withdrawn; it takes no number."))
             else:
-                signed = notices_sign(notices=[notice], by=user)
+                signed = notices_sign(notices=[notice], by=user, read=request.POST.get("read"))
                 messages.success(request, _("Signed and sent as %(doc_no)s.") % {"doc_no": signed[0].doc_no})
         except AlreadyHandled as exc:
             messages.warning(request, exc.message)
@@ -163,8 +172,12 @@ class NoticesSignView(LoginRequiredMixin, View):
         else:
             messages.success(
                 request,
-                ngettext("%(count)s document signed and sent.", "%(count)s documents signed and sent.", len(signed))
-                % {"count": len(signed)},
+                ngettext(
+                    "%(count)s document signed and sent: %(numbers)s.",
+                    "%(count)s documents signed and sent: %(numbers)s.",
+                    len(signed),
+                )
+                % {"count": len(signed), "numbers": "、".join(notice.doc_no or "" for notice in signed)},
             )
         return HttpResponseRedirect(reverse("plans:work") + "#signing")
 
@@ -173,6 +186,8 @@ class NoticePdfView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         notice = notice_in_scope(request, pk)
         response = HttpResponse(notice_pdf(notice), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{notice.doc_no or "draft-" + str(notice.pk)}.pdf"'
+        # Named by its 文号 (RFC 5987, so that a browser keeps the Chinese), a draft as 草稿 of its title.
+        name = notice.doc_no or f"草稿-{notice.title or notice.pk}"
+        response["Content-Disposition"] = content_disposition_header(False, f"{name}.pdf") or "inline"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -12,7 +12,7 @@ import pytest
 
 from notifications.models import Message
 from processes.models import DocumentKind, Notice, NoticeState, Plan, Unit, User
-from processes.services.assessment import regions_of
+from processes.services.assessment import assessment_compute, regions_of, scheme_ensure
 from processes.services.circulars import circular_draft
 from processes.services.late_items import late_items_as_of
 from processes.services.lifecycle import NotAllowed
@@ -49,15 +49,22 @@ def test_a_circular_is_drafted_from_the_figures_signed_and_sent(
     assert draft.title == "关于2023年第三季度全省“无废城市”建设年度任务推进情况的通报"
     regions = regions_of(plan)
     assert set(draft.sent_to.all()) == set(regions) and all(r.name in draft.addressees for r in regions)
-    # Every region named as behind, with its late items as the history reads them at the period's end.
-    late = {}
-    for item in late_items_as_of(plan, END):
-        late[item["unit_id"]] = late.get(item["unit_id"], 0) + 1
-    songyuan = Unit.objects.get(code="220700")
-    assert late[songyuan.pk] > 0
-    line = next(p for p in draft.paragraphs() if p.startswith(f"{songyuan.name}："))
-    assert f"逾期事项{late[songyuan.pk]}项" in line and "位列第" in line
+    # Every region named as behind, with its late items as the assessment of the period counts them.
+    with at("2023-10-09 09:00"):
+        assessment = assessment_compute(scheme=scheme_ensure(plan), start=START, end=END)
+    late = {score.unit.pk: score.late_items for score in assessment.regions}
+    ranks = {score.unit.pk: score.rank for score in assessment.regions}
+    for pk in draft.figures["criticised"]:
+        name = Unit.objects.get(pk=pk).name
+        line = next(p for p in draft.paragraphs() if p.startswith(f"{name}："))
+        assert f"位列第{ranks[pk]}名" in line
+        assert (f"逾期事项{late[pk]}项" in line) == (late[pk] > 0)
+    criticised = Unit.objects.get(pk=draft.figures["criticised"][0])
     assert draft.figures["criticised"] and set(draft.figures["criticised"]) <= {r.pk for r in regions}
+    # Only the bottom third of the ranking is criticised; the overall late count is the ledger's at the period's end.
+    bottom = {score.unit.pk for score in assessment.regions[len(assessment.regions) - -(-len(regions) // 3) :]}
+    assert set(draft.figures["criticised"]) <= bottom
+    assert draft.figures["late"] == len(late_items_as_of(plan, END)) and draft.figures["total_points"] == "100"
     assert "对以上地区予以通报批评。" in draft.paragraphs()
     # The 签发人 signs it as of 11 October: 吉无废通〔2023〕1号, sent to the regions' people.
     with at("2023-10-11 09:00"), django_capture_on_commit_callbacks(execute=True):
@@ -71,8 +78,9 @@ def test_a_circular_is_drafted_from_the_figures_signed_and_sent(
         "吉无废通〔2023〕1号",
         "关于2023年第三季度全省",
         "三、工作推进滞后的地区",
-        f"逾期事项{late[songyuan.pk]}项",
+        f"{criticised.name}：考核评估得分",
         "附件：2023年第三季度各地考核评估得分排名",
+        "得分（满分100分）",
         "2023年10月11日印发",
     ):
         assert expected in text, expected

@@ -55,7 +55,11 @@ def test_the_demo_is_a_plan_in_use_today() -> None:
         assert Visit.objects.filter(recorded_by__username="baobao_leader").exists()
         assert Bulletin.objects.filter(state="published", year=2026).exists()
         assert Message.objects.filter(recipient=reporter).exists()
-        assert not Notice.objects.exclude(doc_no__contains="〔2026〕").exists()
+        assert not Notice.objects.filter(state="issued").exclude(doc_no__contains="〔2026〕").exists()
+
+        # The office's 签发人: a document waiting for signature in 我的待办.
+        work = signed_in("office_signer").get("/plans/work/").content.decode()
+        assert 'data-testid="signing-queue"' in work and Notice.objects.filter(state="draft").exists()
 
         # Run again the same day: the data stays and nothing is added twice.
         steps, messages = AssignmentTransition.objects.count(), Message.objects.count()

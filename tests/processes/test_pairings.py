@@ -343,7 +343,8 @@ def test_a_supervision_visit_sends_the_region_its_notice_and_the_region_answers_
 
     # 松原's reporter and leader each get the notice by email, with its PDF.
     mails = {str(m["To"]): m for m in smtp_sink.received}
-    assert set(mails) == {people["reporter"].email, people["leader"].email}
+    # 松原's reporter and leader; the 包保 leader who made the visit has the copy its 抄送 names.
+    assert set(mails) == {people["reporter"].email, people["leader"].email, people["paired"].email}
     for mail in mails.values():
         assert "督办通知单" in str(mail["Subject"]) and "进展缓慢" in str(mail["Subject"])
         body = mail.get_body(("plain",)).get_content()

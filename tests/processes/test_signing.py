@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,9 @@ def test_nothing_is_numbered_or_sent_before_signing_and_numbers_have_no_gaps(
         with pytest.raises(AlreadyHandled):  # all or nothing: one withdrawn draft among them signs none
             notices_sign(notices=waiting, by=signer, on=D(2023, 9, 8))
         assert not Notice.objects.filter(state=NoticeState.ISSUED).exists()
+        with pytest.raises(InvalidInput):  # not on a day to come
+            notices_sign(notices=waiting[1:], by=signer, on=D(2023, 9, 11))
+    with at("2023-09-11 09:00"):
         signed = notices_sign(notices=waiting[1:], by=signer, on=D(2023, 9, 11))
     assert [n.doc_no for n in signed] == [f"吉无废预〔2023〕{i}号" for i in range(1, len(waiting))]
     for notice in signed:
@@ -119,6 +123,7 @@ def test_the_signer_edits_previews_and_signs_from_the_pages(
             assert client_for(outsider).get(f"{page}pdf/").status_code == 404
         preview = client.get(f"{page}pdf/")
         assert preview.status_code == 200 and preview["Content-Type"] == "application/pdf"
+        assert preview["Content-Disposition"].startswith("inline; filename*=utf-8''")  # a Chinese name a browser keeps
         text = pdf_text(preview.content, tmp_path)
         # The preview: marked 草稿 across the page, no number yet, the answer's deadline counted from signing.
         assert "草" in text and "稿" in text and "吉无废预〔2023〕号" in text and "签发后5个工作日" in text
@@ -261,7 +266,7 @@ LONG = "各地要对照年度任务清单逐项梳理进展情况明确责任单
 def _signed_supervision(plan: Plan, signer: User, capture: Any) -> Notice:
     sweep("2023-09-14", capture)
     draft = Notice.objects.get(unit__code="220700", rung__code="supervision")
-    with at("2023-09-15 09:00"):
+    with at("2023-10-11 09:00"):
         notice_edit(
             notice=draft,
             by=signer,
@@ -369,3 +374,110 @@ def test_a_long_letter_keeps_the_grid_from_its_second_page(
     assert all(abs(line.left - LEFT) < 1 and abs(line.right - RIGHT) < 1 for line in body)
     folio = [line for line in lines(second, size=FOLIO_PT) if "2" in line.text][-1]
     assert abs(folio.left - (LEFT + FOLIO_PT * MM_PER_PT)) < 1.5
+
+
+def test_only_a_signer_of_the_office_signs(
+    plan: Plan, people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The signer's mark on a person outside a programme office signs nothing, and shows them no draft."""
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    draft = Notice.objects.get(unit__code="220700", rung__code="red")
+    outsider = UserFactory(unit=Unit.objects.get(code="220800"), role=Role.LEADER, is_signer=True)
+    with at("2023-09-08 09:00"):
+        with pytest.raises(NotAllowed):
+            notices_sign(notices=[draft], by=outsider, on=D(2023, 9, 8))
+        assert client_for(outsider).get(f"/plans/notices/{draft.pk}/").status_code == 404
+        assert client_for(outsider).post("/plans/notices/sign/", {"notices": [draft.pk]}).status_code == 403
+    draft.refresh_from_db()
+    assert draft.is_draft
+
+
+def test_a_draft_whose_items_were_settled_meanwhile_is_withdrawn_not_signed(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Drafted on 7 September for 松原's late items; they are all reported on the 8th: signing on the 11th issues no
+    document to 松原 (it is withdrawn, saying why, and takes no number), and the others are numbered from 1."""
+    from processes.services.lifecycle import assignment_report
+    from processes.services.rounds import progress_save
+
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    songyuan = Notice.objects.get(unit__code="220700", rung__code="red")
+    others = [n for n in drafts("red") if n.pk != songyuan.pk]
+    with at("2023-09-08 10:00"):
+        for obligation in songyuan.items.select_related("assignment"):
+            if obligation.kind == ObligationKind.DEADLINE:
+                assignment_report(assignment=obligation.assignment, by=people["reporter"], text="已完成")
+            else:
+                progress_save(obligation=obligation, by=people["reporter"], text="本期进展", percent=50, submit=True)
+    with at("2023-09-11 09:00"):
+        signed = notices_sign(notices=drafts("red"), by=signer, on=D(2023, 9, 11))
+    songyuan.refresh_from_db()
+    assert (
+        songyuan.state == NoticeState.WITHDRAWN and songyuan.number is None and "无需发文" in songyuan.withdraw_reason
+    )
+    assert sorted(n.number for n in signed) == list(range(1, len(others) + 1))
+    assert not Obligation.objects.filter(notice=songyuan).exists()
+
+
+def test_a_signing_date_before_an_issued_number_is_refused(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    first, second = drafts("red")[:2]
+    with at("2023-09-12 09:00"):
+        notices_sign(notices=[first], by=signer, on=D(2023, 9, 12))
+        with pytest.raises(InvalidInput):  # 2号 dated before 1号
+            notices_sign(notices=[second], by=signer, on=D(2023, 9, 11))
+        (later,) = notices_sign(notices=[second], by=signer, on=D(2023, 9, 12))
+    assert later.number == 2
+
+
+def test_sweeping_a_day_again_reminds_no_one_twice(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    sweep("2023-09-11", django_capture_on_commit_callbacks)
+    assert Message.objects.filter(recipient=signer).count() == 1
+    Notice.objects.filter(state=NoticeState.DRAFT).update(reminded_on=None)  # as a draft made after the first run
+    sweep("2023-09-11", django_capture_on_commit_callbacks)  # a second run of the day: no crash, no second reminder
+    assert Message.objects.filter(recipient=signer).count() == 1
+
+
+def test_the_signed_document_reaches_whom_its_copy_names(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """督办 tells one level up: the 督办通知单 to 松原 goes to 松原's reporter and leader and, as its 抄送 says, to the
+    leader of the unit above; the addressed unit's digest never speaks of an unsigned draft."""
+    sweep("2023-09-14", django_capture_on_commit_callbacks)
+    draft = Notice.objects.get(unit__code="220700", rung__code="supervision")
+    upper = people["upper"]
+    assert upper.unit.name in draft.copy_to
+    for message in Message.objects.filter(units__code="220700", sweep__day=D(2023, 9, 14)):
+        assert "待签发" not in message.body or (message.recipient.unit and message.recipient.unit.is_office)
+    with at("2023-09-15 09:00"):
+        notices_sign(notices=[draft], by=signer, on=D(2023, 9, 15))
+    told = {m.recipient.username for m in Message.objects.filter(notices=draft)}
+    assert told == {people["reporter"].username, people["leader"].username, upper.username}
+
+
+def test_the_signer_signs_what_they_read(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The sign button carries the version the signer read: edited by the office meanwhile, the draft is not signed,
+    and the page says who changed it."""
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    draft = Notice.objects.get(unit__code="220700", rung__code="red")
+    page = f"/plans/notices/{draft.pk}/"
+    with at("2023-09-08 09:00"):
+        client = client_for(signer)
+        read = re.search(r'name="read" value="([^"]+)"', client.get(page).content.decode())
+        assert read is not None
+        notice_edit(notice=draft, by=people["office"], title=draft.title, body="改写后的正文。", copy_to="")
+        refused = client.post(page, {"action": "sign", "read": read[1]}, follow=True)
+        draft.refresh_from_db()
+        assert draft.is_draft and str(people["office"]) in refused.content.decode()
+        fresh = re.search(r'name="read" value="([^"]+)"', refused.content.decode())
+        assert fresh is not None and fresh[1] != read[1]
+        client.post(page, {"action": "sign", "read": fresh[1]})
+    draft.refresh_from_db()
+    assert draft.is_issued and draft.paragraphs() == ["改写后的正文。"]

@@ -13,8 +13,12 @@ from processes import workdays
 from processes.models import (
     Assignment,
     AssignmentState,
+    ConcernReason,
     Distribution,
     DistributionLine,
+    FocusArea,
+    Notice,
+    NoticeState,
     Obligation,
     ObligationState,
     Pairing,
@@ -23,9 +27,10 @@ from processes.models import (
     Unit,
     UnitLevel,
     User,
+    VisitOutcome,
 )
 from processes.services.lifecycle import assignment_report, assignment_return, assignment_sign_off
-from processes.services.pairings import pairing_save
+from processes.services.pairings import pairing_save, visit_record
 from processes.services.plan_import import plan_import
 from processes.services.replay import ReplayRefused, replay_year, simulated_moment
 from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
@@ -143,6 +148,7 @@ class Command(BaseCommand):
             self.stdout.write(_("The demo year is kept as it is: %(why)s") % {"why": refused})
             return
         self.something_to_redo(plan, dt.date.fromisoformat(figures.last_day))
+        self.something_to_sign(plan, dt.date.fromisoformat(figures.last_day))
         self.stdout.write(
             _(
                 "Demo year lived up to %(day)s in %(seconds).0f s: %(rounds)s rounds, %(closed)s items closed, "
@@ -199,6 +205,33 @@ class Command(BaseCommand):
         self.stdout.write(
             _("%(unit)s has an item to redo: task %(task)s, returned on %(day)s.")
             % {"unit": songyuan.name, "task": item.task.number, "day": day.isoformat()}
+        )
+
+    def something_to_sign(self, plan: Plan, last_day: dt.date) -> None:
+        """Whoever signs in as the office's 签发人 finds a document to sign: if the year lived left no draft waiting,
+        on the last working day the 包保 leader visited 白城 and found too little attention paid, which drafts a
+        预警函 for the signer."""
+        if Notice.objects.filter(state=NoticeState.DRAFT).exists() or plan.starts_on > last_day:
+            return
+        pairing = Pairing.objects.filter(plan=plan, leader__username=DEMO_PAIRING[0]).first()
+        region = Unit.objects.filter(code=DEMO_PAIRING[2][1]).first()
+        if pairing is None or region is None or pairing.leader is None:
+            return
+        day = max(workdays.previous_workday(last_day), plan.starts_on)
+        with simulated_moment(day, 16):
+            visit = visit_record(
+                pairing=pairing,
+                region=region,
+                by=pairing.leader,
+                visited_on=day,
+                participants="省厅包保负责人、固体处工作人员",
+                ratings={area.value: 2 if area == FocusArea.PUBLICITY else 3 for area in FocusArea},
+                findings="宣传引导工作薄弱，“无废细胞”创建推进缓慢，工作台账未及时更新。",
+                outcome=VisitOutcome.WARNING,
+                reason=ConcernReason.INATTENTION,
+            )
+        self.stdout.write(
+            _("A document waits for the signer: %(title)s.") % {"title": visit.notice.title if visit.notice else ""}
         )
 
     def pairing(self, plan: Plan) -> None:

@@ -44,6 +44,11 @@ class Command(BaseCommand):
             raise CommandError(_("No user “%(name)s”.") % {"name": options["by"]}) from exc
         kind = KINDS[options["kind"]] if options["kind"] else None
         as_of = options["as_of"] or timezone.localdate()
+        if options["as_of"] is None and options["year"] != as_of.year:
+            raise CommandError(
+                _("Drafts of %(year)s signed today would take %(today)s's numbers: give the signing date (--as-of).")
+                % {"year": options["year"], "today": as_of.year}
+            )
         try:
             signed = sign_waiting(by=signer, year=options["year"], kind=kind, as_of=as_of)
         except LifecycleError as exc:
