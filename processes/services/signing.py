@@ -239,39 +239,56 @@ def _copied_people(notice: Notice, visit: Visit | None) -> list[User]:
     return people
 
 
-def _messages(notice: Notice, visit: Visit | None) -> list[int]:
+def _messages(issued: list[tuple[Notice, Visit | None]]) -> list[int]:
+    """One message per person for what one signing issued: the document, or — a person several of them reach (the
+    leader above many units, a 包保 leader of many regions) — a list of them, every PDF attached."""
     from notifications.models import Message
 
-    recipients = _recipients(notice, visit)
-    if not recipients:
-        return []
-    context = {
-        "notice": notice,
-        "visit": visit,
-        "region": notice.unit,
-        "late": notice.items.count(),
-        "link": settings.SITE_URL.rstrip("/") + notice.get_absolute_url(),
-    }
-    template = "visit_notice" if visit is not None else "notice_issued"
+    reach: dict[int, list[tuple[Notice, Visit | None]]] = defaultdict(list)
+    people: dict[int, User] = {}
+    for notice, visit in issued:
+        for user in _recipients(notice, visit):
+            reach[user.pk].append((notice, visit))
+            people[user.pk] = user
+    messages: list[Message] = []
     with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()[:300]
-        body = render_to_string(f"notifications/{template}_body.txt", context)
-    created = Message.objects.bulk_create(
-        Message(
-            recipient=user,
-            dedupe_key=f"notice:{notice.pk}:{user.pk}",
-            subject=subject,
-            body=body,
-            link=notice.get_absolute_url(),
+        for user_id, documents in reach.items():
+            notice, visit = documents[0]
+            if len(documents) == 1:
+                context: dict[str, Any] = {
+                    "notice": notice,
+                    "visit": visit,
+                    "region": notice.unit,
+                    "late": notice.items.count(),
+                    "link": settings.SITE_URL.rstrip("/") + notice.get_absolute_url(),
+                }
+                template = "visit_notice" if visit is not None else "notice_issued"
+                link = notice.get_absolute_url()
+            else:
+                context = {
+                    "notices": [document for document, _visit in documents],
+                    "site": settings.SITE_URL.rstrip("/"),
+                }
+                template, link = "notices_issued", ""
+            messages.append(
+                Message(
+                    recipient=people[user_id],
+                    dedupe_key=f"notice:{notice.pk}:{user_id}",
+                    subject=render_to_string(f"notifications/{template}_subject.txt", context).strip()[:300],
+                    body=render_to_string(f"notifications/{template}_body.txt", context),
+                    link=link,
+                    items=len(documents),
+                )
+            )
+    created = Message.objects.bulk_create(messages)
+    for message in created:
+        documents = reach[message.recipient_id or 0]
+        Message.notices.through.objects.bulk_create(
+            Message.notices.through(message_id=message.pk, notice_id=notice.pk) for notice, _visit in documents
         )
-        for user in recipients
-    )
-    Message.notices.through.objects.bulk_create(
-        Message.notices.through(message_id=message.pk, notice_id=notice.pk) for message in created
-    )
-    if notice.unit_id:
+        units = {notice.unit_id for notice, _visit in documents if notice.unit_id}
         Message.units.through.objects.bulk_create(
-            Message.units.through(message_id=message.pk, unit_id=notice.unit_id) for message in created
+            Message.units.through(message_id=message.pk, unit_id=unit_id) for unit_id in units
         )
     return [message.pk for message in created]
 
@@ -315,7 +332,7 @@ def _sign(notices: Iterable[Notice | int], *, by: User | None, on: dt.date, read
     at = _moment(on)
     ids = [n.pk if isinstance(n, Notice) else int(n) for n in notices]
     signed: list[Notice] = []
-    message_ids: list[int] = []
+    issued: list[tuple[Notice, Visit | None]] = []
     with transaction.atomic():
         locked = list(Notice.objects.select_for_update().filter(pk__in=ids).order_by("drafted_on", "drafted_at", "pk"))
         if len(locked) != len(set(ids)):
@@ -370,8 +387,9 @@ def _sign(notices: Iterable[Notice | int], *, by: User | None, on: dt.date, read
                 notice.pdf.save(f"{on.year}-{kind}-{notice.number}.pdf", ContentFile(notice_render(notice)), save=False)
                 notice.save()
                 _answers_owed(notice, visit, by, at)
-                message_ids += _messages(notice, visit)
+                issued.append((notice, visit))
                 signed.append(notice)
+        message_ids = _messages(issued)
         transaction.on_commit(lambda: messages_send(message_ids))
     return signed
 

@@ -481,3 +481,18 @@ def test_the_signer_signs_what_they_read(
         client.post(page, {"action": "sign", "read": fresh[1]})
     draft.refresh_from_db()
     assert draft.is_issued and draft.paragraphs() == ["改写后的正文。"]
+
+
+def test_one_signing_reaches_a_person_once_however_many_documents_name_them(
+    plan: Plan, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The leader one level up is copied on every unit's 督办通知单 of the day: signed together, they reach them as one
+    message listing the documents, each attached; each unit's own people get their own document."""
+    sweep("2023-09-14", django_capture_on_commit_callbacks)
+    waiting = drafts("supervision")
+    assert len(waiting) > 1
+    with at("2023-09-15 09:00"):
+        signed = notices_sign(notices=waiting, by=signer, on=D(2023, 9, 15))
+    (copy,) = Message.objects.filter(recipient=people["upper"], notices__isnull=False).distinct()
+    assert copy.notices.count() == len(signed) and all(n.doc_no in copy.body for n in signed)
+    assert Message.objects.filter(recipient=people["reporter"], notices__isnull=False).distinct().count() == 1
