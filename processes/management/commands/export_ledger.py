@@ -1,4 +1,3 @@
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -7,17 +6,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from processes.formats import chinese_date
+from processes.management.arguments import iso_date
 from processes.models import Plan
 from processes.services.exports import FORMATS, ledger_export
 from processes.services.ledger import ledger_as_of
 from processes.services.lifecycle import InvalidInput
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
 
 
 class Command(BaseCommand):
@@ -25,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", type=int, required=True)
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="YYYY-MM-DD (default: today)")
         parser.add_argument("--format", choices=FORMATS, required=True)
         parser.add_argument("-o", "--output", type=Path, required=True)
 

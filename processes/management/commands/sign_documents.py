@@ -1,4 +1,3 @@
-import datetime as dt
 import json
 from typing import Any
 
@@ -7,19 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from processes.formats import chinese_date
+from processes.management.arguments import iso_date
 from processes.models import DocumentKind, User
 from processes.services.lifecycle import LifecycleError
 from processes.services.signing import sign_waiting
 
 KINDS = {"warning": DocumentKind.WARNING_LETTER, "supervision": DocumentKind.SUPERVISION_NOTICE}
 KINDS |= {"circular": DocumentKind.CIRCULAR}
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
 
 
 class Command(BaseCommand):
@@ -33,7 +26,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", type=int, required=True, help="the year the drafts were made in")
         parser.add_argument("--kind", choices=sorted(KINDS), default=None, help="only this kind of document")
-        parser.add_argument("--as-of", type=_date, default=None, help="the signing date, YYYY-MM-DD (default: today)")
+        parser.add_argument(
+            "--as-of", type=iso_date, default=None, help="the signing date, YYYY-MM-DD (default: today)"
+        )
         parser.add_argument("--by", required=True, help="the username of a signer (签发人)")
         parser.add_argument("--json", action="store_true", help="print what was signed as JSON")
 

@@ -1,4 +1,3 @@
-import datetime as dt
 import json
 from typing import Any
 
@@ -8,14 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from processes import workdays
+from processes.management.arguments import iso_date
 from processes.services.ladder import sweep_range, sweep_scheduled
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
 
 
 class Command(BaseCommand):
@@ -26,8 +19,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
-        parser.add_argument("--since", type=_date, default=None, help="replay every day from this one")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--since", type=iso_date, default=None, help="replay every day from this one")
         parser.add_argument("--json", action="store_true", help="print what fired as a JSON list")
 
     def handle(self, *args: Any, **options: Any) -> None:

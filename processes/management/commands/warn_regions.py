@@ -6,9 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from processes.management.arguments import iso_date
 from processes.services.region_warnings import region_warnings_check
-
-from .sweep_deadlines import _date
 
 
 class Command(BaseCommand):
@@ -18,7 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="YYYY-MM-DD (default: today)")
         parser.add_argument("--json", action="store_true", help="print the warnings as a JSON list")
 
     def handle(self, *args: Any, **options: Any) -> None:
