@@ -27,6 +27,7 @@ from processes.models import (
     Notice,
     Obligation,
     ObligationKind,
+    Pairing,
     Plan,
     Role,
     ScoringScheme,
@@ -96,6 +97,21 @@ def people(units: dict[str, Unit], supervisor: User, office_admin: User) -> dict
     }
 
 
+def pair_songyuan_and_baicheng(plan: Plan, people: dict[str, User], units: dict[str, Unit], *, task: str) -> Pairing:
+    """The department's 包保 leader paired with 松原 and 白城 for the second half of 2023, visits owed on ``task``."""
+    return pairing_save(
+        plan=plan,
+        level=UnitLevel.PROVINCE,
+        leader=people["paired"],
+        unit=units["JL-EEB"],
+        regions=[units[SONGYUAN], units[BAICHENG]],
+        start=D(2023, 7, 1),
+        end=D(2023, 12, 31),
+        by=people["office"],
+        task=item(plan, task, SONGYUAN).task,
+    )
+
+
 def item(plan: Plan, number: str, code: str) -> Assignment:
     return Assignment.objects.get(task__plan=plan, task__number=number, unit__code=code)
 
@@ -136,17 +152,7 @@ def plan(units: dict[str, Unit], import_file: ImportFile, people: dict[str, User
     notice(units[CHANGCHUN], 3, D(2023, 9, 20))
     notice(units[CHANGCHUN], 4, D(2023, 10, 9))  # after the period: not counted
     with at("2023-07-01 10:00"):
-        pairing = pairing_save(
-            plan=plan,
-            level=UnitLevel.PROVINCE,
-            leader=people["paired"],
-            unit=units["JL-EEB"],
-            regions=[units[SONGYUAN], units[BAICHENG]],
-            start=D(2023, 7, 1),
-            end=D(2023, 12, 31),
-            by=office,
-            task=item(plan, "2", SONGYUAN).task,
-        )
+        pairing = pair_songyuan_and_baicheng(plan, people, units, task="2")
     with at("2023-09-15 16:00"):
         for code, score in ((SONGYUAN, 5), (BAICHENG, 3)):
             visit_record(
@@ -407,17 +413,7 @@ def test_a_region_that_did_nothing_ranks_last(
         assert import_file(plan_csv.encode(), filename="plan.csv").applied
     plan = Plan.objects.get(year=2023)
     with at("2023-07-01 10:00"):
-        pairing = pairing_save(
-            plan=plan,
-            level=UnitLevel.PROVINCE,
-            leader=people["paired"],
-            unit=units["JL-EEB"],
-            regions=[units[SONGYUAN], units[BAICHENG]],
-            start=D(2023, 7, 1),
-            end=D(2023, 12, 31),
-            by=people["office"],
-            task=item(plan, "1", SONGYUAN).task,
-        )
+        pairing = pair_songyuan_and_baicheng(plan, people, units, task="1")
     with at("2023-09-05 10:00"):
         assignment_report(assignment=item(plan, "1", SONGYUAN), by=people["songyuan"], text="台账已建立（逾期）")
     notice(units[SONGYUAN], 1, D(2023, 9, 10))
