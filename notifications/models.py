@@ -118,3 +118,19 @@ class Message(models.Model):
         return FiredRung.objects.filter(
             sweep_id=self.sweep_id, rung_id=self.rung_id, obligation__assignment__unit__in=self.units.all()
         )
+
+
+class Heartbeat(models.Model):
+    """When a background process last showed it was alive: ``worker`` is written by the ``notifications.heartbeat``
+    task, which beat schedules every minute and a worker runs; so a fresh ``worker`` beat means both are alive."""
+
+    name = models.CharField(_("process"), max_length=40, primary_key=True)
+    at = models.DateTimeField(_("last seen"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.at:%Y-%m-%d %H:%M:%S}"

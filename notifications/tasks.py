@@ -39,3 +39,11 @@ def enqueue(message_ids: list[int], *, batch: int = 200) -> None:
 def deliver_due() -> int:
     """Every minute: send what waits (a task lost with the broker) or is due a retry. The row is the record."""
     return sum(1 for message_id in messages_due() if message_deliver(message_id) == DeliveryState.SENT)
+
+
+@shared_task(name="notifications.heartbeat", ignore_result=True)
+def heartbeat() -> None:
+    """Every minute (beat): the worker that runs this shows that beat and a worker are both alive (health.py)."""
+    from .health import heartbeat_record
+
+    heartbeat_record("worker")
