@@ -1,15 +1,17 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import DeliveryState, Message
+from .models import Message
 
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    """The office sees every message and why one failed; it can send failed ones again, not edit them."""
+    """The office sees every message and why one failed; it can send failed ones again — and ones whose attempt was
+    interrupted (still "being sent" past the lease) — not edit them."""
 
     list_display = ("subject", "recipient", "address", "items", "state", "attempts", "created_at", "sent_at", "read_at")
     list_filter = ("state", "rung__code")
@@ -26,11 +28,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send again now"))
     def retry(self, request: HttpRequest, queryset: Any) -> None:
-        from .tasks import deliver
+        from .services import messages_send_again
+        from .tasks import enqueue
 
-        ids = list(
-            queryset.filter(state__in=[DeliveryState.FAILED, DeliveryState.GAVE_UP]).values_list("pk", flat=True)
-        )
-        Message.objects.filter(pk__in=ids).update(state=DeliveryState.PENDING, attempts=0, next_attempt_at=None)
-        for message_id in ids:
-            deliver.delay(message_id)
+        ids = messages_send_again(list(queryset.values_list("pk", flat=True)))
+        transaction.on_commit(lambda: enqueue(ids))

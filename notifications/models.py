@@ -4,16 +4,10 @@ it failed; a message whose change rolled back was never written."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from processes.models import FiredRung
 
 
 class DeliveryState(models.TextChoices):
@@ -42,7 +36,8 @@ class Message(models.Model):
     body = models.TextField(_("text"))
     link = models.CharField(_("link"), max_length=300, blank=True)
     # A message of the ladder is one person's digest of one run of the sweep: it covers what fired in that run at the
-    # rungs and for the units ``told`` names (``fired()``), each firing once per person; ``rung`` is the highest.
+    # rungs and for the units ``told`` names (processes.services.ladder.message_fired), each firing once per person;
+    # ``rung`` is the highest.
     sweep = models.ForeignKey(
         "processes.Sweep", verbose_name=_("sweep"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -75,6 +70,12 @@ class Message(models.Model):
         _("email delivery"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Set when an attempt claims the row (state SENDING); a claim older than EMAIL_SENDING_LEASE_SECONDS is a worker
+    # that died mid-attempt, and the message is taken again.
+    sending_since = models.DateTimeField(_("attempt started at"), null=True, blank=True)
+    # The email's Message-ID, fixed at the first attempt and sent on every one: a copy sent again after a crash
+    # (when it cannot be known whether the server took the first) carries the same one, so it can be dropped.
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -103,21 +104,6 @@ class Message(models.Model):
     @property
     def to_address(self) -> str:
         return self.address or (self.recipient.email if self.recipient else "")
-
-    def fired(self) -> QuerySet[FiredRung]:
-        """The firings this message told its recipient about (none for a message not written by the sweep)."""
-        from processes.models import FiredRung
-
-        if self.sweep_id is None:
-            return FiredRung.objects.none()
-        if self.told:
-            told = Q()
-            for rung_id, unit_ids in self.told.items():
-                told |= Q(rung_id=int(rung_id), obligation__assignment__unit_id__in=unit_ids)
-            return FiredRung.objects.filter(told, sweep_id=self.sweep_id)
-        return FiredRung.objects.filter(
-            sweep_id=self.sweep_id, rung_id=self.rung_id, obligation__assignment__unit__in=self.units.all()
-        )
 
 
 class Heartbeat(models.Model):

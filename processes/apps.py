@@ -8,4 +8,9 @@ class ProcessesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from notifications import attachments
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .services.attachments import message_attachments
+
+        attachments.register(message_attachments)  # the outbox attaches the domain's documents without knowing them

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,7 +95,10 @@ def signer(units: dict[str, Unit]) -> User:
 
 
 class SmtpSink:
-    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives; ``down`` refuses mail."""
+    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives; ``down`` refuses mail.
+
+    ``hold`` names the commands ("RCPT", "DATA", "QUIT") at which the server stops answering for as long as they are
+    listed; ``reached[command]`` is set when a client gets there (a crash drill kills the sender at that point)."""
 
     def __init__(self) -> None:
         import asyncio
@@ -105,20 +110,31 @@ class SmtpSink:
 
         sink = self
 
+        async def at(command: str) -> None:
+            sink.reached[command].set()
+            while command in sink.hold:
+                await asyncio.sleep(0.02)
+
         class Handler:
             async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
                 if sink.on_rcpt is not None:
                     sink.on_rcpt()
                 if sink.stall_rcpt:
                     await asyncio.sleep(sink.stall_rcpt)
+                await at("RCPT")
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                await at("DATA")
                 if sink.down:
                     return "421 Service not available"
                 sink.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
                 return "250 OK"
+
+            async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+                await at("QUIT")
+                return "221 Bye"
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -127,6 +143,8 @@ class SmtpSink:
         self.down = False
         self.stall_rcpt = 0.0  # seconds the server sits on RCPT before answering
         self.on_rcpt: Callable[[], object] | None = None
+        self.hold: set[str] = set()
+        self.reached: defaultdict[str, threading.Event] = defaultdict(threading.Event)
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
     def by_subject(self, fragment: str) -> list[Any]:
@@ -144,6 +162,7 @@ def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
     try:
         yield sink
     finally:
+        sink.hold.clear()
         sink.controller.stop()
 
 

@@ -31,6 +31,7 @@ from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(settings.BASE_DIR)
+LEASE_SECONDS = 2
 
 
 @pytest.fixture(autouse=True)
@@ -53,10 +54,12 @@ def wait_for(condition: Callable[[], bool], timeout: float = 40.0, what: str = "
 class Worker:
     """A real Celery worker process on the test database, the test's Redis queue and the test's SMTP sink."""
 
-    def __init__(self, queue: str, sink: SmtpSink, tmp: Path) -> None:
+    def __init__(
+        self, queue: str, sink: SmtpSink, tmp: Path, *, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
         db = connection.settings_dict
-        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-        database_url = f"postgres://{db['USER'] or 'postgres'}@{host}:{port}/{db['NAME']}"
+        host, db_port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+        database_url = f"postgres://{db['USER'] or 'postgres'}@{host}:{db_port}/{db['NAME']}"
         self.queue = queue
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.env.update(
@@ -65,36 +68,44 @@ class Worker:
                 "DATABASE_URL": database_url,
                 "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
                 "EMAIL_HOST": "127.0.0.1",
-                "EMAIL_PORT": str(sink.port),
+                "EMAIL_PORT": str(port or sink.port),
                 "EMAIL_TIMEOUT": "20",
                 "EMAIL_RETRY_BASE_SECONDS": "1",
+                # An attempt cut off is taken again this soon (in production: minutes, above the task time limit).
+                "EMAIL_SENDING_LEASE_SECONDS": str(LEASE_SECONDS),
                 "CELERY_VISIBILITY_TIMEOUT": "3",
                 "VAR_DIR": str(tmp / "var"),
+                **(env or {}),
             }
         )
+        self.log = tmp / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workflow",
-                "worker",
-                "-Q",
-                self.queue,
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with self.log.open("wb") as log:  # the child keeps its own copy of the handle
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "workflow",
+                    "worker",
+                    "-Q",
+                    self.queue,
+                    "--pool=solo",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=INFO",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def logged(self, text: str) -> bool:
+        return text in self.log.read_text(errors="replace")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -124,11 +135,12 @@ def producer() -> Celery:
 
 
 @pytest.fixture
-def workers(queue: str, smtp_sink: SmtpSink, tmp_path: Path) -> Iterator[Callable[[], Worker]]:
+def workers(queue: str, smtp_sink: SmtpSink, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Start a worker (keyword arguments as ``Worker``'s); each is stopped at the end of the test."""
     started: list[Worker] = []
 
-    def make() -> Worker:
-        worker = Worker(queue, smtp_sink, tmp_path)
+    def make(**kwargs: Any) -> Worker:
+        worker = Worker(queue, smtp_sink, tmp_path, **kwargs)
         worker.start()
         started.append(worker)
         return worker
@@ -194,14 +206,16 @@ def test_a_worker_killed_while_sending_delivers_after_restart_once(
     wait_for(stalled.is_set, what="the worker to start sending")
     first.kill()
     message.refresh_from_db()
-    assert message.state == DeliveryState.PENDING and smtp_sink.received == []  # the send's transaction died with it
+    # Marked as being sent before the server was contacted; the server has nothing yet.
+    assert message.state == DeliveryState.SENDING and message.attempts == 1 and smtp_sink.received == []
     smtp_sink.stall_rcpt = 0.0
-    Message.objects.filter(pk=message.pk).update(created_at=time_ago(60))  # it has waited past the minute
     workers()
+    wait_for(lambda: lease_passed(message), what="the attempt's lease to pass")
     producer.send_task("notifications.deliver_due", queue=queue)  # beat's minutely pass over the outbox
     wait_for(lambda: Message.objects.get(pk=message.pk).state == DeliveryState.SENT, what="the message to be sent")
     time.sleep(5)  # the broker handing the killed task back (visibility timeout) must not send it again
     assert len(smtp_sink.by_subject("kill-1")) == 1
+    assert Message.objects.get(pk=message.pk).attempts == 2
 
 
 def test_messages_wait_while_the_smtp_server_is_down_and_go_out_once_when_it_is_back(
@@ -253,3 +267,9 @@ def time_ago(seconds: int) -> dt.datetime:
     from django.utils import timezone
 
     return timezone.now() - dt.timedelta(seconds=seconds)
+
+
+def lease_passed(message: Message) -> bool:
+    """The attempt that claimed ``message`` is past its lease (the worker's EMAIL_SENDING_LEASE_SECONDS)."""
+    since = Message.objects.filter(pk=message.pk).values_list("sending_since", flat=True).get()
+    return since is not None and time_ago(LEASE_SECONDS) > since + dt.timedelta(milliseconds=200)

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from notifications.models import Message
 from processes import workdays
 from processes.models import (
     OWED_STATES,
@@ -475,7 +476,6 @@ def _write_messages(day: dt.date, run: Sweep, told: list[_Told], people: People)
     rung (lowest first), written in the sweep's transaction, naming the documents drafted for those units. An answer
     owed to a notice that is overdue is told to the supervisors only. (Before, a person got one message per rung:
     a leader could get a 黄色预警, a 红色预警 and a 督办 digest on one morning.)"""
-    from notifications.models import Message
 
     sections: dict[int, dict[int, list[_Row]]] = defaultdict(dict)
     users: dict[int, User] = {}
@@ -596,6 +596,21 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
             Sweep.objects.filter(pk=run.pk).update(fired=len(results), messages=len(message_ids))
         transaction.on_commit(lambda: messages_send(message_ids))
     return results
+
+
+def message_fired(message: Message) -> QuerySet[FiredRung]:
+    """The firings ``message`` told its recipient about: those of its sweep run at the rungs and for the units its
+    ``told`` names (none for a message the sweep did not write)."""
+    if message.sweep_id is None:
+        return FiredRung.objects.none()
+    if message.told:
+        told = Q()
+        for rung_id, unit_ids in message.told.items():
+            told |= Q(rung_id=int(rung_id), obligation__assignment__unit_id__in=unit_ids)
+        return FiredRung.objects.filter(told, sweep_id=message.sweep_id)
+    return FiredRung.objects.filter(
+        sweep_id=message.sweep_id, rung_id=message.rung_id, obligation__assignment__unit__in=message.units.all()
+    )
 
 
 def messages_send(message_ids: list[int]) -> None:

@@ -36,7 +36,7 @@ from processes.models import (
     User,
 )
 from processes.services import deadlines, lifecycle
-from processes.services.ladder import fire_date, sweep_day, sweep_scheduled
+from processes.services.ladder import fire_date, message_fired, sweep_day, sweep_scheduled
 from processes.services.lights import Standing, light_for, lights_for, standings_for
 from processes.services.notices import notice_answer
 from processes.services.signing import notices_sign
@@ -126,7 +126,9 @@ def test_an_unreported_item_climbs_every_rung_and_each_email_arrives(
         covering = [
             message
             for message in Message.objects.filter(rung__code=rung, sweep__day=day).select_related("recipient")
-            if message.fired().filter(obligation__assignment=item, obligation__kind=ObligationKind.DEADLINE).exists()
+            if message_fired(message)
+            .filter(obligation__assignment=item, obligation__kind=ObligationKind.DEADLINE)
+            .exists()
         ]
         assert {m.recipient.username for m in covering} == {people[who].username for who in expected[rung]}, rung
         notice = Notice.objects.filter(unit__code="220700", rung__code=rung, items__assignment=item).first()

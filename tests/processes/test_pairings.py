@@ -35,7 +35,7 @@ from processes.models import (
     VisitOutcome,
     VisitRating,
 )
-from processes.services.ladder import sweep_day
+from processes.services.ladder import message_fired, sweep_day
 from processes.services.lifecycle import InvalidInput, NotAllowed, assignment_report
 from processes.services.notices import notice_answer
 from processes.services.pairings import pairing_save, region_statuses, visit_record
@@ -379,7 +379,7 @@ def test_the_red_rung_tells_the_paired_leader(pairing: Pairing, people: dict[str
     digest = Message.objects.get(recipient=people["paired"], rung__code="red")
     assert {unit.code for unit in digest.units.all()} >= {SONGYUAN, BAICHENG}  # and the department's own
     task2 = songyuan_item(pairing.plan, "2")
-    assert digest.fired().filter(obligation__assignment=task2, obligation__kind=ObligationKind.DEADLINE).exists()
+    assert message_fired(digest).filter(obligation__assignment=task2, obligation__kind=ObligationKind.DEADLINE).exists()
     assert not Message.objects.filter(recipient=people["paired"], rung__code="yellow").exists()
 
 

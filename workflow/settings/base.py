@@ -5,6 +5,7 @@ With nothing set, the project runs on its embedded default: SQLite in ``var/``, 
 this module and refuses to start without the settings a real deployment must provide.
 """
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -188,6 +189,13 @@ DOCUMENT_NUMBER_PREFIXES = {
 # Outgoing mail: attempts before a message is given up, and the pause before the n-th retry (seconds, doubling).
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
 EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
+# A message claimed for sending longer ago than this lost its worker mid-attempt and is sent again, with the same
+# Message-ID. Keep it above CELERY_TASK_TIME_LIMIT: a worker still at it by then has been stopped.
+EMAIL_SENDING_LEASE_SECONDS = env.int("EMAIL_SENDING_LEASE_SECONDS", default=600)
+# The domain of the outbox's Message-IDs (<…@domain>); by default that of DEFAULT_FROM_EMAIL.
+EMAIL_MESSAGE_ID_DOMAIN = env.str(
+    "EMAIL_MESSAGE_ID_DOMAIN", default=parseaddr(DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+)
 
 LOGGING = {
     "version": 1,
