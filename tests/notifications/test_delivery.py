@@ -218,3 +218,12 @@ def test_send_again_now_takes_failed_given_up_and_stuck_messages(
     }
     assert sorted(str(mail["X-Wufei-Message"]) for mail in recorder.handed) == ["k-failed", "k-gave-up", "k-stuck"]
     assert {str(m["X-Wufei-Message"]): str(m["Message-ID"]) for m in recorder.handed}["k-stuck"] == "<s@x>"
+
+
+def test_a_lease_shorter_than_a_task_may_run_is_warned_of(settings: Any) -> None:
+    from notifications.checks import sending_lease_outlasts_a_task
+
+    assert sending_lease_outlasts_a_task() == []  # the defaults: 600 s against a 300 s limit
+    settings.EMAIL_SENDING_LEASE_SECONDS = 120
+    (warning,) = sending_lease_outlasts_a_task()
+    assert warning.id == "notifications.W001" and "120" in warning.msg
