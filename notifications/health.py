@@ -12,6 +12,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from .models import DeliveryState, Heartbeat, Message
+from .services import sending_lease
 
 HEARTBEAT_TASK = "notifications.heartbeat"
 # Beat runs the heartbeat every minute: three missed beats mean the process is down, not slow.
@@ -30,7 +31,7 @@ def heartbeat_record(name: str = "worker", *, now: dt.datetime | None = None) ->
 class SystemState:
     beat_at: dt.datetime | None  # when beat last sent the heartbeat task
     worker_at: dt.datetime | None  # when a worker last ran it
-    waiting: int  # messages pending or due a retry
+    waiting: int  # messages pending, due a retry, or whose attempt was cut off
     oldest_waiting_at: dt.datetime | None
     gave_up: int  # messages failed for good
     now: dt.datetime
@@ -79,7 +80,11 @@ def system_state(now: dt.datetime | None = None) -> SystemState:
         .first()
     )
     worker_at = Heartbeat.objects.filter(name="worker").values_list("at", flat=True).first()
-    waiting_q = Q(state=DeliveryState.PENDING) | Q(state=DeliveryState.FAILED, next_attempt_at__lte=now)
+    waiting_q = (
+        Q(state=DeliveryState.PENDING)
+        | Q(state=DeliveryState.FAILED, next_attempt_at__lte=now)
+        | Q(state=DeliveryState.SENDING, sending_since__lte=now - sending_lease())  # its attempt was cut off
+    )
     backlog = Message.objects.aggregate(
         waiting=Count("pk", filter=waiting_q),
         oldest=Min("created_at", filter=waiting_q),

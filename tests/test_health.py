@@ -45,3 +45,19 @@ def test_a_message_waiting_too_long_is_a_backlog(time_machine) -> None:  # type:
     state = system_state(NOW)
     assert state.waiting == 1 and not state.backlog_ok
     assert system_state(NOW - dt.timedelta(minutes=5)).backlog_ok
+
+
+def test_a_message_whose_attempt_was_cut_off_is_waiting(time_machine, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_SENDING_LEASE_SECONDS = 600
+    time_machine.move_to(NOW - dt.timedelta(minutes=30), tick=False)
+    Message.objects.create(
+        recipient=UserFactory(),
+        dedupe_key="k3",
+        subject="s",
+        body="b",
+        state=DeliveryState.SENDING,
+        sending_since=NOW - dt.timedelta(minutes=30),
+    )
+    assert system_state(NOW - dt.timedelta(minutes=25)).waiting == 0  # still within its lease
+    state = system_state(NOW)
+    assert state.waiting == 1 and not state.backlog_ok
