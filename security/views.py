@@ -58,8 +58,18 @@ class SecurePasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+class SecurePasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A password set from the emailed reset link is the person's own: recorded, and it settles a change owed."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        password_changed(user=form.user, by=form.user, request=self.request)
+        return response
+
+
 class SecureAuthViewset(AuthViewset):
     pass_change_view_class = SecurePasswordChangeView
+    pass_reset_confirm_view_class = SecurePasswordResetConfirmView
 
 
 def formula_safe(value: object) -> str:
@@ -71,8 +81,12 @@ def formula_safe(value: object) -> str:
 class AuditFilterForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("event"), required=False, choices=[("", "—"), *AuditEventKind.choices])
     username = forms.CharField(label=gettext_lazy("username"), required=False, max_length=150)
-    start = forms.DateField(label=gettext_lazy("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=gettext_lazy("on or after"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("on or before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def filter(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
         if not self.is_valid():

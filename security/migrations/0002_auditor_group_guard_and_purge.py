@@ -49,7 +49,7 @@ def remove_group(apps, schema_editor):
 def guard(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_GUARD)
+        schema_editor.execute(POSTGRES_GUARD, params=None)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_GUARD)
 
@@ -57,7 +57,7 @@ def guard(apps, schema_editor):
 def unguard(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_UNGUARD)
+        schema_editor.execute(POSTGRES_UNGUARD, params=None)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_UNGUARD)
 

@@ -78,6 +78,10 @@ def test_the_office_unlocks_the_account_in_the_admin(
         admin_page.locator("button[name=index]").click()
         expect(admin_page.locator("ul.messagelist")).to_contain_text("1")
         admin_shot("unlocked")
+        admin_page.goto("/security/audit/?kind=unlocked")
+        expect(admin_page.locator('[data-testid="audit-events"] tbody tr[data-kind="unlocked"]')).to_have_count(1)
+        expect(admin_page.locator('[data-testid="audit-events"]')).to_contain_text(reporter.username)
+        admin_shot("audit-log")
 
         page.goto("/accounts/login/")
         log_in(page, reporter, prefixed(shot, "reporter"))  # at once, well inside the 30 minutes

@@ -167,3 +167,20 @@ def test_passwords_never_expire_by_default() -> None:
     client = Client()
     client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert client.get(WORK).status_code == 200
+
+
+def test_a_password_set_from_the_reset_link_is_recorded_and_settles_the_change_owed() -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = UserFactory(username="reset_me", email="reset_me@example.test")
+    AccountSecurity.objects.create(user=user, must_change_password=True)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    client = Client()
+    landing = client.get(f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/")
+    assert landing.status_code == 302
+    done = client.post(landing["Location"], {"new_password1": GOOD, "new_password2": GOOD})
+    assert done.status_code == 302
+    assert not AccountSecurity.objects.get(user=user).must_change_password
+    assert AuditEvent.objects.get(kind=AuditEventKind.PASSWORD_CHANGED).user == user
