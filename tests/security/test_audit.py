@@ -92,6 +92,41 @@ def test_exports_and_evidence_downloads_are_recorded(plan_2023: Plan, reporter: 
     assert download.detail == {"evidence": evidence.pk, "item": item.pk, "file": "会议纪要.pdf"}
 
 
+def test_the_assessment_export_is_recorded(plan_2023: Plan, supervisor: User) -> None:
+    client = browser(supervisor)
+    response = client.get("/plans/2023/assessment/export.xlsx?start=2023-08-01&end=2023-09-30")
+    assert response.status_code == 200
+    export = AuditEvent.objects.get(kind=AuditEventKind.EXPORT)
+    assert export.user == supervisor and export.detail == {"what": "assessment", "year": 2023, "format": "xlsx"}
+
+
+def test_notice_and_bulletin_pdfs_are_recorded(plan_2023: Plan, units: dict[str, Unit], office_admin: User) -> None:
+    from processes.models import Notice
+    from processes.services.bulletins import bulletin_draft
+
+    notice = Notice.objects.create(
+        kind="warning_letter",
+        year=2023,
+        number=3,
+        doc_no="测试〔2023〕3号",
+        unit=units["220700"],
+        issuer="推进组办公室",
+        issued_on=dt.date(2023, 9, 1),
+        response_due=dt.date(2023, 9, 8),
+    )
+    with time_machine.travel(dt.datetime(2023, 10, 9, 9, tzinfo=SHANGHAI), tick=False):
+        bulletin = bulletin_draft(
+            plan=plan_2023, by=office_admin, period_start=dt.date(2023, 8, 1), period_end=dt.date(2023, 9, 30)
+        )
+        client = browser(office_admin)
+        assert client.get(f"/plans/notices/{notice.pk}/pdf/").status_code == 200
+        assert client.get(f"/plans/bulletins/{bulletin.pk}/pdf/").status_code == 200
+    events = AuditEvent.objects.filter(kind=AuditEventKind.EXPORT).order_by("pk")
+    assert [event.detail["what"] for event in events] == ["notice", "bulletin"]
+    assert events[0].detail == {"what": "notice", "id": notice.pk, "kind": "warning_letter", "doc_no": "测试〔2023〕3号"}
+    assert all(event.user == office_admin for event in events)
+
+
 def test_changes_in_the_admin_are_recorded(units: dict[str, Unit]) -> None:
     office = UserFactory(username="the_office", is_staff=True, is_superuser=True)
     unit = units["220700"]
