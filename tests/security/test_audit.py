@@ -123,7 +123,8 @@ def test_notice_and_bulletin_pdfs_are_recorded(plan_2023: Plan, units: dict[str,
         assert client.get(f"/plans/bulletins/{bulletin.pk}/pdf/").status_code == 200
     events = AuditEvent.objects.filter(kind=AuditEventKind.EXPORT).order_by("pk")
     assert [event.detail["what"] for event in events] == ["notice", "bulletin"]
-    assert events[0].detail == {"what": "notice", "id": notice.pk, "kind": "warning_letter", "doc_no": "测试〔2023〕3号"}
+    expected = {"what": "notice", "id": notice.pk, "kind": "warning_letter", "doc_no": "测试〔2023〕3号"}
+    assert events[0].detail == expected
     assert all(event.user == office_admin for event in events)
 
 
