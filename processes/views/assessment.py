@@ -30,6 +30,8 @@ from processes.services.circulars import circular_draft
 from processes.services.lifecycle import InvalidInput
 from processes.services.scope import scope_unit_ids, sees_everything
 from processes.services.signing import can_prepare
+from security.models import AuditEventKind
+from security.services import audit_record
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -146,6 +148,9 @@ class AssessmentExportView(LoginRequiredMixin, View):
         except InvalidInput as exc:
             return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
         data = assessment_pdf(assessment) if fmt == "pdf" else assessment_xlsx(assessment)
+        audit_record(
+            kind=AuditEventKind.EXPORT, request=request, detail={"what": "assessment", "year": year, "format": fmt}
+        )
         response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
         name = f"{plan.year}-assessment-{start.isoformat()}-{end.isoformat()}.{fmt}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

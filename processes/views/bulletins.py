@@ -39,6 +39,8 @@ from processes.services.bulletins import (
     next_numbers,
 )
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
+from security.models import AuditEventKind
+from security.services import audit_record
 
 
 class BulletinDraftForm(forms.Form):
@@ -282,6 +284,7 @@ class BulletinPdfView(LoginRequiredMixin, View):
         except LifecycleError as exc:  # a draft that cannot be printed: say why on its page
             return bulletin_page(request, bulletin, error=exc.message, status=400)
         response = HttpResponse(pdf, content_type="application/pdf")
+        audit_record(kind=AuditEventKind.EXPORT, request=request, detail={"what": "bulletin", "id": bulletin.pk})
         issue = bulletin.issue_label if bulletin.number else f"{bulletin.year}年（样稿）"
         response["Content-Disposition"] = (
             content_disposition_header(False, f"{bulletin.masthead} {issue}.pdf") or "inline"

@@ -37,6 +37,8 @@ from processes.permissions import can_close, can_report, can_verify
 from processes.services import deadlines, lifecycle
 from processes.services.lights import lights_for
 from processes.services.scope import assignments_in_scope
+from security.models import AuditEventKind
+from security.services import audit_record
 
 RETURN_ACTIONS = (TransitionAction.RETURNED, TransitionAction.SIGNOFF_RETURNED)
 
@@ -251,6 +253,11 @@ class EvidenceView(LoginRequiredMixin, View):
         evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
         item_in_scope(request, evidence.report.assignment_id)
         response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name)
+        audit_record(
+            kind=AuditEventKind.EVIDENCE_DOWNLOAD,
+            request=request,
+            detail={"evidence": evidence.pk, "item": evidence.report.assignment_id, "file": evidence.original_name},
+        )
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response

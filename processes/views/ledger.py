@@ -34,6 +34,8 @@ from processes.services.ledger import ledger_as_of, ledger_queryset
 from processes.services.lifecycle import InvalidInput, LifecycleError
 from processes.services.lights import lights_for
 from processes.services.scope import assignments_in_scope, categories_in_scope, scope_unit_ids
+from security.models import AuditEventKind
+from security.services import audit_record
 
 
 def requested_date(request: HttpRequest, plan: Plan) -> tuple[dt.date, str]:
@@ -146,6 +148,9 @@ class LedgerExportView(LoginRequiredMixin, View):
         except InvalidInput as exc:
             return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
         response = HttpResponse(ledger_export(ledger, fmt), content_type=CONTENT_TYPES[fmt])
+        audit_record(
+            kind=AuditEventKind.EXPORT, request=request, detail={"what": "ledger", "year": year, "format": fmt}
+        )
         response["Content-Disposition"] = f'attachment; filename="{export_filename(ledger, fmt)}"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -22,6 +22,8 @@ from processes.services.notices import notice_answer, notice_pdf
 from processes.services.pairings import pairings_for
 from processes.services.scope import scope_unit_ids
 from processes.services.signing import can_prepare, can_sign, notice_edit, notice_withdraw, notices_sign
+from security.models import AuditEventKind
+from security.services import audit_record
 
 
 def _caused_by(request: HttpRequest, notice: Notice) -> bool:
@@ -186,6 +188,11 @@ class NoticePdfView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         notice = notice_in_scope(request, pk)
         response = HttpResponse(notice_pdf(notice), content_type="application/pdf")
+        audit_record(
+            kind=AuditEventKind.EXPORT,
+            request=request,
+            detail={"what": "notice", "id": notice.pk, "kind": notice.kind, "doc_no": notice.doc_no or ""},
+        )
         # Named by its 文号 (RFC 5987, so that a browser keeps the Chinese), a draft as 草稿 of its title.
         name = notice.doc_no or f"草稿-{notice.title or notice.pk}"
         response["Content-Disposition"] = content_disposition_header(False, f"{name}.pdf") or "inline"

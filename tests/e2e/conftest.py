@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, expect, sync_playwright
 
 from processes.models import User
 
@@ -76,6 +76,25 @@ def browser() -> Iterator[Browser]:
             os.environ[ASYNC_UNSAFE] = previous
 
 
+def csp_violations(context: BrowserContext) -> list[str]:
+    """Chromium reports each resource or inline code the Content-Security-Policy blocked on the console; the list
+    fills as the context's pages run."""
+    found: list[str] = []
+
+    def seen(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    context.on("console", seen)
+    return found
+
+
+def fail_on_csp_violations(found: list[str], request: pytest.FixtureRequest) -> None:
+    report = getattr(request.node, "e2e_report_call", None)
+    if found and (report is None or report.passed):
+        pytest.fail("the Content-Security-Policy blocked something on the pages:\n" + "\n".join(found))
+
+
 @pytest.fixture
 def artifacts_dir(request: pytest.FixtureRequest) -> Path:
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
@@ -92,6 +111,7 @@ def page(
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
+    violations = csp_violations(context)
     page = context.new_page()
     try:
         yield page
@@ -101,6 +121,7 @@ def page(
             with contextlib.suppress(Exception):  # the test's own failure is what the report must show
                 page.screenshot(path=artifacts_dir / "99-failure.png", full_page=True)
         context.close()
+    fail_on_csp_violations(violations, request)
 
 
 @pytest.fixture
@@ -149,12 +170,14 @@ def person(
 ) -> Iterator[Person]:
     """``person(user, "reporter")``: a second browser context like ``page``'s, logged in as ``user``."""
     opened: list[tuple[str, Page]] = []
+    violations: list[list[str]] = []
 
     def open_as(user: User, name: str) -> tuple[Page, Shot]:
         context = browser.new_context(
             locale="zh-CN", viewport=page.viewport_size or {"width": 1400, "height": 900}, base_url=live_server.url
         )
         context.set_default_timeout(TIMEOUT_MS)
+        violations.append(csp_violations(context))
         other = context.new_page()
         opened.append((name, other))
         other_shot = shot_of(shot, other, name)
@@ -170,6 +193,7 @@ def person(
                 with contextlib.suppress(Exception):  # the test's own failure is what the report must show
                     other.screenshot(path=artifacts_dir / f"99-failure-{name}.png", full_page=True)
             other.context.close()
+        fail_on_csp_violations([found for each in violations for found in each], request)
 
 
 def prefixed(shot: Shot, person: str) -> Shot:

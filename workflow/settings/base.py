@@ -5,6 +5,7 @@ With nothing set, the project runs on its embedded default: SQLite in ``var/``, 
 this module and refuses to start without the settings a real deployment must provide.
 """
 
+import datetime as dt
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -37,19 +38,28 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "processes",
     "notifications",
+    "axes",
+    "security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "security.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "security.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "security.middleware.AdminNetworkMiddleware",
+    "security.middleware.IdleTimeoutMiddleware",
+    "security.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into security.views.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workflow.urls"
@@ -92,19 +102,68 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "processes.User"
 # Viewflow offers each human step to those holding its permission; this backend grants the per-unit ones
 # (sign off, verify, close out the items of unit N) from each person's role and scope.
+# security.backends.LoginGateBackend comes first: it refuses locked-out (django-axes) and, where not allowed, demo
+# accounts before any password is checked.
 AUTHENTICATION_BACKENDS = [
+    "security.backends.LoginGateBackend",
     "django.contrib.auth.backends.ModelBackend",
     "processes.auth.ScopePermissionBackend",
 ]
+# 等保 2.0 level 3: at least 10 characters of three kinds (lower, upper, digits, symbols), not the username, not a
+# common or all-digit password. They apply wherever a password is set through a form (the password change, the
+# admin); ``set_password`` alone (load_demo, test factories) does not validate.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "security.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "security.validators.UsernameNotContainedValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Sign-in lockout (django-axes): 5 failed sign-ins lock the account (the username, from whatever address) for 30
+# minutes; a refused attempt during the lockout does not prolong it; a successful sign-in clears the count. An
+# office admin unlocks an account early (admin → users → "Unlock", or admin → access attempts → delete).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# By the account only, not by address: a provincial office signs in from behind one NAT address, and five mistakes
+# by colleagues must not lock everyone out. axes' check W006 (rotating User-Agents or cookies) does not apply: the
+# count is per username whatever the agent or cookie.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "security.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "security.addresses.client_address"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins and sign-outs are in the security audit log (security.AuditEvent)
+AXES_VERBOSE = False
+
+# Sessions end at browser close and after the office's idle timeout (admin → security settings, default 30 min).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Addresses or CIDRs of the reverse proxies whose X-Forwarded-For is believed (empty: REMOTE_ADDR is the client).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# CIDRs from which /admin/ may be reached (empty: any); from elsewhere it answers 404.
+ADMIN_ALLOWED_NETWORKS = env.list("ADMIN_ALLOWED_NETWORKS", default=[])
+# Scripts only from the site's own files (no inline script or handler); inline styles are allowed because the
+# viewflow frontend (Material components) and Django's admin set style attributes.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+)
 
 # Chinese first, English available; dates are Asia/Shanghai.
 LANGUAGE_CODE = "zh-hans"
@@ -163,6 +222,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # ``replay_year`` writes a simulated year (the demo, the acceptance test); never where real people work.
 SIMULATION_ALLOWED = env.bool("SIMULATION_ALLOWED", default=True)
+# ``load_demo`` and the demo accounts (password in the README): refused where this is off (production).
+DEMO_ALLOWED = env.bool("DEMO_ALLOWED", default=True)
 
 # Mail: SMTP when EMAIL_URL/EMAIL_HOST is configured; else written to var/mail for the embedded default.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")

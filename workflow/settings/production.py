@@ -9,6 +9,7 @@ from .base import env
 
 DEBUG = False
 SIMULATION_ALLOWED = False  # no simulated year where real people work
+DEMO_ALLOWED = False  # no demo data, no demo account (their password is in the README)
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -34,6 +34,7 @@ from processes.services.pairings import pairing_save, visit_record
 from processes.services.plan_import import plan_import
 from processes.services.replay import ReplayRefused, replay_year, simulated_moment
 from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
+from security.services import account_mark_demo
 
 DATA = Path(settings.BASE_DIR) / "data"
 PROGRAMME_OFFICE = "JL-PRO"
@@ -81,6 +82,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-replay", action="store_true", help="import the plan but do not live its year")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_ALLOWED:
+            raise CommandError(
+                _(
+                    "Demo data and demo accounts are not allowed here (DEMO_ALLOWED is off, as under production "
+                    "settings): their password is public. Create the office's units and accounts in the admin instead."
+                )
+            )
         try:
             units = units_load_csv(data=(DATA / "jilin-units.csv").read_bytes(), filename="jilin-units.csv")
             groups = unit_groups_load_csv(
@@ -129,6 +137,7 @@ class Command(BaseCommand):
                 if created:
                     user.set_password(DEMO_PASSWORD)
                 user.save()
+                account_mark_demo(user=user)  # refused at sign-in wherever DEMO_ALLOWED is off
         plan = Plan.objects.get(year=year)
         self.pairing(plan)
         for position, (name, email, line) in enumerate(DEMO_DISTRIBUTION):
