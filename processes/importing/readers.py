@@ -246,8 +246,12 @@ def _stash(stash: Path | None, data: bytes, outcome: dict[str, Any]) -> None:
     if stash is None:
         return
     partial = stash.with_name(stash.name + ".partial")
-    partial.write_text(json.dumps({"sha256": hashlib.sha256(data).hexdigest(), **outcome}, ensure_ascii=False), "utf-8")
-    partial.replace(stash)
+    try:
+        kept = json.dumps({"sha256": hashlib.sha256(data).hexdigest(), **outcome}, ensure_ascii=False)
+        partial.write_text(kept, "utf-8")
+        partial.replace(stash)  # whole or not at all: a preview never finds half of it
+    except OSError:
+        logger.warning("could not keep the rows read from an upload in %s; they will be read again", stash)
 
 
 def _sheet_name(table: dict[str, Any]) -> str:
