@@ -226,11 +226,11 @@ def test_the_worker_is_stopped_past_its_time(settings: Any) -> None:
 
 def test_the_worker_is_stopped_past_its_memory(settings: Any) -> None:
     settings.IMPORT_MAX_COMPRESSION_RATIO = 10_000
-    settings.IMPORT_PARSE_MEMORY_MB = 40
+    settings.IMPORT_PARSE_MEMORY_MB = 16
     settings.IMPORT_PARSE_SECONDS = 60
     with pytest.raises(FileRefused) as refused:
         read_grids(slow_sheet(), "big.xlsx", max_bytes=10 * MB)
-    assert "needed more than the 40 MB of memory allowed" in refused.value.problem.message
+    assert "needed more than the 16 MB of memory allowed" in refused.value.problem.message
 
 
 def _children() -> list[Any]:
