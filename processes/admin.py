@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -71,6 +73,14 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def private_file_link(file: FieldFile, url_name: str, pk: int) -> str:
+    """A file in private storage, as the admin shows it: a link to the view that checks who reads it (the storage
+    gives such a file no URL, and a FileField shown as is would ask for one), or nothing when there is no file."""
+    if not file:
+        return "—"
+    return format_html('<a href="{}">{}</a>', reverse(url_name, kwargs={"pk": pk}), PurePath(file.name or "").name)
 
 
 class UnitAliasInline(admin.TabularInline):
@@ -380,7 +390,12 @@ class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("doc_no", "title", "kind", "state", "unit", "drafted_on", "issued_on", "signed_by", "answered_at")
     list_filter = ("kind", "state", "year")
     search_fields = ("doc_no", "title", "unit__name")
-    exclude = ("pdf",)
+    exclude = ("pdf",)  # private: shown as a link to the view that serves it
+    readonly_fields = ("pdf_link",)
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj: Notice) -> str:
+        return private_file_link(obj.pdf, "plans:notice_pdf", obj.pk)
 
 
 @admin.register(DocumentSettings)
@@ -577,5 +592,10 @@ class BulletinPieceInline(ReadOnlyAdminMixin, admin.StackedInline):
 class BulletinAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "plan", "state", "period_start", "period_end", "issued_on", "published_at")
     list_filter = ("state", "year")
-    exclude = ("figures",)
+    exclude = ("figures", "pdf")  # the PDF is private: shown as a link to the view that serves it
+    readonly_fields = ("pdf_link",)
     inlines = [BulletinPieceInline]
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj: Bulletin) -> str:
+        return private_file_link(obj.pdf, "plans:bulletin_pdf", obj.pk)

@@ -4,14 +4,42 @@ names or the browser's content type."""
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
 from django.utils.translation import gettext_lazy
+
+# A zip whose directory is larger than this is not listed to be told apart (listing it is what costs): it is a "zip".
+SNIFF_MAX_DIRECTORY_BYTES = 1024 * 1024
+
+
+def zip_directory(data: bytes) -> tuple[int, int] | None:
+    """The number of entries and the size in bytes of a zip's central directory, as its end record declares them,
+    read without building the directory (which, for a zip of a hundred thousand empty parts, takes seconds and many
+    MB); None when there is no end record. Python's zipfile reads as many bytes of directory as the size says."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65535))
+    if end < 0 or end + 22 > len(data):
+        return None
+    entries, size = struct.unpack_from("<HI", data, end + 10)
+    if entries == 0xFFFF or size == 0xFFFFFFFF:  # zip64: read the zip64 end record the locator before it points to
+        locator = end - 20
+        if locator < 0 or data[locator : locator + 4] != b"PK\x06\x07":
+            return None
+        (offset,) = struct.unpack_from("<Q", data, locator + 8)
+        if offset + 56 > len(data) or data[offset : offset + 4] != b"PK\x06\x06":
+            return None
+        entries, size = struct.unpack_from("<QQ", data, offset + 32)
+    return entries, size
 
 
 def _zip_members(data: bytes) -> set[str] | None:
     if not data.startswith(b"PK\x03\x04"):
         return None
+    directory = zip_directory(data)
+    if directory is None:
+        return None
+    if directory[1] > SNIFF_MAX_DIRECTORY_BYTES:
+        return set()  # a zip, but not one to list
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return set(archive.namelist())

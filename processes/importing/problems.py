@@ -23,10 +23,12 @@ class Problem:
     column: str = ""
     field: str = ""
     sheet: str = ""  # the worksheet, or the table of a Word document, when the file has several
+    member: str = ""  # the part of an .xlsx or .docx (a zip) that a refusal is about, e.g. xl/worksheets/sheet1.xml
 
     @property
     def location(self) -> str:
-        parts = [f"{self.file} [{self.sheet}]" if self.sheet else self.file] if self.file else []
+        inside = self.sheet or self.member
+        parts = [f"{self.file} [{inside}]" if inside else self.file] if self.file else []
         if self.row is not None:
             parts.append(_("row %(row)s") % {"row": self.row})
         if self.column:
@@ -60,6 +62,7 @@ class Problem:
             "column": self.column,
             "field": self.field,
             "sheet": self.sheet,
+            "member": self.member,
             "message": self.message,
             "text": str(self),
         }

@@ -77,6 +77,7 @@ from processes.models import (
     UnitLevel,
     VisitRating,
 )
+from processes.spreadsheets import xlsx_append
 
 from .history import end_of_day, start_of_day, state_at, suspension_at
 from .lifecycle import InvalidInput
@@ -457,14 +458,15 @@ def assessment_xlsx(assessment: Assessment) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = str(_("Ranking"))[:31]
-    sheet.append([assessment.title])
+    # Every row through xlsx_append: the plan's and scheme's names are people's text, written as text.
+    xlsx_append(sheet, [assessment.title])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([assessment.caption])
+    xlsx_append(sheet, [assessment.caption])
     header = [_("Rank"), _("Region"), _("Score")]
     for indicator in assessment.indicators:
         label = f"{indicator.get_metric_display()}（{_number(indicator.weight)}）"
         header += [label, _("Points")]
-    sheet.append(header)
+    xlsx_append(sheet, header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -472,7 +474,7 @@ def assessment_xlsx(assessment: Assessment) -> bytes:
         row: list[object] = [region.rank, region.unit.name, float(region.total)]
         for contribution in region.contributions:
             row += [contribution.measure, float(contribution.points)]
-        sheet.append(row)
+        xlsx_append(sheet, row)
     sheet.column_dimensions["B"].width = 30
     sheet.freeze_panes = "C4"
     out = io.BytesIO()

@@ -5,7 +5,6 @@ the CSV and the PDF, date cells shown that way in the spreadsheet (so they still
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -18,6 +17,7 @@ from django.utils.translation import ngettext
 
 from processes.formats import chinese_date
 from processes.models import Assignment, AssignmentState, DocumentSettings, Light
+from processes.spreadsheets import csv_bytes, xlsx_append
 
 from .ledger import Ledger
 from .lights import Standing, standings_for
@@ -164,12 +164,14 @@ def _counts(ledger: Ledger) -> str:
 
 
 def ledger_csv(ledger: Ledger) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(_columns())
-    for line in ledger_lines(ledger):
-        writer.writerow([_text(value) for value in _row(line)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM lets Excel on Chinese Windows read UTF-8
+    """Dates as 2023年10月11日 text, numbers as numbers, and people's text never read as a formula (``csv_bytes``)."""
+    rows = [[_csv_value(value) for value in _row(line)] for line in ledger_lines(ledger)]
+    return csv_bytes([_columns(), *rows])
+
+
+def _csv_value(value: object) -> object:
+    """A number stays a number (the CSV writes it bare, never quoted as text); everything else as people read it."""
+    return value if isinstance(value, int) else _text(value)
 
 
 def ledger_xlsx(ledger: Ledger) -> bytes:
@@ -181,17 +183,18 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
     workbook.remove(workbook.worksheets[0])
     sheet = workbook.create_sheet(_("Ledger"))
     columns = _columns()
-    sheet.append([_title(ledger)])
+    # Every row through xlsx_append: titles, names and reports are people's text, written as text, never a formula.
+    xlsx_append(sheet, [_title(ledger)])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([(ledger.plan.doc_no + " · " if ledger.plan.doc_no else "") + _counts(ledger)])
+    xlsx_append(sheet, [(ledger.plan.doc_no + " · " if ledger.plan.doc_no else "") + _counts(ledger)])
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
-    sheet.append(columns)
+    xlsx_append(sheet, columns)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     lines = ledger_lines(ledger)
     for line in lines:
-        sheet.append(_row(line))
+        xlsx_append(sheet, _row(line))
     wrap = Alignment(wrap_text=True, vertical="top")
     for index, width in enumerate((6, 60, 24, 14, 24, 8, 10, 50, 14, 8, 10), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

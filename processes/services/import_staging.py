@@ -1,8 +1,10 @@
 """Uploaded plan files waiting between the preview and the confirmation.
 
 The preview must not write to the database, so the upload is kept as a file in ``IMPORT_STAGING_DIR`` (never
-served) next to a small JSON description, under a random token that only its uploader can use. Confirming
-re-reads the file and imports it in one transaction; files nobody confirmed are purged by a periodic task.
+served) next to a small JSON description, under a random token that only its uploader can use. The rows read from
+it the first time (or why it was refused) are kept beside it (``stash``, keyed by the file's SHA-256), so that
+later previews and the confirmation do not read it again; confirming imports them in one transaction. Files nobody
+confirmed are purged by a periodic task.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class StagedImport:
     @property
     def path(self) -> Path:
         return _staging_dir() / f"{self.token}.bin"
+
+    @property
+    def stash(self) -> Path:
+        """The rows read from the file, kept for the next preview and the confirmation (``read_grids``)."""
+        return _staging_dir() / f"{self.token}.rows.json"
 
     def read(self) -> bytes:
         return self.path.read_bytes()
@@ -92,6 +99,7 @@ def staged_import_get(*, token: str, by: User) -> StagedImport | None:
 
 def staged_import_discard(*, staged: StagedImport) -> None:
     staged.path.unlink(missing_ok=True)
+    staged.stash.unlink(missing_ok=True)
     (_staging_dir() / f"{staged.token}.json").unlink(missing_ok=True)
 
 
@@ -100,7 +108,7 @@ def staged_imports_purge(*, older_than: dt.timedelta) -> int:
     cutoff = (timezone.now() - older_than).timestamp()
     removed = 0
     for path in _staging_dir().iterdir():
-        if path.suffix in (".bin", ".json") and path.stat().st_mtime < cutoff:
+        if path.suffix in (".bin", ".json", ".partial") and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             removed += 1
     return removed

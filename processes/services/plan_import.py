@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, models, transaction
@@ -204,13 +205,17 @@ def plan_import(
     dry_run: bool = False,
     create_missing_units_under: str | None = None,
     starts: dt.date | None = None,
+    stash: Path | None = None,
 ) -> ImportReport:
     """Read ``data`` (the file called ``filename``) as the task list of ``year`` and, unless ``dry_run`` or any
     error, apply it. The report says what was read, what changed and every problem with its location.
 
     ``starts`` is the plan's 印发/实施 date (default: the import day; a plan already imported keeps its own): its
     items exist, and owe what periods end after it, from that day. A plan imported after its start records its
-    items as assigned at the start."""
+    items as assigned at the start.
+
+    ``stash``: where the rows read from an upload are kept beside it (``StagedImport.stash``), so that its previews
+    and its confirmation read the file once (see ``read_grids``)."""
     report = ImportReport(filename=filename, year=year, dry_run=dry_run, problems=Problems(filename), starts=starts)
     if starts is not None and starts.year != year:
         report.problems.error(
@@ -219,7 +224,7 @@ def plan_import(
             field="starts",
         )
         return report
-    table = _read(report, data, max_bytes=max_bytes)
+    table = _read(report, data, max_bytes=max_bytes, stash=stash)
     if table is None:
         return report
     report.title = title or table.title
@@ -260,9 +265,9 @@ def _refused(report: ImportReport, message: str, exc: Exception) -> None:
     report.problems.error(message % {"error": str(exc).strip().splitlines()[0] if str(exc).strip() else exc})
 
 
-def _read(report: ImportReport, data: bytes, *, max_bytes: int) -> ParsedTable | None:
+def _read(report: ImportReport, data: bytes, *, max_bytes: int, stash: Path | None) -> ParsedTable | None:
     try:
-        grids = read_grids(data, report.filename, max_bytes=max_bytes)
+        grids = read_grids(data, report.filename, max_bytes=max_bytes, stash=stash)
     except FileRefused as refused:
         report.problems.errors.append(refused.problem)
         return None

@@ -84,6 +84,7 @@ def _run(staged: StagedImport, by: User, *, dry_run: bool) -> ImportReport:
         by=by,
         dry_run=dry_run,
         max_bytes=settings.IMPORT_MAX_BYTES,
+        stash=staged.stash,  # the file is read once; later previews and the confirmation use what was read
     )
 
 

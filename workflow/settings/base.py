@@ -188,6 +188,17 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 # Uploaded plan files wait here between the preview and the confirmation; never served.
 IMPORT_STAGING_DIR = VAR_DIR / "imports"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# What reading an uploaded task list may cost. An .xlsx/.docx (a zip) is refused from its directory, before anything
+# is unpacked, past these: parts, bytes unpacked (per part and in all), compression ratio of a part over 1 MB.
+IMPORT_MAX_ARCHIVE_MEMBERS = env.int("IMPORT_MAX_ARCHIVE_MEMBERS", default=1000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=100)
+# The rows and columns of a sheet (or Word table, or CSV) that may hold a value; the rows are read in a worker
+# process stopped past these seconds or this much memory (beyond what it starts with). Once per upload.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
+IMPORT_PARSE_SECONDS = env.float("IMPORT_PARSE_SECONDS", default=20.0)
+IMPORT_PARSE_MEMORY_MB = env.int("IMPORT_PARSE_MEMORY_MB", default=512)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
