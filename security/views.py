@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from typing import Any
 
@@ -22,11 +20,12 @@ from django.views import View
 from django.views.generic import ListView
 from viewflow.contrib.auth import AuthenticationForm, AuthViewset
 
+from processes.spreadsheets import csv_bytes
+
 from .models import AuditEvent, AuditEventKind
 from .services import audit_record, password_changed
 
 AUDIT_PERMISSION = "security.view_auditevent"
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def lockout_message(request: HttpRequest | None = None) -> str:
@@ -70,12 +69,6 @@ class SecurePasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 class SecureAuthViewset(AuthViewset):
     pass_change_view_class = SecurePasswordChangeView
     pass_reset_confirm_view_class = SecurePasswordResetConfirmView
-
-
-def formula_safe(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting with = + - @ tab or CR gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
 
 
 class AuditFilterForm(forms.Form):
@@ -143,29 +136,25 @@ class AuditExportView(AuditorRequiredMixin, View):
         events: QuerySet[AuditEvent] = AuditEvent.objects.select_related("user").order_by("at", "pk")
         if request.GET:
             events = filters.filter(events)
-        out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerow([_("time"), _("event"), _("username"), _("address"), _("path"), _("detail")])
-        count = 0
-        for event in events.iterator():
-            count += 1
-            writer.writerow(
-                [
-                    formula_safe(timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S")),
-                    formula_safe(event.get_kind_display()),
-                    formula_safe(event.username),
-                    formula_safe(event.address or ""),
-                    formula_safe(event.path),
-                    formula_safe(json.dumps(event.detail, ensure_ascii=False, sort_keys=True) if event.detail else ""),
-                ]
-            )
+        header = [_("time"), _("event"), _("username"), _("address"), _("path"), _("detail")]
+        rows = [
+            [
+                timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
+                event.get_kind_display(),
+                event.username,
+                event.address or "",
+                event.path,
+                json.dumps(event.detail, ensure_ascii=False, sort_keys=True) if event.detail else "",
+            ]
+            for event in events.iterator()
+        ]
+        count = len(rows)
         audit_record(
             kind=AuditEventKind.EXPORT,
             request=request,
             detail={"what": "audit_log", "rows": count, "filters": request.GET.dict()},
         )
-        response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(csv_bytes([header, *rows]), content_type="text/csv; charset=utf-8")
         name = f"audit-{timezone.localdate().isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
