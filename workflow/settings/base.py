@@ -209,6 +209,8 @@ MIDDLEWARE = ["workflow.health.HealthCheckMiddleware", "workflow.logs.RequestLog
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # "json": one JSON object per line on stdout
 REQUEST_LOG = env.bool("REQUEST_LOG", default=False)  # one line per request (method, path, status, duration)
 SITE_URL_ALLOW_HTTP = env.bool("SITE_URL_ALLOW_HTTP", default=False)
+# Several deployments (or test runs) can share one Redis: each sends and takes its tasks on its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # Celery keeps the format of its own log unless the deployment asks for JSON, which Django's LOGGING writes.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 

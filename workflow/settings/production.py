@@ -45,10 +45,12 @@ from .base import _logging  # noqa: E402
 # Every link in an email is SITE_URL + a path: required, and checked (workflow/checks.py, `check --deploy`).
 SITE_URL = env.str("SITE_URL")
 # Static files served by the app itself (one container works without a proxy): hashed names cached for ever,
-# compressed copies made by `collectstatic` (run when the image is built).
+# gzip copies made by `collectstatic` (run when the image is built; workflow/storage.py).
 _after = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1  # type: ignore[used-before-def]  # noqa: F405
 MIDDLEWARE = [*MIDDLEWARE[:_after], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[_after:]]  # noqa: F405
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "workflow.storage.StaticFilesStorage"}}  # noqa: F405
+STATIC_COMPRESS = env.bool("STATIC_COMPRESS", default=True)
+_static = "StaticFilesStorage" if STATIC_COMPRESS else "UncompressedStaticFilesStorage"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": f"workflow.storage.{_static}"}}  # noqa: F405
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT)))  # noqa: F405
 # Logs: JSON lines on stdout with a line per request, unless LOG_FORMAT=plain / REQUEST_LOG=0.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
