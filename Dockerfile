@@ -19,7 +19,8 @@ RUN set -eux; \
     fc-list | grep -q "Noto Serif CJK"; \
     rm -rf /var/lib/apt/lists/* /tmp/install-fonts
 
-RUN useradd --system --uid 10001 --user-group --home-dir /home/app --create-home app \
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home app \
     && mkdir -p /data/private /data/var \
     && chown -R app:app /data
 
@@ -46,6 +47,6 @@ RUN SECRET_KEY=build-only-placeholder-never-used-at-run-time-0123456789abcdefghi
 
 USER app
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=15s --start-period=30s --retries=3 CMD ["bin/healthcheck", "web"]
+HEALTHCHECK --interval=30s --timeout=15s --start-period=30s --retries=3 CMD ["/app/bin/healthcheck", "web"]
 # gunicorn reads gunicorn.conf.py (workers from WEB_CONCURRENCY, system checks before serving).
 CMD ["gunicorn"]
