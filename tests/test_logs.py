@@ -90,3 +90,16 @@ def test_no_request_log_unless_asked(settings: Any, caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.INFO, logger="workflow.request"):
         response = Client().get("/accounts/login/")
     assert not [r for r in caplog.records if r.name == "workflow.request"] and "X-Request-ID" not in response
+
+
+def test_a_signed_in_request_names_the_user(settings: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from .factories import UserFactory
+
+    settings.REQUEST_LOG = True
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    with caplog.at_level(logging.INFO, logger="workflow.request"):
+        client.get("/plans/work/")
+    line: Any = next(r for r in caplog.records if r.name == "workflow.request")
+    assert line.path == "/plans/work/" and line.user_id == user.pk

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import empty
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An id a proxy sends is kept only if it is short and plain: it is echoed in a header and written to the logs.
@@ -93,7 +94,9 @@ class RequestLogMiddleware:
             return response
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            user = getattr(request, "user", None)
+            # The user only if the request already loaded it: logging must not cost a session query.
+            user = getattr(getattr(request, "user", None), "_wrapped", None)
+            user = None if user is empty else user
             self.logger.info(
                 "%s %s %s %.1fms",
                 request.method,
