@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from notifications.health import HEARTBEAT_TASK
 from processes.models import Assignment, AssignmentState, Plan, User
@@ -224,8 +224,18 @@ def test_gunicorn_worker_and_beat_serve_a_login_a_report_and_a_delivery(
     with_password(reporter)
     with_password(supervisor)
     item: Assignment = songyuan_item(plan_2023)
-    # Beat has been down for five minutes: its heartbeat is due as soon as it starts.
-    PeriodicTask.objects.filter(task=HEARTBEAT_TASK).update(last_run_at=timezone.now() - dt.timedelta(minutes=5))
+    # Beat has been down for five minutes: its heartbeat is due as soon as it starts. (The schedule is a row of the
+    # migrations; an earlier transactional test may have flushed it, so it is made again here as they make it.)
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.MINUTES)
+    PeriodicTask.objects.update_or_create(
+        task=HEARTBEAT_TASK,
+        defaults={
+            "name": "后台运行心跳",
+            "interval": every_minute,
+            "enabled": True,
+            "last_run_at": timezone.now() - dt.timedelta(minutes=5),
+        },
+    )
 
     processes.run("manage.py", "collectstatic", "--noinput", "-v", "0", "--ignore", "dash", "--ignore", "*.map")
     processes.start("web", "-m", "gunicorn", "-c", "gunicorn.conf.py")

@@ -77,10 +77,16 @@ def test_the_database_down_is_503(monkeypatch: pytest.MonkeyPatch) -> None:
     assert b"10.1.2.3" not in response.content and b"password" not in response.content  # no detail leaks
 
 
-def test_redis_down_is_503(settings: Any) -> None:
+def test_redis_down_is_503(settings: Any, caplog: pytest.LogCaptureFixture) -> None:
     everything_running()
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    response = get()
+    with caplog.at_level(logging.INFO):
+        response = get()
+    # One warning that says what is down; not an ERROR "Service Unavailable" line for every probe.
+    assert [r.getMessage() for r in caplog.records if r.name == "workflow.health"] == [
+        "healthz: Redis does not answer (ConnectionError)"
+    ]
+    assert not [r for r in caplog.records if r.name == "django.request"]
     body = json.loads(response.content)
     assert response.status_code == 503 and body["status"] == "down"
     assert body["checks"]["redis"]["ok"] is False and body["checks"]["redis"]["configured"] is True

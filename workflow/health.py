@@ -97,5 +97,6 @@ class HealthCheckMiddleware:
             json.dumps(body, ensure_ascii=False), status=code, content_type="application/json; charset=utf-8"
         )
         response["Cache-Control"] = "no-store"
+        response._has_been_logged = True  # type: ignore[attr-defined]  # a failing probe is not an error per probe
         response["X-Content-Type-Options"] = "nosniff"
         return response
