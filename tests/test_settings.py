@@ -92,6 +92,36 @@ def test_gunicorn_refuses_to_start_with_links_pointing_elsewhere(tmp_path: Path)
     assert "workflow.E002" in result.stdout + result.stderr and "Booting worker" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("process", ["worker", "beat"])
+def test_the_worker_and_beat_refuse_to_start_with_links_pointing_elsewhere(
+    process: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """They write the links of every message: the same check stops them before they take any task."""
+    env = {**PRODUCTION_ENV, "SITE_URL": "https://elsewhere.example.com", "CELERY_QUEUE": "never-used"}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
+    extra = ["--pool=solo"]
+    if process == "beat":  # beat reads its schedule from the database before it starts: it needs a migrated one
+        request.getfixturevalue("db")
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://…): beat reads its schedule from it")
+        db = connection.settings_dict
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+        extra = ["-s", str(tmp_path / "schedule")]
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "workflow", process, *extra],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "workflow.E002" in result.stdout + result.stderr
+
+
 def test_gunicorn_takes_its_size_from_the_environment() -> None:
     env = {**PRODUCTION_ENV, "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "6", "PORT": "9001"}
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
