@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -210,6 +211,7 @@ def processes(tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[Processes]:
         yield running
     finally:
         running.stop()
+        shutil.rmtree(tmp_path / "static", ignore_errors=True)  # ~50 MB of viewflow's assets
 
 
 def with_password(user: User) -> User:
