@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTHON ?= python3
 
-.PHONY: run test lint bench messages charts clean help fonts
+.PHONY: run test lint bench messages charts clean help fonts image
 
 help:
 	@echo "make run    - install, migrate, load the demo data and serve on http://127.0.0.1:8000 (with a Celery worker and beat)"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench  - import, ledger, export and sweep figures (printed, not asserted)"
 	@echo "make messages - extract and compile the translations (needs GNU gettext)"
 	@echo "make charts - redraw the process charts of the README (docs/*.svg)"
+	@echo "make image  - build the production image (needs a Docker engine; see the README, Deploying)"
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,9 @@ charts: $(VENV)/.runtime
 	from django.core.management import call_command; from django.utils import translation; translation.activate('en'); \
 	call_command('flowexport', 'processes/flows.CompletionFlow', '-o', 'docs/completion-flow.svg'); \
 	call_command('flowexport', 'processes/flows.EscalationFlow', '-o', 'docs/escalation-flow.svg')"
+
+image:
+	docker build -t zerowaste:latest .
 
 clean:
 	rm -rf var

@@ -281,3 +281,24 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# ---- Deployment: /healthz, the request log, the log format (workflow/health.py, workflow/logs.py) ----------------
+# /healthz is answered first: before the host check, the HTTPS redirect and the request log.
+INSTALLED_APPS = [*INSTALLED_APPS, "workflow"]  # its system checks of SITE_URL (workflow/checks.py)
+MIDDLEWARE = ["workflow.health.HealthCheckMiddleware", "workflow.logs.RequestLogMiddleware", *MIDDLEWARE]
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # "json": one JSON object per line on stdout
+REQUEST_LOG = env.bool("REQUEST_LOG", default=False)  # one line per request (method, path, status, duration)
+SITE_URL_ALLOW_HTTP = env.bool("SITE_URL_ALLOW_HTTP", default=False)
+# Several deployments (or test runs) can share one Redis: each sends and takes its tasks on its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# Celery keeps the format of its own log unless the deployment asks for JSON, which Django's LOGGING writes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+
+def _logging(config: dict, fmt: str) -> dict:  # the LOGGING of this module, and of production.py
+    from workflow.logs import logging_config
+
+    return logging_config(config, fmt=fmt)
+
+
+LOGGING = _logging(LOGGING, LOG_FORMAT)

@@ -37,3 +37,24 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# ---- Deployment: gunicorn + whitenoise, JSON logs, the site's address ---------------------------------------------
+from pathlib import Path  # noqa: E402
+
+from .base import _logging  # noqa: E402
+
+# Every link in an email is SITE_URL + a path: required, and checked (workflow/checks.py, `check --deploy`).
+SITE_URL = env.str("SITE_URL")
+# Static files served by the app itself (one container works without a proxy): hashed names cached for ever,
+# gzip copies made by `collectstatic` (run when the image is built; workflow/storage.py).
+_after = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1  # type: ignore[used-before-def]  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE[:_after], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[_after:]]  # noqa: F405
+STATIC_COMPRESS = env.bool("STATIC_COMPRESS", default=True)
+_static = "StaticFilesStorage" if STATIC_COMPRESS else "UncompressedStaticFilesStorage"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": f"workflow.storage.{_static}"}}  # noqa: F405
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(STATIC_ROOT)))  # noqa: F405
+# Logs: JSON lines on stdout with a line per request, unless LOG_FORMAT=plain / REQUEST_LOG=0.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+REQUEST_LOG = env.bool("REQUEST_LOG", default=True)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+LOGGING = _logging(LOGGING, LOG_FORMAT)  # noqa: F405
