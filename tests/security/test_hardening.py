@@ -32,6 +32,7 @@ def test_load_demo_refuses_under_production_settings() -> None:
         "ALLOWED_HOSTS": "wufei.example",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:9/nowhere",
         "REDIS_URL": "redis://127.0.0.1:9/0",
+        "SITE_URL": "https://wufei.example",
     }
     env.pop("DEMO_ALLOWED", None)
     done = subprocess.run(
