@@ -4,8 +4,11 @@ import os
 
 from celery import Celery
 
+from .broker import register
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow.settings.base")
 
+register()  # the embedded broker, ``embedded://``
 app = Celery("workflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
