@@ -1,0 +1,76 @@
+"""The embedded default's database: SQLite in WAL mode, so that a page reads while a job writes, and a writer waits
+for another's lock instead of answering "database is locked"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+PROBE = """
+import json, os, threading, time
+import django
+os.environ["DJANGO_SETTINGS_MODULE"] = "workflow.settings.base"
+django.setup()
+from django.db import connection, connections, transaction
+
+with connection.cursor() as cursor:
+    pragmas = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
+               for name in ("journal_mode", "synchronous", "busy_timeout")}
+    cursor.execute("CREATE TABLE probe (n integer)")
+held = threading.Event()
+seen = {}
+
+def long_writer():
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO probe VALUES (1)")
+        held.set()
+        time.sleep(1.5)
+    connections.close_all()
+
+def page():
+    held.wait()
+    start = time.monotonic()
+    with connection.cursor() as cursor:
+        seen["rows_read"] = cursor.execute("SELECT count(*) FROM probe").fetchone()[0]
+    seen["read_s"] = time.monotonic() - start
+    start = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO probe VALUES (2)")
+    seen["write_waited_s"] = time.monotonic() - start
+    connections.close_all()
+
+threads = [threading.Thread(target=long_writer), threading.Thread(target=page)]
+for t in threads: t.start()
+for t in threads: t.join()
+with connection.cursor() as cursor:
+    seen["rows_after"] = cursor.execute("SELECT count(*) FROM probe").fetchone()[0]
+print(json.dumps({"pragmas": pragmas, **seen}))
+"""
+
+
+def test_sqlite_reads_during_a_write_and_a_second_writer_waits(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={**env, "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["pragmas"] == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 30000}  # 1 = NORMAL
+    # WAL: the page reads the last committed state at once, without waiting for the writer.
+    assert seen["rows_read"] == 0 and seen["read_s"] < 0.5
+    # The second writer waits for the first to commit (busy timeout), then writes: no "database is locked".
+    assert seen["write_waited_s"] > 0.5
+    assert seen["rows_after"] == 2
