@@ -57,7 +57,7 @@ print(json.dumps({"pragmas": pragmas, **seen}))
 
 def test_sqlite_reads_during_a_write_and_a_second_writer_waits(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
         env={**env, "VAR_DIR": str(tmp_path)},
@@ -74,3 +74,37 @@ def test_sqlite_reads_during_a_write_and_a_second_writer_waits(tmp_path: Path) -
     # The second writer waits for the first to commit (busy timeout), then writes: no "database is locked".
     assert seen["write_waited_s"] > 0.5
     assert seen["rows_after"] == 2
+
+
+SUPERVISED = """
+import logging, sys, threading, os, signal, time
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+from workflow.embedded import Child, Supervisor
+python = sys.executable
+crashing = Child("crashing", [python, "-c", "import sys; sys.exit(3)"])
+steady = Child("steady", [python, "-c", "import time; print('steady', flush=True); time.sleep(600)"])
+def interrupt():
+    time.sleep(5)
+    print("pids", steady.process.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+threading.Thread(target=interrupt, daemon=True).start()
+sys.exit(Supervisor([crashing, steady], dict(os.environ)).run())
+"""
+
+
+def test_the_supervisor_starts_a_dying_process_again_with_back_off_and_ctrl_c_stops_all() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SUPERVISED], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # Dies at once, started again after 1 s, then 2 s (then 4 s: after the interrupt).
+    assert sum(1 for line in lines if line.startswith("crashing started")) == 3
+    assert [line for line in lines if line.startswith("crashing exited")][:2] == [
+        "crashing exited with code 3 after 0 s; starting it again in 1 s (see var/log)",
+        "crashing exited with code 3 after 0 s; starting it again in 2 s (see var/log)",
+    ]
+    assert sum(1 for line in lines if line.startswith("steady started")) == 1
+    assert lines[-1] == "stopped"
+    steady_pid = int(next(line for line in lines if line.startswith("pids")).split()[1])
+    assert not Path(f"/proc/{steady_pid}").exists()  # stopped with its supervisor, not left behind

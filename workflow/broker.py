@@ -95,7 +95,7 @@ class Channel(filesystem.Channel):
                 table.remove(row)
                 write_atomically(file, dumps(table).encode())
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         # Wall-clock nanoseconds, zero-padded: names sort in the order written, across restarts and reboots.
         name = f"{time.time_ns():020d}_{uuid.uuid4()}.{queue}.msg"
         try:
@@ -109,7 +109,7 @@ class Channel(filesystem.Channel):
         folder.mkdir(exist_ok=True)
         return folder
 
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
         wanted = f"{queue}.msg"
         folder = Path(self.data_folder_in)
         for name in sorted(os.listdir(folder)):
