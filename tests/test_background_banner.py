@@ -15,6 +15,7 @@ from django_celery_beat.models import PeriodicTask
 
 from notifications.health import HEARTBEAT_TASK, heartbeat_record
 from notifications.models import Message
+from notifications.tasks import heartbeat
 from processes.models import Unit, User
 
 from .factories import UserFactory
@@ -109,3 +110,24 @@ def test_the_state_is_read_once_per_30_seconds_not_on_every_page(
     assert heartbeat_queries() == 0
     clock.shift(dt.timedelta(seconds=2))
     assert heartbeat_queries() == 1
+
+
+@pytest.mark.django_db
+def test_beat_records_the_heartbeats_last_run_each_time_it_sends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default beat writes its last runs every 3 minutes, which the banner would take for a stopped beat."""
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from workflow.celery import app
+
+    sent: list[str] = []
+    monkeypatch.setattr(app, "send_task", lambda name, *a, **k: sent.append(name))  # nothing reaches a broker
+    monkeypatch.setattr(heartbeat, "apply_async", lambda *a, **k: sent.append(HEARTBEAT_TASK))
+    scheduler = DatabaseScheduler(app=app)
+    for minute in (0, 1, 2):
+        with time_machine.travel(NOW + dt.timedelta(minutes=minute), tick=False):
+            entry = next(e for e in scheduler.schedule.values() if e.task == HEARTBEAT_TASK)
+            scheduler.reserve(entry)  # what beat's tick does with a due entry: the next run reserved, this one sent
+            scheduler.apply_entry(entry, producer=None)
+            recorded = PeriodicTask.objects.get(task=HEARTBEAT_TASK).last_run_at
+            assert recorded == NOW + dt.timedelta(minutes=minute)
+    assert sent == [HEARTBEAT_TASK] * 3

@@ -166,6 +166,9 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each task's last run to its row as soon as it sends it (by default only every 3 minutes): the health
+# check and the office's banner read beat's last run of the heartbeat from there (notifications.health).
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # ``replay_year`` writes a simulated year (the demo, the acceptance test); never where real people work.
 SIMULATION_ALLOWED = env.bool("SIMULATION_ALLOWED", default=True)
