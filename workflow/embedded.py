@@ -124,7 +124,9 @@ def children(*, host: str, port: int, log_dir: Path, reload: bool) -> list[Child
     web = [python, "manage.py", "runserver", f"{host}:{port}"] + ([] if reload else ["--noreload"])
     worker = [
         *(python, "-m", "celery", "-A", "workflow", "worker"),
-        *("--loglevel=INFO", "--concurrency=1", "--without-gossip", "--without-mingle"),
+        # Two processes: a long job (a batch of 200 messages to a slow mail server) does not hold up the sweep and
+        # the heartbeat behind it, which the office's banner would read as a stopped worker.
+        *("--loglevel=INFO", "--concurrency=2", "--without-gossip", "--without-mingle"),
         f"--logfile={log_dir / 'celery-worker.log'}",
     ]
     beat = [
