@@ -292,6 +292,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=6, help="people using the pages at once (default 6)")
     parser.add_argument("--messages", type=int, default=400, help="messages queued at the start (default 400)")
     parser.add_argument("--smtp-delay", type=float, default=0.2, help="seconds the SMTP sink takes per message")
+    parser.add_argument("--mail-to-files", action="store_true", help="mail to VAR_DIR/mail as make run does, not SMTP")
     parser.add_argument("--think", type=float, default=0.5, help="at most this many seconds between a person's rounds")
     parser.add_argument("--keep", action="store_true", help="keep the scratch VAR_DIR (its logs) and print where")
     parser.add_argument("--from", dest="source", type=Path, help="start from a copy of a VAR_DIR a --keep run left")
@@ -317,6 +318,9 @@ def main() -> int:
                     "EMAIL_PORT": str(sink.port),
                 }
             )
+            if args.mail_to_files:
+                for key in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT"):
+                    env.pop(key)
             os.environ.update(env)
             for key in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"):
                 os.environ.pop(key, None)
@@ -361,7 +365,8 @@ def main() -> int:
             app.send_task("processes.sweep_deadlines")
             print(
                 f"  started: {args.users} people for {args.minutes:g} min, {len(queued)} messages queued "
-                f"(SMTP sink {args.smtp_delay:g} s per message), today's sweep queued"
+                f"({'to var/mail' if args.mail_to_files else f'SMTP sink {args.smtp_delay:g} s per message'}), "
+                "today's sweep queued"
             )
             figures = Figures()
             until = time.monotonic() + args.minutes * 60
@@ -382,7 +387,7 @@ def main() -> int:
             sent = Message.objects.filter(state=DeliveryState.SENT).count() - already_sent
             soak_sent = Message.objects.filter(pk__in=queued, state=DeliveryState.SENT).count()
             by_state = dict(Message.objects.values_list("state").annotate(n=django.db.models.Count("pk")))
-            received = sink.received
+            received = len(list((var_dir / "mail").glob("*"))) if args.mail_to_files else sink.received
             logs = log_counts(log_dir)
     finally:
         if supervisor is not None:
@@ -408,7 +413,7 @@ def main() -> int:
     print(f"  {total} requests in {args.minutes:g} min ({total / (args.minutes * 60):.1f} per second)")
     print(
         f"\nmessages: {soak_sent} of the {len(queued)} queued sent ({sent} sent in all, the sweep's included; "
-        f"the SMTP sink accepted {received}); outbox now {by_state}"
+        f"{'files in var/mail' if args.mail_to_files else 'the SMTP sink accepted'}: {received}); outbox now {by_state}"
     )
     print("logs: " + ", ".join(f"{k}: {v}" for k, v in logs.items()))
     summary = state.as_dict()
