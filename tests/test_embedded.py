@@ -108,3 +108,71 @@ def test_the_supervisor_starts_a_dying_process_again_with_back_off_and_ctrl_c_st
     assert lines[-1] == "stopped"
     steady_pid = int(next(line for line in lines if line.startswith("pids")).split()[1])
     assert not Path(f"/proc/{steady_pid}").exists()  # stopped with its supervisor, not left behind
+
+
+CATCH_UP = """
+import datetime as dt, json, os, threading, time
+import django
+os.environ["DJANGO_SETTINGS_MODULE"] = "workflow.settings.base"
+django.setup()
+from django.db import connection, connections, transaction
+from processes.models import SweepState
+import processes.services.ladder as ladder
+
+with connection.schema_editor() as editor:
+    editor.create_model(SweepState)
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE probe (n integer)")
+today = dt.date(2027, 3, 31)
+SweepState.objects.create(name="daily", last_swept=today - dt.timedelta(days=15))
+started = threading.Event()
+
+def a_days_sweep(day):  # each day's sweep: one write transaction of 0.3 s
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO probe VALUES (1)")
+        started.set()
+        time.sleep(0.3)
+    return []
+
+ladder.sweep_day = a_days_sweep
+seen = {}
+
+def catch_up():
+    start = time.monotonic()
+    ladder.sweep_scheduled(today)
+    seen["catch_up_s"] = time.monotonic() - start
+    connections.close_all()
+
+def page():
+    started.wait()
+    time.sleep(0.5)
+    start = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO probe VALUES (2)")
+    seen["page_waited_s"] = time.monotonic() - start
+    connections.close_all()
+
+threads = [threading.Thread(target=catch_up), threading.Thread(target=page)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(seen))
+"""
+
+
+def test_a_page_writes_while_the_sweep_catches_up_day_after_day(tmp_path: Path) -> None:
+    """Each day of a catch-up is its own transaction, but they come one right after the other: SQLite's waiting
+    writer, which polls, would only get the lock once the whole catch-up (up to two months) is over."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    result = subprocess.run(
+        [sys.executable, "-c", CATCH_UP],
+        cwd=ROOT,
+        env={**env, "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["catch_up_s"] > 4.4  # 15 days of 0.3 s
+    assert seen["page_waited_s"] < 1.0, seen
