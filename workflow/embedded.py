@@ -48,6 +48,9 @@ def _die_with_parent() -> None:  # pragma: no cover — runs in the child betwee
 class Child:
     name: str
     argv: list[str]
+    # Whether SIGTERM goes to the whole process group (runserver's autoreloader leaves its server running otherwise)
+    # or to the process alone (a Celery worker stops its pool itself, after the tasks under way).
+    term_group: bool = True
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     failures: int = 0
@@ -63,7 +66,10 @@ class Child:
     def signal(self, signum: int) -> None:
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signum)
+                if self.term_group or signum == signal.SIGKILL:
+                    os.killpg(self.process.pid, signum)
+                else:
+                    os.kill(self.process.pid, signum)
 
 
 class Supervisor:
@@ -139,7 +145,7 @@ def children(*, host: str, port: int, log_dir: Path, reload: bool) -> list[Child
         "--loglevel=INFO",
         f"--logfile={log_dir / 'celery-beat.log'}",
     ]
-    return [Child("web", web), Child("worker", worker), Child("beat", beat)]
+    return [Child("web", web), Child("worker", worker, term_group=False), Child("beat", beat, term_group=False)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
