@@ -387,7 +387,11 @@ def main() -> int:
             sent = Message.objects.filter(state=DeliveryState.SENT).count() - already_sent
             soak_sent = Message.objects.filter(pk__in=queued, state=DeliveryState.SENT).count()
             by_state = dict(Message.objects.values_list("state").annotate(n=django.db.models.Count("pk")))
-            received = len(list((var_dir / "mail").glob("*"))) if args.mail_to_files else sink.received
+            received = (
+                sum(p.read_bytes().count(b"\nMessage-ID: ") for p in (var_dir / "mail").glob("*"))
+                if args.mail_to_files
+                else sink.received
+            )  # the file backend appends the messages of one second to one file
             logs = log_counts(log_dir)
     finally:
         if supervisor is not None:
@@ -413,7 +417,8 @@ def main() -> int:
     print(f"  {total} requests in {args.minutes:g} min ({total / (args.minutes * 60):.1f} per second)")
     print(
         f"\nmessages: {soak_sent} of the {len(queued)} queued sent ({sent} sent in all, the sweep's included; "
-        f"{'files in var/mail' if args.mail_to_files else 'the SMTP sink accepted'}: {received}); outbox now {by_state}"
+        f"{'messages in var/mail' if args.mail_to_files else 'the SMTP sink accepted'}: {received}); "
+        f"outbox now {by_state}"
     )
     print("logs: " + ", ".join(f"{k}: {v}" for k, v in logs.items()))
     summary = state.as_dict()
