@@ -111,7 +111,7 @@ def check_celery_local() -> Path:
 
     queue = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
     var_dir = Path(settings.VAR_DIR)
-    if settings.CELERY_BROKER_URL != "filesystem://" or var_dir not in queue.parents:
+    if settings.CELERY_BROKER_URL != "embedded://" or var_dir not in queue.parents:
         raise BenchError(f"Celery must use the filesystem broker under {var_dir}, not {settings.CELERY_BROKER_URL}")
     if settings.CELERY_TASK_ALWAYS_EAGER or app.conf.task_always_eager:
         raise BenchError("CELERY_TASK_ALWAYS_EAGER must be false: the bench must not deliver anything")

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import os
 import socket
+import threading
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
@@ -19,6 +20,8 @@ HEARTBEAT_TASK = "notifications.heartbeat"
 STALE_AFTER = dt.timedelta(minutes=3)
 # A message still waiting after this long means delivery is not keeping up (or not running).
 BACKLOG_AFTER = dt.timedelta(minutes=10)
+# The pages' banner reads the state computed at most this long ago (per process): no query on most pages.
+CACHED_FOR = dt.timedelta(seconds=30)
 
 
 def heartbeat_record(name: str = "worker", *, now: dt.datetime | None = None) -> None:
@@ -51,6 +54,16 @@ class SystemState:
     @property
     def ok(self) -> bool:
         return self.beat_ok and self.worker_ok and self.backlog_ok
+
+    @property
+    def stopped(self) -> bool:
+        """Beat or the worker is not running: nothing is swept or sent."""
+        return not (self.beat_ok and self.worker_ok)
+
+    @property
+    def last_seen(self) -> dt.datetime | None:
+        """When the background was last seen working: the worker's heartbeat, or beat's if only beat stopped."""
+        return self.worker_at if not self.worker_ok else self.beat_at
 
     def as_dict(self) -> dict[str, object]:
         def iso(value: dt.datetime | None) -> str | None:
@@ -98,3 +111,25 @@ def system_state(now: dt.datetime | None = None) -> SystemState:
         gave_up=backlog["gave_up"],
         now=now,
     )
+
+
+_cached: tuple[dt.datetime, SystemState] | None = None
+_cached_lock = threading.Lock()
+
+
+def system_state_cached(now: dt.datetime | None = None) -> SystemState:
+    """``system_state()`` as computed at most ``CACHED_FOR`` ago in this process (what every office page reads)."""
+    global _cached
+    now = now or timezone.now()
+    with _cached_lock:
+        cached = _cached
+        if cached is None or abs(now - cached[0]) > CACHED_FOR:
+            cached = _cached = (now, system_state(now))
+    return cached[1]
+
+
+def system_state_forget() -> None:
+    """Drop the cached state (tests; the next page computes it again)."""
+    global _cached
+    with _cached_lock:
+        _cached = None

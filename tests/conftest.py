@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from notifications.health import system_state_forget
 from processes.models import Plan, Role, Unit, User
 from processes.services.plan_import import ImportReport, plan_import
 from processes.services.units import unit_groups_load_csv, units_load_csv
@@ -30,6 +31,7 @@ def _isolated(settings: Any, tmp_path: Path) -> Iterator[None]:
     settings.IMPORT_STAGING_DIR = tmp_path / "imports"
     settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    system_state_forget()  # the pages' cached background state belongs to the test that computed it
     with translation.override("en"):
         yield
 

@@ -99,7 +99,7 @@ def test_a_real_worker_on_the_embedded_broker(worker_env: dict[str, str], tmp_pa
         (broker / sub).mkdir(parents=True, exist_ok=True)
     stop.append(worker := _start_worker(worker_env, queue))
     app = Celery(
-        broker="filesystem://",
+        broker="embedded://",
         broker_transport_options={
             "data_folder_in": str(broker / "queue"),
             "data_folder_out": str(broker / "queue"),

@@ -5,8 +5,11 @@ import os
 
 from celery import Celery, signals
 
+from .broker import register
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflow.settings.base")
 
+register()  # the embedded broker, ``embedded://``
 app = Celery("workflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

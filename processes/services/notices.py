@@ -96,6 +96,11 @@ def official_context(notice: Notice) -> dict[str, Any]:
 def notice_render(notice: Notice) -> bytes:
     """The document as GB/T 9704 lays it out: a draft as a preview (no number, no date, marked), a signed one as
     issued."""
+    return render_pdf(notice_html(notice))
+
+
+def notice_html(notice: Notice) -> str:
+    """The HTML ``notice_render`` makes the PDF of: the PDF depends on nothing else."""
     items = list(
         notice.items.select_related("assignment__task", "assignment__unit", "round").order_by(
             "assignment__task__position", "due_date"
@@ -113,7 +118,7 @@ def notice_render(notice: Notice) -> bytes:
             context["annex_title"] = "逾期事项清单" if items else ""
             context["annex_lines"] = [context["annex_title"]]
             html = render_to_string("documents/notice.html", context)
-    return render_pdf(html)
+    return html
 
 
 def notice_pdf(notice: Notice) -> bytes:

@@ -496,3 +496,50 @@ def test_one_signing_reaches_a_person_once_however_many_documents_name_them(
     (copy,) = Message.objects.filter(recipient=people["upper"], notices__isnull=False).distinct()
     assert copy.notices.count() == len(signed) and all(n.doc_no in copy.body for n in signed)
     assert Message.objects.filter(recipient=people["reporter"], notices__isnull=False).distinct().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_makes_its_pdfs_with_no_transaction_open(
+    plan: Plan,
+    people: dict[str, User],
+    signer: User,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Each PDF takes a quarter of a second or more: made inside the signing's transaction, they held the database's
+    write lock (SQLite: the whole file) for seconds, and other people's saves waited or failed. The documents signed
+    are those the rehearsal laid out, numbered in order, and a document that cannot be made still signs none."""
+    from django.db import transaction
+
+    import processes.services.pdf as pdf_module
+
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    waiting = drafts("red")
+    assert len(waiting) >= 3
+    real_render = pdf_module.render_pdf
+    inside: list[bool] = []
+
+    def render(html: str, **kwargs: Any) -> bytes:
+        inside.append(transaction.get_connection().in_atomic_block)
+        return real_render(html, **kwargs)
+
+    monkeypatch.setattr(pdf_module, "render_pdf", render)
+    with at("2023-09-11 09:00"):
+        signed = notices_sign(notices=waiting, by=signer, on=D(2023, 9, 11))
+    assert inside == [False] * len(waiting)
+    assert [n.doc_no for n in signed] == [f"吉无废预〔2023〕{i}号" for i in range(1, len(waiting) + 1)]
+    for notice in signed:
+        notice.refresh_from_db()
+        assert f"吉无废预〔2023〕{notice.number}号" in pdf_text(notice_pdf(notice), tmp_path)
+    assert Message.objects.filter(notices__in=signed).exists()
+
+    sweep("2023-09-14", django_capture_on_commit_callbacks)
+    draft = Notice.objects.filter(state=NoticeState.DRAFT).order_by("pk").first()
+    assert draft is not None
+    with at("2023-09-15 09:00"):
+        notice_edit(notice=draft, by=signer, title=draft.title, body="请于〔答复期限〕前答复。ขอบคุณ", copy_to="")
+        with pytest.raises(MissingGlyphs):
+            notices_sign(notices=[draft], by=signer, on=D(2023, 9, 15))
+    draft.refresh_from_db()
+    assert draft.state == NoticeState.DRAFT and draft.number is None and not draft.pdf

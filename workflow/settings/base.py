@@ -90,9 +90,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The web server, the worker and beat share the file: wait for locks instead of failing, and take the
-    # write lock at the start of a transaction so that two writers never deadlock on an upgrade.
+    # write lock at the start of a transaction so that two writers never deadlock on an upgrade. WAL lets pages
+    # read while a job writes; with WAL, synchronous=NORMAL loses no integrity on a crash (at worst the last
+    # commits before a power cut) and makes each commit hold the write lock for less time.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
@@ -203,7 +209,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Celery: Redis when REDIS_URL is set, else an embedded broker kept in files under var/celery, so that the
-# worker and beat of the embedded default need nothing running beside them.
+# worker and beat of the embedded default need nothing running beside them (kombu's filesystem transport with
+# whole-file writes: workflow/broker.py).
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_DATA_DIR = VAR_DIR / "celery"
 if REDIS_URL:
@@ -213,7 +220,7 @@ if REDIS_URL:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "embedded://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "queue"),
         "data_folder_out": str(CELERY_DATA_DIR / "queue"),
@@ -230,6 +237,9 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each task's last run to its row as soon as it sends it (by default only every 3 minutes): the health
+# check and the office's banner read beat's last run of the heartbeat from there (notifications.health).
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # ``replay_year`` writes a simulated year (the demo, the acceptance test); never where real people work.
 SIMULATION_ALLOWED = env.bool("SIMULATION_ALLOWED", default=True)
