@@ -227,3 +227,24 @@ def test_a_lease_shorter_than_a_task_may_run_is_warned_of(settings: Any) -> None
     settings.EMAIL_SENDING_LEASE_SECONDS = 120
     (warning,) = sending_lease_outlasts_a_task()
     assert warning.id == "notifications.W001" and "120" in warning.msg
+
+
+@pytest.mark.django_db
+def test_a_batch_stops_at_its_time_and_queues_the_rest(
+    recorder: type[Recorder], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow mail server: the batch sends what fits in EMAIL_BATCH_SECONDS and hands the rest on as a new batch,
+    instead of running into the task's time limit in the middle of a conversation."""
+    from notifications import tasks
+
+    settings.EMAIL_BATCH_SECONDS = 10
+    ids = [a_message(f"batch:{n}").pk for n in range(5)]
+    clock = iter([0.0, 0.0, 4.0, 8.0, 12.0, 16.0])  # the deadline read, then one reading per message
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: next(clock))
+    queued: list[list[int]] = []
+    monkeypatch.setattr(tasks.deliver_many, "delay", queued.append)
+    assert tasks.deliver_many(ids) == 3
+    assert queued == [ids[3:]]
+    assert len(recorder.handed) == 3
+    states = dict(Message.objects.values_list("pk", "state"))
+    assert [states[pk] for pk in ids] == [DeliveryState.SENT] * 3 + [DeliveryState.PENDING] * 2

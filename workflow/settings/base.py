@@ -271,6 +271,9 @@ DOCUMENT_NUMBER_PREFIXES = {
 # Outgoing mail: attempts before a message is given up, and the pause before the n-th retry (seconds, doubling).
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
 EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
+# A delivery batch stops after this many seconds and queues the rest, well inside the task's soft time limit (240 s),
+# so that a slow mail server never has a batch killed in the middle of a conversation.
+EMAIL_BATCH_SECONDS = env.int("EMAIL_BATCH_SECONDS", default=120)
 # A message claimed for sending longer ago than this lost its worker mid-attempt and is sent again, with the same
 # Message-ID. Keep it above CELERY_TASK_TIME_LIMIT: a worker still at it by then has been stopped.
 EMAIL_SENDING_LEASE_SECONDS = env.int("EMAIL_SENDING_LEASE_SECONDS", default=600)
