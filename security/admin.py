@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -66,6 +67,12 @@ class AccountSecurityInline(admin.StackedInline):
 
 
 admin.site.unregister(User)
+# Sign-ins, sign-outs and failures are in the security audit log (AXES_DISABLE_ACCESS_LOG; the failure log is off):
+# axes' own logs stay empty, and only its access attempts (the running count that locks an account) are listed.
+for _empty_log in ("AccessLog", "AccessFailureLog"):
+    _model = apps.get_model("axes", _empty_log)
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(User)

@@ -122,6 +122,9 @@ def test_beat_records_the_heartbeats_last_run_each_time_it_sends_it(monkeypatch:
     sent: list[str] = []
     monkeypatch.setattr(app, "send_task", lambda name, *a, **k: sent.append(name))  # nothing reaches a broker
     monkeypatch.setattr(heartbeat, "apply_async", lambda *a, **k: sent.append(HEARTBEAT_TASK))
+    # Beat calls close_old_connections() before it reads or writes; inside the test's transaction (autocommit off)
+    # that would close the connection on PostgreSQL. Beat itself runs in autocommit, where it closes nothing.
+    monkeypatch.setattr("django_celery_beat.schedulers.close_old_connections", lambda: None)
     scheduler = DatabaseScheduler(app=app)
     for minute in (0, 1, 2):
         with time_machine.travel(NOW + dt.timedelta(minutes=minute), tick=False):

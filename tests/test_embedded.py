@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -55,19 +56,25 @@ print(json.dumps({"pragmas": pragmas, **seen}))
 """
 
 
-def test_sqlite_reads_during_a_write_and_a_second_writer_waits(tmp_path: Path) -> None:
+def run_on_the_embedded_default(code: str, tmp_path: Path, *, timeout: int) -> dict[str, Any]:
+    """Run ``code`` in a process of its own on the embedded default (SQLite in ``tmp_path``); its last line of
+    output is a JSON object of what it saw."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env={**env, "VAR_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_sqlite_reads_during_a_write_and_a_second_writer_waits(tmp_path: Path) -> None:
+    seen = run_on_the_embedded_default(PROBE, tmp_path, timeout=60)
     assert seen["pragmas"] == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 30000}  # 1 = NORMAL
     # WAL: the page reads the last committed state at once, without waiting for the writer.
     assert seen["rows_read"] == 0 and seen["read_s"] < 0.5
@@ -162,17 +169,6 @@ print(json.dumps(seen))
 def test_a_page_writes_while_the_sweep_catches_up_day_after_day(tmp_path: Path) -> None:
     """Each day of a catch-up is its own transaction, but they come one right after the other: SQLite's waiting
     writer, which polls, would only get the lock once the whole catch-up (up to two months) is over."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    result = subprocess.run(
-        [sys.executable, "-c", CATCH_UP],
-        cwd=ROOT,
-        env={**env, "VAR_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = run_on_the_embedded_default(CATCH_UP, tmp_path, timeout=120)
     assert seen["catch_up_s"] > 4.4  # 15 days of 0.3 s
     assert seen["page_waited_s"] < 1.0, seen

@@ -13,6 +13,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db.models import Model
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, SolarSchedule
@@ -121,6 +122,8 @@ def lived_in(plan: Plan, people: dict[str, User], signer: User, django_capture_o
     Group.objects.create(name="督办")
     ClockedSchedule.objects.create(clocked_time=timezone.now())
     SolarSchedule.objects.create(event="sunrise", latitude=Decimal("43.88"), longitude=Decimal("125.32"))
+    # A wrong password: the count axes keeps towards a lockout (its access attempts, which the office can clear).
+    Client().post(reverse("login"), {"username": people["reporter"].username, "password": "not-the-password"})
     return plan
 
 
