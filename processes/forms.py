@@ -22,6 +22,7 @@ from processes.models import (
     ConcernReason,
     FocusArea,
     Unit,
+    UnitLevel,
     VisitOutcome,
 )
 
@@ -31,6 +32,13 @@ class PlanUploadForm(forms.Form):
         label=_("Task list file"),
         help_text=_("The annex as published: .xlsx, .csv (UTF-8 or GB18030) or .docx."),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(SUPPORTED_SUFFIXES)}),
+    )
+    issuer = forms.ModelChoiceField(
+        label=_("Issued by"),
+        queryset=Unit.objects.none(),
+        to_field_name="code",
+        required=False,
+        help_text=_("The office whose plan this is: the province's, a city's or a district's."),
     )
     year = forms.IntegerField(label=_("Plan year"), min_value=2000, max_value=2100)
     title = forms.CharField(
@@ -47,9 +55,32 @@ class PlanUploadForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, year: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        year: int | None = None,
+        offices: QuerySet[Unit] | None = None,
+        issuer: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = year or timezone.localdate().year
+        offices = offices if offices is not None else Unit.objects.none()
+        field = self.fields["issuer"]
+        field.queryset = offices  # type: ignore[attr-defined]
+        chosen = offices.filter(code=issuer).first() if issuer else None
+        if chosen is None and offices:
+            chosen = offices.filter(level=UnitLevel.PROVINCE).first() or offices.first()
+        field.initial = chosen
+        if offices.count() == 1:
+            field.widget = forms.HiddenInput()
+
+    def clean_issuer(self) -> Unit:
+        """The office chosen; when none is (one office to choose from), the office the form offered."""
+        issuer = self.cleaned_data.get("issuer") or self.fields["issuer"].initial
+        if issuer is None:
+            raise forms.ValidationError(_("Choose the office whose plan this is."))
+        return issuer
         self.fields["doc_no"].widget.attrs["placeholder"] = "吉环固体字〔2023〕15号"
 
     def clean(self) -> dict[str, Any]:

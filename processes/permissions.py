@@ -15,6 +15,15 @@ def _in_scope(user: Any, unit_id: int) -> bool:
     return unit_ids is None or unit_id in unit_ids
 
 
+def _for_plan(user: Any, item: Any) -> bool:
+    """The office steps of a city's or a district's plan are its own office's (see ``scope.acts_on_task``).
+    ``item`` is an assignment, or what belongs to one (an obligation)."""
+    from processes.services.scope import acts_on_task
+
+    task_id = item.task_id if hasattr(item, "task_id") else item.assignment.task_id
+    return acts_on_task(user, task_id)
+
+
 def _active(user: Any) -> bool:
     return isinstance(user, User) and user.is_active
 
@@ -35,12 +44,18 @@ def can_verify(assignment: Any, user: Any) -> bool:
         _active(user)
         and (user.role in (Role.SUPERVISOR, Role.ADMIN) or user.is_superuser)
         and _in_scope(user, assignment.unit_id)
+        and _for_plan(user, assignment)
     )
 
 
 def can_close(assignment: Any, user: Any) -> bool:
     """The office: an admin whose scope covers the unit."""
-    return _active(user) and (user.role == Role.ADMIN or user.is_superuser) and _in_scope(user, assignment.unit_id)
+    return (
+        _active(user)
+        and (user.role == Role.ADMIN or user.is_superuser)
+        and _in_scope(user, assignment.unit_id)
+        and _for_plan(user, assignment)
+    )
 
 
 def unit_permissions(user: Any) -> set[str]:

@@ -1,10 +1,11 @@
 """The plan pages as a viewflow Application inside the site frame."""
 
-from django.urls import path
+from django.urls import path, register_converter
 from django.utils.translation import gettext_lazy as _
 from viewflow import Icon
 from viewflow.urls import Application
 
+from processes.services.plans import PlanKeyConverter
 from processes.views.assessment import (
     AssessmentExportView,
     AssessmentRegionView,
@@ -27,6 +28,8 @@ from processes.views.pairings import PairingsView, RegionView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
+
+register_converter(PlanKeyConverter, "plan")
 
 STEPS = (
     "report",
@@ -56,13 +59,13 @@ class PlansApp(Application):
         path("import/", ImportUploadView.as_view(), name="import_upload"),
         path("import/<str:token>/", ImportPreviewView.as_view(), name="import_preview"),
         path("import/<str:token>/confirm/", ImportConfirmView.as_view(), name="import_confirm"),
-        path("<int:year>/", PlanDetailView.as_view(), name="plan_detail"),
-        path("<int:year>/ledger/", LedgerView.as_view(), name="ledger"),
-        path("<int:year>/ledger/export.<str:fmt>", LedgerExportView.as_view(), name="ledger_export"),
-        path("<int:year>/rounds/", PlanRoundsView.as_view(), name="rounds"),
+        path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
+        path("<plan:plan>/ledger/", LedgerView.as_view(), name="ledger"),
+        path("<plan:plan>/ledger/export.<str:fmt>", LedgerExportView.as_view(), name="ledger_export"),
+        path("<plan:plan>/rounds/", PlanRoundsView.as_view(), name="rounds"),
         path("rounds/<int:pk>/", RoundView.as_view(), name="round"),
         path("obligations/<int:pk>/", ObligationView.as_view(), name="obligation"),
-        path("<int:year>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
+        path("<plan:plan>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
         path("work/", WorkView.as_view(), name="work"),
         path("work/bulk/", BulkStepView.as_view(), name="work_bulk"),
         path("items/<int:pk>/", ItemView.as_view(), name="item"),
@@ -72,19 +75,19 @@ class PlansApp(Application):
         path("notices/<int:pk>/", NoticeView.as_view(), name="notice"),
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
         path("notices/sign/", NoticesSignView.as_view(), name="notices_sign"),
-        path("<int:year>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
-        path("<int:year>/dashboard/", DashboardView.as_view(), name="dashboard"),
-        path("<int:year>/bulletins/", BulletinListView.as_view(), name="bulletins"),
+        path("<plan:plan>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
+        path("<plan:plan>/dashboard/", DashboardView.as_view(), name="dashboard"),
+        path("<plan:plan>/bulletins/", BulletinListView.as_view(), name="bulletins"),
         path("bulletins/<int:pk>/", BulletinView.as_view(), name="bulletin"),
         path("bulletins/<int:pk>/pdf/", BulletinPdfView.as_view(), name="bulletin_pdf"),
         path("bulletins/<int:pk>/publish/", BulletinPublishView.as_view(), name="bulletin_publish"),
         path("bulletins/pieces/<int:pk>/", BulletinPieceView.as_view(), name="bulletin_piece"),
         path("dashboard/", LatestPlanView.as_view(target="plans:dashboard"), name="dashboard_latest"),
         path("assessment/", LatestPlanView.as_view(target="plans:assessment"), name="assessment_latest"),
-        path("<int:year>/assessment/", AssessmentView.as_view(), name="assessment"),
-        path("<int:year>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),
-        path("<int:year>/assessment/<str:code>/", AssessmentRegionView.as_view(), name="assessment_region"),
-        path("<int:year>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
+        path("<plan:plan>/assessment/", AssessmentView.as_view(), name="assessment"),
+        path("<plan:plan>/assessment/export.<str:fmt>", AssessmentExportView.as_view(), name="assessment_export"),
+        path("<plan:plan>/assessment/<str:code>/", AssessmentRegionView.as_view(), name="assessment_region"),
+        path("<plan:plan>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
     ]

@@ -38,11 +38,11 @@ def test_every_string_has_a_chinese_translation_and_the_compiled_catalogue_is_cu
 @pytest.mark.django_db
 def test_pages_are_in_chinese_by_default_and_in_english_on_request(plan_2023: Plan, supervisor: User) -> None:
     client = client_for(supervisor)
-    html = client.get("/plans/2023/ledger/").content.decode()
+    html = client.get("/plans/JL-PRO/2023/ledger/").content.decode()
     assert '<html lang="zh-hans"' in html
     assert "台账" in html and "已销号" in html and "挂账" in html
-    client.post("/i18n/setlang/", {"language": "en", "next": "/plans/2023/ledger/"})
-    html = client.get("/plans/2023/ledger/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/plans/JL-PRO/2023/ledger/"})
+    html = client.get("/plans/JL-PRO/2023/ledger/").content.decode()
     assert '<html lang="en"' in html and "Ledger" in html and "Closed out" in html
     assert "吉林省2023年度“无废城市”建设任务清单" in html  # data stays as published
 
@@ -63,7 +63,7 @@ def test_import_errors_read_in_chinese(units: dict[str, Unit], tmp_path: Path) -
 @pytest.mark.django_db
 def test_refusals_are_explained_in_chinese(plan_2023: Plan, reporter: User) -> None:
     client = client_for(reporter)
-    response = client.get("/plans/2023/tasks/1/")
+    response = client.get("/plans/JL-PRO/2023/tasks/1/")
     assert response.status_code == 404 and "不在您所在单位的查看范围内" in response.content.decode()
     response = client.get("/plans/import/")
     assert response.status_code == 403 and "仅办公室管理员可导入任务清单" in response.content.decode()

@@ -24,6 +24,7 @@ class AssignmentState(models.TextChoices):
     RETURNED = "returned", _("Returned")
     VERIFIED = "verified", _("Verified")
     CLOSED = "closed", _("Closed out")
+    CARRIED = "carried", _("Carried over (已结转)")
 
 
 OPEN_STATES = (AssignmentState.ASSIGNED, AssignmentState.RETURNED)
@@ -49,6 +50,15 @@ class Assignment(ConcurrentTransitionMixin, models.Model):
     escalated_at = models.DateTimeField(_("under supervision since"), null=True, blank=True)
     suspended_at = models.DateTimeField(_("suspended since"), null=True, blank=True)
     suspension_reason = models.TextField(_("reason for the suspension"), blank=True)
+    carried_from = models.OneToOneField(
+        "self",
+        verbose_name=_("carried over from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="carried_into",
+        help_text=_("The item of last year's plan, still open at the year's end, that this one continues (上年结转)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -101,6 +111,15 @@ class Assignment(ConcurrentTransitionMixin, models.Model):
     def reopen(self) -> None:
         """The office puts a closed item back on the ledger, with a reason."""
 
+    @transition(
+        field=state,
+        source=[s for s in AssignmentState.values if s not in (AssignmentState.CLOSED, AssignmentState.CARRIED)],
+        target=AssignmentState.CARRIED,
+        permission=can_close,
+    )
+    def carry_over(self) -> None:
+        """年底挂账结转: the office carries the item, still open at the year's end, into next year's plan."""
+
     @transition(field=state, source=AssignmentState.ASSIGNED, target=AssignmentState.CLOSED)
     def close_as_done(self) -> None:
         """The published plan says the task is already completed (已完成): done by the import, not by a person."""
@@ -133,6 +152,8 @@ class TransitionAction(models.TextChoices):
     ESCALATION_HANDLED = "escalation_handled", _("Supervision handled by the office")
     PAIRED = "paired", _("Assigned the visits of a 包保 pairing")
     VISIT_RECORDED = "visit_recorded", _("包保 visit recorded")
+    CARRIED_OVER = "carried_over", _("Carried over into next year's plan (已结转)")
+    CARRIED_IN = "carried_in", _("Carried over from last year's plan (上年结转)")
 
 
 class AssignmentTransitionQuerySet(models.QuerySet["AssignmentTransition"]):

@@ -14,9 +14,17 @@ class RoundFrequency(models.TextChoices):
 
 
 class Plan(models.Model):
-    """One year's task list; the province runs one plan a year."""
+    """One year's task list of one issuing office: the province's, a city's or a district's (细化)."""
 
-    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    issuer = models.ForeignKey(
+        "processes.Unit",
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        related_name="plans_issued",
+        limit_choices_to={"is_office": True},
+        help_text=_("The office that issues the plan, dispatches its items and closes them out."),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
     title = models.CharField(_("title"), max_length=300)
     doc_no = models.CharField(_("document number"), max_length=100, blank=True)
     starts_on = models.DateField(
@@ -41,18 +49,24 @@ class Plan(models.Model):
     class Meta:
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
-        ordering = ["-year"]
+        ordering = ["-year", "issuer__level", "issuer__position", "issuer__code"]
         constraints = [
+            models.UniqueConstraint(fields=["issuer", "year"], name="one_plan_per_issuer_and_year"),
             models.CheckConstraint(
                 condition=models.Q(round_due_day__gte=1, round_due_day__lte=28), name="plan_round_due_day_1_28"
-            )
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("plans:plan_detail", kwargs={"year": self.year})
+        return reverse("plans:plan_detail", kwargs={"plan": self})
+
+    @property
+    def key(self) -> str:
+        """How URLs and commands name the plan: the issuer's code and the year, ``JL-PRO/2023``."""
+        return f"{self.issuer.code}/{self.year}"
 
 
 class DeadlineKind(models.TextChoices):
@@ -76,6 +90,18 @@ class Task(models.Model):
 
     plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="tasks")
     number = models.CharField(_("number"), max_length=20)
+    table = models.CharField(
+        _("table"), max_length=100, blank=True, help_text=_("The table of the published file the task is from (表8).")
+    )
+    serves = models.ForeignKey(
+        "processes.Assignment",
+        verbose_name=_("refines the assignment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="refinements",
+        help_text=_("The assignment of the plan above (the province's) that this task refines (细化)."),
+    )
     position = models.PositiveIntegerField(_("position"))
     category = models.CharField(_("category"), max_length=200, blank=True)
     text = models.TextField(_("task"))
@@ -104,7 +130,7 @@ class Task(models.Model):
         return f"{self.number}. {self.text[:40]}"
 
     def get_absolute_url(self) -> str:
-        return reverse("plans:task_detail", kwargs={"year": self.plan.year, "number": self.number})
+        return reverse("plans:task_detail", kwargs={"plan": self.plan, "number": self.number})
 
 
 class Milestone(models.Model):

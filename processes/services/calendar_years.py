@@ -15,7 +15,7 @@ from processes import workdays
 from processes.holiday_notice import ParsedNotice, parse_holiday_notice
 from processes.models import CalendarYear, User
 from processes.services.lifecycle import InvalidInput, NotAllowed
-from processes.services.scope import can_import_plans
+from processes.services.scope import administers_installation
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def calendar_year_confirm(*, text: str, by: User | None) -> CalendarYear:
 
     Raises ``HolidayNoticeError`` for text it cannot read, ``InvalidInput`` when the notice disagrees with
     ``chinesecalendar`` for a year that covers, ``NotAllowed`` for anyone but the office's admins."""
-    if by is not None and not can_import_plans(by):
+    if by is not None and not administers_installation(by):
         raise NotAllowed(_("Only the office's administrators confirm the holiday calendar."))
     reading = holiday_notice_read(text=text)
     if reading.disagreements:

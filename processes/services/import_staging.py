@@ -34,6 +34,7 @@ class StagedImport:
     user_id: int
     uploaded_at: str
     starts: str = ""  # ISO date, or "" for the default
+    issuer: str = ""  # the issuing office's code, or "" for the provincial programme office
 
     @property
     def starts_on(self) -> dt.date | None:
@@ -67,6 +68,7 @@ def staged_import_save(
     doc_no: str,
     by: User,
     starts: dt.date | None = None,
+    issuer: str = "",
 ) -> StagedImport:
     staged = StagedImport(
         token=secrets.token_hex(16),
@@ -77,6 +79,7 @@ def staged_import_save(
         user_id=by.pk,
         uploaded_at=timezone.now().isoformat(),
         starts=starts.isoformat() if starts else "",
+        issuer=issuer,
     )
     staged.path.write_bytes(data)
     (_staging_dir() / f"{staged.token}.json").write_text(json.dumps(asdict(staged), ensure_ascii=False), "utf-8")

@@ -48,6 +48,7 @@ from processes.models import (
 
 from .bulk import insert_plain
 from .history import start_of_day
+from .plans import PlanNotFound, issuing_office
 from .units import unit_index
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class ImportReport:
     applied: bool = False
     plan_id: int | None = None
     starts: dt.date | None = None
+    issuer: Unit | None = None
 
     @property
     def errors(self) -> list[Any]:
@@ -167,6 +169,7 @@ class ImportReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.filename,
+            "issuer": self.issuer.code if self.issuer else None,
             "year": self.year,
             "title": self.title,
             "doc_no": self.doc_no,
@@ -206,6 +209,7 @@ def plan_import(
     create_missing_units_under: str | None = None,
     starts: dt.date | None = None,
     stash: Path | None = None,
+    issuer: str | None = None,
 ) -> ImportReport:
     """Read ``data`` (the file called ``filename``) as the task list of ``year`` and, unless ``dry_run`` or any
     error, apply it. The report says what was read, what changed and every problem with its location.
@@ -215,8 +219,16 @@ def plan_import(
     items as assigned at the start.
 
     ``stash``: where the rows read from an upload are kept beside it (``StagedImport.stash``), so that its previews
-    and its confirmation read the file once (see ``read_grids``)."""
+    and its confirmation read the file once (see ``read_grids``).
+
+    ``issuer``: the code of the office whose plan this is (default: the provincial programme office); a city's or
+    a district's plan dispatches only to the units of its own subtree."""
     report = ImportReport(filename=filename, year=year, dry_run=dry_run, problems=Problems(filename), starts=starts)
+    try:
+        report.issuer = issuing_office(issuer)
+    except PlanNotFound as exc:
+        report.problems.error(str(exc), field="issuer")
+        return report
     if starts is not None and starts.year != year:
         report.problems.error(
             _("The plan of %(year)s cannot start on %(starts)s: the start must lie in the plan's year.")
@@ -232,10 +244,11 @@ def plan_import(
     index = unit_index()
     parent = _missing_units_parent(report, create_missing_units_under)
     _resolve(report, table, index, parent)
+    _within_issuer(report)
     if not report.ok:
         return report
     if dry_run:
-        plan = Plan.objects.filter(year=year).first()
+        plan = Plan.objects.filter(issuer=report.issuer, year=year).first()
         _keep_start(report, plan)
         _diff(report, plan)
         return report
@@ -278,6 +291,26 @@ def _read(report: ImportReport, data: bytes, *, max_bytes: int, stash: Path | No
             _("No task rows below the header row (row %(row)s).") % {"row": layout.header_line}, sheet=layout.sheet
         )
     return table
+
+
+def _within_issuer(report: ImportReport) -> None:
+    """A city's or a district's plan dispatches to the units under its office, never to another region's."""
+    issuer = report.issuer
+    if issuer is None or issuer.level == UnitLevel.PROVINCE:
+        return
+    from .scope import unit_subtree
+
+    inside = {code for (code,) in Unit.objects.filter(pk__in=unit_subtree(issuer.pk)).values_list("code")}
+    inside.update(code for code, parent in report.new_units.values() if parent in inside)
+    for task in report.tasks:
+        for code in task.units:
+            if code not in inside:
+                report.problems.error(
+                    _("%(unit)s is not under %(office)s: its plan can dispatch only to the units under it.")
+                    % {"unit": report.unit_label(code), "office": issuer.name},
+                    row=task.parsed.row,
+                    **task.parsed.layout.where(ColumnRole.UNITS),
+                )
 
 
 def _missing_units_parent(report: ImportReport, code: str | None) -> Unit | None:
@@ -537,10 +570,11 @@ def _keep_start(report: ImportReport, plan: Plan | None) -> None:
 
 
 def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
-    plan = Plan.objects.select_for_update().filter(year=report.year).first()
+    plan = Plan.objects.select_for_update().filter(issuer=report.issuer, year=report.year).first()
     _keep_start(report, plan)
     assert report.starts is not None  # noqa: S101 - set by _keep_start
     plan, created = Plan.objects.select_for_update().get_or_create(
+        issuer=report.issuer,
         year=report.year,
         defaults={
             "title": report.title or _("%(year)s task list") % {"year": report.year},

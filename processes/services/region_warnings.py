@@ -218,7 +218,7 @@ def _messages(warning: RegionWarning, rule: RegionWarningRule, people: People) -
     recipients: dict[int, User] = {
         user.pk: user for user in people.recipients(region.pk, [Recipient.LEADER, Recipient.PAIRED])
     }
-    link = reverse("plans:ledger", kwargs={"year": warning.plan.year}) + f"?unit={region.pk}"
+    link = reverse("plans:ledger", kwargs={"plan": warning.plan}) + f"?unit={region.pk}"
     with translation.override(settings.LANGUAGE_CODE):
         context = {
             "warning": warning,

@@ -59,6 +59,7 @@ from processes.models import (
 from .history import end_of_day, obligations_owed_as_of
 from .ladder import owed_now
 from .lifecycle import LifecycleError
+from .plans import PlanNotFound, plan_of
 
 logger = logging.getLogger(__name__)
 
@@ -144,22 +145,6 @@ def _tasks_run_in_place() -> Iterator[None]:
         trace.setLevel(level)
 
 
-def _office() -> Unit:
-    office = Unit.objects.filter(is_office=True, level=UnitLevel.PROVINCE).order_by("position", "code").first()
-    if office is not None:
-        return office
-    office = (
-        Unit.objects.filter(level=UnitLevel.PROVINCE, parent__isnull=True)
-        .filter(Q(name__contains="推进组办公室") | Q(short_name__contains="推进组办公室"))
-        .first()
-    )
-    if office is None:
-        raise ReplayRefused(_("No unit is marked as the programme office (推进组办公室); mark one in the admin."))
-    Unit.objects.filter(pk=office.pk).update(is_office=True)
-    office.is_office = True
-    return office
-
-
 def _person(unit: Unit, role: str, label: str) -> User:
     """An active person of ``unit`` with ``role``: one who exists, or a simulated one (no password, no e-mail)."""
     found = User.objects.filter(unit=unit, role=role, is_active=True).order_by("pk").first()
@@ -192,7 +177,7 @@ class Simulation:
     def __init__(self, plan: Plan, seed: int) -> None:
         self.plan = plan
         self.seed = seed
-        office = _office()
+        office = plan.issuer
         self.supervisor = _person(office, Role.SUPERVISOR, "督办员")
         self.admin = _person(office, Role.ADMIN, "管理员")
         self.signer = _signer(office)
@@ -540,17 +525,20 @@ def _ensure_pairing(plan: Plan, sim: Simulation) -> None:
 def replay_year(
     *,
     year: int,
+    issuer: str | None = None,
     until: dt.date | None = None,
     seed: int = 1,
     progress: Callable[[dt.date, Counter[str]], None] | None = None,
 ) -> ReplayFigures:
-    """Replay the plan of ``year`` from its start (or the day after the last day replayed) to ``until`` (default:
-    yesterday, or the year's end). Returns the figures of the whole replayed run."""
+    """Replay the plan of the office ``issuer`` (default: the province's) and ``year`` from its start (or the day
+    after the last day replayed) to ``until`` (default: yesterday, or the year's end). Returns the figures of the
+    whole replayed run."""
     if not settings.SIMULATION_ALLOWED:
         raise ReplayRefused(_("The replay writes simulated activity: it does not run under production settings."))
-    plan = Plan.objects.filter(year=year).first()
-    if plan is None:
-        raise ReplayRefused(_("There is no plan of %(year)s: import it first.") % {"year": year})
+    try:
+        plan = plan_of(issuer, year)
+    except PlanNotFound as exc:
+        raise ReplayRefused(str(exc)) from exc
     state = ReplayState.objects.filter(plan=plan).first()
     if state is not None and state.seed != seed:
         raise ReplayRefused(

@@ -30,6 +30,7 @@ from processes.services.circulars import circular_draft
 from processes.services.lifecycle import InvalidInput
 from processes.services.scope import scope_unit_ids, sees_everything
 from processes.services.signing import can_prepare
+from processes.views.mixins import PlanMixin
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -60,15 +61,15 @@ def _query(assessment: Assessment) -> str:
     return f"?scheme={assessment.scheme.pk}&start={assessment.start.isoformat()}&end={assessment.end.isoformat()}"
 
 
-class AssessmentView(LoginRequiredMixin, View):
-    def get(self, request: HttpRequest, year: int) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+class AssessmentView(LoginRequiredMixin, PlanMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        plan = self.plan
         user = request.user
         if not sees_everything(user):
             unit = user.unit if isinstance(user, User) else None
             if unit is not None and unit in regions_of(plan):
                 return HttpResponseRedirect(
-                    reverse("plans:assessment_region", kwargs={"year": year, "code": unit.code})
+                    reverse("plans:assessment_region", kwargs={"plan": plan, "code": unit.code})
                 )
             raise PermissionDenied
         context: dict[str, Any] = {"plan": plan, "schemes": ScoringScheme.objects.filter(plan=plan)}
@@ -83,11 +84,11 @@ class AssessmentView(LoginRequiredMixin, View):
         return render(request, "processes/assessment.html", context)
 
 
-class CircularDraftView(LoginRequiredMixin, View):
+class CircularDraftView(LoginRequiredMixin, PlanMixin, View):
     """The office drafts a 通报 for the period it is looking at; the draft waits for the signer."""
 
-    def post(self, request: HttpRequest, year: int) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+    def post(self, request: HttpRequest) -> HttpResponse:
+        plan = self.plan
         user = request.user
         if not isinstance(user, User) or not can_prepare(user):
             raise PermissionDenied
@@ -97,19 +98,19 @@ class CircularDraftView(LoginRequiredMixin, View):
             notice = circular_draft(plan=plan, by=user, start=start, end=end)
         except ValueError:
             messages.error(request, _("Give the period's first and last days (YYYY-MM-DD)."))
-            return HttpResponseRedirect(reverse("plans:assessment", kwargs={"year": year}))
+            return HttpResponseRedirect(reverse("plans:assessment", kwargs={"plan": plan}))
         except InvalidInput as exc:
             messages.error(request, exc.message)
-            return HttpResponseRedirect(reverse("plans:assessment", kwargs={"year": year}))
+            return HttpResponseRedirect(reverse("plans:assessment", kwargs={"plan": plan}))
         messages.success(request, _("The circular is drafted; edit it, then the signer signs it."))
         return HttpResponseRedirect(notice.get_absolute_url())
 
 
-class AssessmentRegionView(LoginRequiredMixin, View):
+class AssessmentRegionView(LoginRequiredMixin, PlanMixin, View):
     """Why a region scored what it did: each indicator's measure, share, weight and points, and its rank."""
 
-    def get(self, request: HttpRequest, year: int, code: str) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        plan = self.plan
         unit = get_object_or_404(Unit, code=code)
         scope = scope_unit_ids(request.user)
         if scope is not None and unit.pk not in scope:
@@ -135,11 +136,11 @@ class AssessmentRegionView(LoginRequiredMixin, View):
         return render(request, "processes/assessment_region.html", context)
 
 
-class AssessmentExportView(LoginRequiredMixin, View):
-    def get(self, request: HttpRequest, year: int, fmt: str) -> HttpResponse:
+class AssessmentExportView(LoginRequiredMixin, PlanMixin, View):
+    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
         if fmt not in CONTENT_TYPES:
             raise Http404
-        plan = get_object_or_404(Plan, year=year)
+        plan = self.plan
         if not sees_everything(request.user):
             raise PermissionDenied
         try:
@@ -149,7 +150,7 @@ class AssessmentExportView(LoginRequiredMixin, View):
             return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
         data = assessment_pdf(assessment) if fmt == "pdf" else assessment_xlsx(assessment)
         audit_record(
-            kind=AuditEventKind.EXPORT, request=request, detail={"what": "assessment", "year": year, "format": fmt}
+            kind=AuditEventKind.EXPORT, request=request, detail={"what": "assessment", "plan": plan.key, "format": fmt}
         )
         response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
         name = f"{plan.year}-assessment-{start.isoformat()}-{end.isoformat()}.{fmt}"

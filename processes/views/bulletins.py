@@ -39,6 +39,7 @@ from processes.services.bulletins import (
     next_numbers,
 )
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
+from processes.views.mixins import PlanMixin
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -82,7 +83,7 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
-class BulletinListView(LoginRequiredMixin, View):
+class BulletinListView(LoginRequiredMixin, PlanMixin, View):
     def context(self, request: HttpRequest, plan: Plan, form: BulletinDraftForm | None = None) -> dict[str, Any]:
         editor = can_edit_bulletins(request.user)
         bulletins = [b for b in Bulletin.objects.filter(plan=plan) if can_read_bulletin(b, request.user)]
@@ -96,12 +97,12 @@ class BulletinListView(LoginRequiredMixin, View):
             or BulletinDraftForm(initial={"period_start": first, "period_end": min(today, dt.date(plan.year, 12, 31))}),
         }
 
-    def get(self, request: HttpRequest, year: int) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+    def get(self, request: HttpRequest) -> HttpResponse:
+        plan = self.plan
         return render(request, "processes/bulletins.html", self.context(request, plan))
 
-    def post(self, request: HttpRequest, year: int) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+    def post(self, request: HttpRequest) -> HttpResponse:
+        plan = self.plan
         user = _user(request)
         if not can_edit_bulletins(user):
             raise PermissionDenied

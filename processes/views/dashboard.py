@@ -8,26 +8,26 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from processes.models import Plan
 from processes.services.assessment import assessment_compute, scheme_ensure
 from processes.services.dashboard import progress_by_region
 from processes.services.ledger import burndown
 from processes.services.lifecycle import InvalidInput
-from processes.services.scope import sees_everything
+from processes.services.scope import plans_in_scope, sees_everything
 from processes.views.charts import burndown_chart, stacked_bars
+from processes.views.mixins import PlanMixin
 
 PROGRESS_COLOURS = ["#2e7d32", "#90a4ae", "#c62828"]  # closed, open on track, late
 LIGHT_COLOURS = ["#c62828", "#f9a825", "#2e7d32"]  # red, yellow, green
 
 
-class DashboardView(LoginRequiredMixin, View):
-    def get(self, request: HttpRequest, year: int) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+class DashboardView(LoginRequiredMixin, PlanMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        plan = self.plan
         today = timezone.localdate()
         progress = progress_by_region(plan, request.user, today)
         regions = progress.regions
@@ -70,7 +70,7 @@ class LatestPlanView(LoginRequiredMixin, View):
     target = "plans:dashboard"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        plan = Plan.objects.order_by("-year").first()
+        plan = plans_in_scope(request.user).select_related("issuer").first()
         if plan is None:
             return HttpResponseRedirect(reverse("plans:plan_list"))
-        return HttpResponseRedirect(reverse(self.target, kwargs={"year": plan.year}))
+        return HttpResponseRedirect(reverse(self.target, kwargs={"plan": plan}))

@@ -16,7 +16,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from processes.forms import PlanUploadForm
-from processes.models import DeadlineKind, User
+from processes.models import DeadlineKind, Plan, User
 from processes.services.import_staging import (
     StagedImport,
     staged_import_discard,
@@ -24,11 +24,11 @@ from processes.services.import_staging import (
     staged_import_save,
 )
 from processes.services.plan_import import ImportReport, plan_import
-from processes.services.scope import can_import_plans
+from processes.services.scope import can_import_plans, offices_importable_by
 
 
 class ImportPermissionMixin(LoginRequiredMixin, UserPassesTestMixin):
-    """Only the province's office admins import plans; others get 403, anonymous users the login page."""
+    """Only an office's admins import (its own) plans; others get 403, anonymous users the login page."""
 
     request: HttpRequest
     kwargs: dict[str, Any]
@@ -57,6 +57,8 @@ class ImportUploadView(ImportPermissionMixin, FormView):
         kwargs = super().get_form_kwargs()
         year = self.request.GET.get("year", "")
         kwargs["year"] = int(year) if year.isdigit() else None
+        kwargs["offices"] = offices_importable_by(self.request.user)
+        kwargs["issuer"] = self.request.GET.get("issuer", "")
         return kwargs
 
     def form_valid(self, form: PlanUploadForm) -> HttpResponse:
@@ -69,6 +71,7 @@ class ImportUploadView(ImportPermissionMixin, FormView):
             doc_no=form.cleaned_data["doc_no"].strip(),
             by=self.importer,
             starts=form.cleaned_data["starts"],
+            issuer=form.cleaned_data["issuer"].code,
         )
         return HttpResponseRedirect(reverse("plans:import_preview", kwargs={"token": staged.token}))
 
@@ -81,6 +84,7 @@ def _run(staged: StagedImport, by: User, *, dry_run: bool) -> ImportReport:
         title=staged.title,
         doc_no=staged.doc_no,
         starts=staged.starts_on,
+        issuer=staged.issuer or None,
         by=by,
         dry_run=dry_run,
         max_bytes=settings.IMPORT_MAX_BYTES,
@@ -148,4 +152,5 @@ class ImportConfirmView(StagedImportMixin, View):
             _("Imported %(tasks)s tasks and %(assignments)s assignments into %(plan)s.")
             % {"tasks": len(report.tasks), "assignments": report.assignment_count, "plan": report.title},
         )
-        return HttpResponseRedirect(reverse("plans:plan_detail", kwargs={"year": staged.year}))
+        plan = Plan.objects.select_related("issuer").get(pk=report.plan_id or 0)
+        return HttpResponseRedirect(reverse("plans:plan_detail", kwargs={"plan": plan}))

@@ -17,7 +17,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,6 +33,7 @@ from processes.services.ledger import ledger_as_of, ledger_queryset
 from processes.services.lifecycle import InvalidInput, LifecycleError
 from processes.services.lights import lights_for
 from processes.services.scope import assignments_in_scope, categories_in_scope, scope_unit_ids
+from processes.views.mixins import PlanMixin
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -56,13 +56,12 @@ def requested_date(request: HttpRequest, plan: Plan) -> tuple[dt.date, str]:
     return as_of, ""
 
 
-class LedgerView(LoginRequiredMixin, ListView):
+class LedgerView(LoginRequiredMixin, PlanMixin, ListView):
     template_name = "processes/ledger.html"
     context_object_name = "assignments"
     paginate_by = 50
 
     def get_queryset(self) -> QuerySet[Assignment]:
-        self.plan = get_object_or_404(Plan, year=self.kwargs["year"])
         self.as_of, self.date_problem = requested_date(self.request, self.plan)
         self.refused = bool(self.date_problem) and self.as_of < self.plan.starts_on
         if self.refused:
@@ -133,13 +132,13 @@ class LedgerView(LoginRequiredMixin, ListView):
         return response
 
 
-class LedgerExportView(LoginRequiredMixin, View):
+class LedgerExportView(LoginRequiredMixin, PlanMixin, View):
     """The ledger in the user's scope as of a date, as PDF, XLSX or CSV."""
 
-    def get(self, request: HttpRequest, year: int, fmt: str) -> HttpResponse:
+    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
         if fmt not in FORMATS:
             raise Http404
-        plan = get_object_or_404(Plan, year=year)
+        plan = self.plan
         as_of, problem = requested_date(request, plan)
         if problem:
             return HttpResponse(problem, status=400, content_type="text/plain; charset=utf-8")
@@ -149,7 +148,7 @@ class LedgerExportView(LoginRequiredMixin, View):
             return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
         response = HttpResponse(ledger_export(ledger, fmt), content_type=CONTENT_TYPES[fmt])
         audit_record(
-            kind=AuditEventKind.EXPORT, request=request, detail={"what": "ledger", "year": year, "format": fmt}
+            kind=AuditEventKind.EXPORT, request=request, detail={"what": "ledger", "plan": plan.key, "format": fmt}
         )
         response["Content-Disposition"] = f'attachment; filename="{export_filename(ledger, fmt)}"'
         response["Cache-Control"] = "private, no-store"
@@ -160,18 +159,18 @@ def can_remind(user: object) -> bool:
     return isinstance(user, User) and (user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN))
 
 
-class RemindView(LoginRequiredMixin, View):
+class RemindView(LoginRequiredMixin, PlanMixin, View):
     """催办 on the items chosen on the ledger; every item must be in the sender's scope, or nothing is sent."""
 
-    def post(self, request: HttpRequest, year: int) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+    def post(self, request: HttpRequest) -> HttpResponse:
+        plan = self.plan
         user = request.user
         if not isinstance(user, User) or not can_remind(user):
             raise PermissionDenied
         raw = request.POST.getlist("items")
         if not raw or not all(value.isdigit() for value in raw):
             messages.error(request, _("Choose the items to remind."))
-            return HttpResponseRedirect(reverse("plans:ledger", kwargs={"year": year}))
+            return HttpResponseRedirect(reverse("plans:ledger", kwargs={"plan": plan}))
         ids = {int(value) for value in raw}
         chosen = list(assignments_in_scope(user, Assignment.objects.filter(task__plan=plan, pk__in=ids)))
         if len(chosen) != len(ids):
@@ -193,5 +192,5 @@ class RemindView(LoginRequiredMixin, View):
         if not url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
-            back = reverse("plans:ledger", kwargs={"year": year})
+            back = reverse("plans:ledger", kwargs={"plan": plan})
         return HttpResponseRedirect(back)

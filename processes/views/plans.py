@@ -15,10 +15,13 @@ from processes.services.ledger import burndown
 from processes.services.scope import (
     assignments_in_scope,
     categories_in_scope,
+    manages_plan,
+    plans_in_scope,
     scope_unit_ids,
     tasks_in_scope,
 )
 from processes.views.charts import burndown_chart
+from processes.views.mixins import PlanMixin
 
 
 def state_counts(path: str, unit_ids: set[int] | None) -> dict[str, Count]:
@@ -38,24 +41,28 @@ class PlanListView(LoginRequiredMixin, ListView):
 
     def get_queryset(self) -> QuerySet[Plan]:
         unit_ids = scope_unit_ids(self.request.user)
-        return Plan.objects.annotate(
-            task_count=Count(
-                "tasks",
-                filter=Q() if unit_ids is None else Q(tasks__assignments__unit_id__in=unit_ids),
-                distinct=True,
-            ),
-            **state_counts("tasks__assignments", unit_ids),
-        ).order_by("-year")
+        return (
+            plans_in_scope(self.request.user)
+            .select_related("issuer")
+            .annotate(
+                task_count=Count(
+                    "tasks",
+                    filter=Q() if unit_ids is None else Q(tasks__assignments__unit_id__in=unit_ids),
+                    distinct=True,
+                ),
+                **state_counts("tasks__assignments", unit_ids),
+            )
+        )
 
 
-class PlanDetailView(LoginRequiredMixin, DetailView):
+class PlanDetailView(LoginRequiredMixin, PlanMixin, DetailView):
     """The plan's task list, each task with its number of units, open and closed assignments."""
 
     template_name = "processes/plan_detail.html"
     context_object_name = "plan"
 
     def get_object(self, queryset: QuerySet[Plan] | None = None) -> Plan:
-        return get_object_or_404(Plan, year=self.kwargs["year"])
+        return self.plan
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -70,21 +77,20 @@ class PlanDetailView(LoginRequiredMixin, DetailView):
             categories=categories,
             category=category,
             last_import=self.object.imports.defer("summary").first(),
+            manages=manages_plan(self.request.user, self.object),
             chart=burndown_chart(burndown(self.object, self.request.user)),
         )
         return context
 
 
-class TaskDetailView(LoginRequiredMixin, DetailView):
+class TaskDetailView(LoginRequiredMixin, PlanMixin, DetailView):
     """One task: its text, deadline, milestones, other columns, and the assignments in the user's scope."""
 
     template_name = "processes/task_detail.html"
     context_object_name = "task"
 
     def get_object(self, queryset: QuerySet[Task] | None = None) -> Task:
-        task = get_object_or_404(
-            Task.objects.select_related("plan"), plan__year=self.kwargs["year"], number=self.kwargs["number"]
-        )
+        task = get_object_or_404(Task.objects.select_related("plan"), plan=self.plan, number=self.kwargs["number"])
         if not assignments_in_scope(self.request.user, task.assignments.all()).exists():
             raise Http404
         return task

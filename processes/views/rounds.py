@@ -21,7 +21,6 @@ from processes.models import (
     Obligation,
     ObligationKind,
     ObligationState,
-    Plan,
     Report,
     ReportStatus,
     Round,
@@ -31,8 +30,9 @@ from processes.permissions import can_report, can_verify
 from processes.services import rounds as services
 from processes.services.ledger import burndown
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
-from processes.services.scope import assignments_in_scope, can_import_plans, scope_unit_ids
+from processes.services.scope import assignments_in_scope, manages_plan, scope_unit_ids
 from processes.views.charts import burndown_chart
+from processes.views.mixins import PlanMixin
 
 
 def _user(request: HttpRequest) -> User:
@@ -46,11 +46,11 @@ def obligations_in_scope(request: HttpRequest) -> Any:
     return Obligation.objects.filter(assignment__in=in_scope)
 
 
-class PlanRoundsView(LoginRequiredMixin, View):
+class PlanRoundsView(LoginRequiredMixin, PlanMixin, View):
     """The plan's rounds by its schedule, opened or not, with their report counts; the office opens them here."""
 
-    def get(self, request: HttpRequest, year: int, form: ManualRoundForm | None = None) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+    def get(self, request: HttpRequest, form: ManualRoundForm | None = None) -> HttpResponse:
+        plan = self.plan
         unit_ids = scope_unit_ids(request.user)
         in_scope = Q() if unit_ids is None else Q(obligations__assignment__unit_id__in=unit_ids)
         opened = {
@@ -75,7 +75,7 @@ class PlanRoundsView(LoginRequiredMixin, View):
                 "plan": plan,
                 "schedule": schedule,
                 "extra_rounds": extra,
-                "can_open": can_import_plans(request.user),
+                "can_open": manages_plan(request.user, plan),
                 "form": form or ManualRoundForm(),
                 "chart": burndown_chart(burndown(plan, request.user)),
                 "today": timezone.localdate(),
@@ -83,10 +83,10 @@ class PlanRoundsView(LoginRequiredMixin, View):
             status=400 if form is not None else 200,
         )
 
-    def post(self, request: HttpRequest, year: int) -> HttpResponse:
-        plan = get_object_or_404(Plan, year=year)
+    def post(self, request: HttpRequest) -> HttpResponse:
+        plan = self.plan
         user = _user(request)
-        if not can_import_plans(user):
+        if not manages_plan(user, plan):
             raise PermissionDenied(_("Only the office admin opens dispatch rounds."))
         if request.POST.get("schedule"):
             number = int(request.POST["schedule"]) if request.POST["schedule"].isdigit() else 0
@@ -98,7 +98,7 @@ class PlanRoundsView(LoginRequiredMixin, View):
         else:
             form = ManualRoundForm(request.POST)
             if not form.is_valid():
-                return self.get(request, year, form=form)
+                return self.get(request, form=form)
             fields = {name: form.cleaned_data[name] for name in ("period_start", "period_end", "due_date")}
             title, number = form.cleaned_data["title"], None
         try:
@@ -149,7 +149,7 @@ class RoundView(LoginRequiredMixin, View):
                 "missing": services.round_missing_units(round_, scope_unit_ids(request.user)),
                 "submitted": [row for row in rows if row.state == ObligationState.SUBMITTED],
                 "can_review": bool(rows) and can_verify(rows[0], request.user),  # all in scope: role decides
-                "can_close": can_import_plans(request.user) and round_.is_open,
+                "can_close": manages_plan(request.user, round_.plan) and round_.is_open,
                 "reported": sum(
                     1 for row in rows if row.state in (ObligationState.SUBMITTED, ObligationState.ACCEPTED)
                 ),
@@ -161,7 +161,7 @@ class RoundView(LoginRequiredMixin, View):
         user = _user(request)
         action = request.POST.get("action")
         if action == "close":
-            if not can_import_plans(user):
+            if not manages_plan(user, round_.plan):
                 raise PermissionDenied
             services.round_close(round_=round_, by=user)
             messages.success(request, _("%(round)s is closed.") % {"round": round_})

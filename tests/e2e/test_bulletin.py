@@ -87,7 +87,7 @@ def test_the_office_publishes_a_bulletin_and_a_unit_reads_it(
 
     as_office = prefixed(shot, "office")
     log_in(page, office_admin, as_office)
-    page.goto("/plans/2023/bulletins/")
+    page.goto("/plans/JL-PRO/2023/bulletins/")
     form = page.locator('[data-testid="bulletin-new"] form')
     form.locator("input[name=period_start]").fill("2023-08-01")
     form.locator("input[name=period_end]").fill("2023-09-30")
@@ -160,7 +160,7 @@ def test_the_office_publishes_a_bulletin_and_a_unit_reads_it(
 
     # 松原's reporter finds the published issue and its PDF.
     reporter_page, as_reporter = person(reporter, "reporter")
-    reporter_page.goto("/plans/2023/bulletins/")
+    reporter_page.goto("/plans/JL-PRO/2023/bulletins/")
     listed = reporter_page.locator('[data-testid="bulletin-row"]')
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("2023年8—9月")
@@ -174,7 +174,7 @@ def test_the_office_publishes_a_bulletin_and_a_unit_reads_it(
 
     # The dashboard, from the menu: its counts are the plan's.
     page.locator('[data-testid="menu-dashboard"]').first.click()
-    page.wait_for_url("**/plans/2023/dashboard/")
+    page.wait_for_url("**/plans/JL-PRO/2023/dashboard/")
     items = Assignment.objects.filter(task__plan=plan_2023).count()
     expect(page.locator('[data-count="total"]')).to_have_text(str(items))
     expect(page.locator('[data-testid="progress-chart"] g[data-label]').first).to_be_visible()

@@ -74,7 +74,7 @@ def test_the_office_admin_imports_the_published_annex(
     assert Assignment.objects.count() == 0
 
     page.locator('[data-testid="confirm"]').click()
-    page.wait_for_url("**/plans/2023/")
+    page.wait_for_url("**/plans/JL-PRO/2023/")
     expect(page.locator('[data-testid="plan-title"]')).to_have_text(TITLE)
     expect(page.locator('[data-testid="task-list"] tbody tr')).to_have_count(39)
     shot("plan-detail")
@@ -82,8 +82,8 @@ def test_the_office_admin_imports_the_published_annex(
     assert (plan.title, plan.doc_no, plan.tasks.count()) == (TITLE, DOC_NO, 39)
     assert staged_files() == [], "the confirmed upload is no longer staged"
 
-    page.locator('a[href="/plans/2023/ledger/"]').first.click()
-    page.wait_for_url("**/plans/2023/ledger/")
+    page.locator('a[href="/plans/JL-PRO/2023/ledger/"]').first.click()
+    page.wait_for_url("**/plans/JL-PRO/2023/ledger/")
     expect(page.locator('[data-testid="ledger-counts"] [data-count="total"]')).to_have_text("289")
     expect(page.locator("h1")).to_have_text("台账")
     expect(page.locator('[data-testid="ledger-counts"]')).to_contain_text("已销号")
@@ -93,7 +93,7 @@ def test_the_office_admin_imports_the_published_annex(
     filters.locator("select[name=unit]").select_option(label="松原市生态环境局")
     shot("ledger-filter-chosen")
     filters.locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/plans/2023/ledger/\?.*unit="))
+    page.wait_for_url(re.compile(r"/plans/JL-PRO/2023/ledger/\?.*unit="))
     expect(page.locator('[data-testid="ledger-counts"] [data-count="total"]')).to_have_text("25")
     expect(page.locator('[data-testid="ledger-table"] tbody tr')).to_have_count(25)
     assert set(ledger_units(page)) == {SONGYUAN}
@@ -107,8 +107,8 @@ def test_a_city_reporter_sees_only_its_own_assignments(page: Page, shot: Shot, p
 
     log_in(page, reporter, shot)
     page.goto("/plans/")
-    page.locator('a[href="/plans/2023/ledger/"]').first.click()
-    page.wait_for_url("**/plans/2023/ledger/")
+    page.locator('a[href="/plans/JL-PRO/2023/ledger/"]').first.click()
+    page.wait_for_url("**/plans/JL-PRO/2023/ledger/")
     expect(page.locator('[data-testid="ledger-counts"] [data-count="total"]')).to_have_text("25")
     expect(page.locator('[data-testid="ledger-table"] tbody tr')).to_have_count(25)
     assert set(ledger_units(page)) == {SONGYUAN}
@@ -117,7 +117,7 @@ def test_a_city_reporter_sees_only_its_own_assignments(page: Page, shot: Shot, p
     expect(unit_choices).to_have_text("松原市生态环境局")
     shot("ledger")
 
-    response = page.goto("/plans/2023/tasks/1/")
+    response = page.goto("/plans/JL-PRO/2023/tasks/1/")
     assert response is not None and response.status == 404
     shot("task-out-of-scope-404")
 
@@ -163,20 +163,20 @@ def test_the_language_switch_changes_the_page_language(
     page: Page, shot: Shot, plan_2023: Plan, supervisor: User
 ) -> None:
     log_in(page, supervisor, shot)
-    page.goto("/plans/2023/ledger/")
+    page.goto("/plans/JL-PRO/2023/ledger/")
     html = page.locator("html")
     expect(html).to_have_attribute("lang", "zh-hans")
     shot("ledger-zh-hans")
 
     page.locator('form.app-language button[name="language"][value="en"]').click()
     expect(html).to_have_attribute("lang", "en")
-    page.wait_for_url("**/plans/2023/ledger/")
+    page.wait_for_url("**/plans/JL-PRO/2023/ledger/")
     expect(page.locator('[data-testid="ledger-counts"] [data-count="total"]')).to_have_text("289")
     expect(page.get_by_text(TITLE).first).to_be_visible()  # the data stays as published
     shot("ledger-en")
 
     page.locator('form.app-language button[name="language"][value="zh-hans"]').click()
     expect(html).to_have_attribute("lang", "zh-hans")
-    page.wait_for_url("**/plans/2023/ledger/")
+    page.wait_for_url("**/plans/JL-PRO/2023/ledger/")
     expect(page.locator('[data-testid="ledger-counts"] [data-count="total"]')).to_have_text("289")
     shot("ledger-zh-hans-again")

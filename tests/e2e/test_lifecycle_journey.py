@@ -169,13 +169,13 @@ def test_an_item_goes_from_report_through_return_to_close_out(
     assert response.headers["cache-control"] == "private, no-store"
 
     # The ledger, filtered to Songyuan's task 2, shows the item closed out; its timeline holds every step.
-    office_page.goto("/plans/2023/ledger/")
+    office_page.goto("/plans/JL-PRO/2023/ledger/")
     filters = office_page.locator('[data-testid="ledger-filters"]')
     filters.locator("select[name=unit]").select_option(label=SONGYUAN_NAME)
     filters.locator("input[name=q]").fill("2")
     as_office("ledger-filter")
     filters.locator("button[type=submit]").click()
-    office_page.wait_for_url(re.compile(r"/plans/2023/ledger/\?(?=.*\bunit=\d)(?=.*\bq=2\b)"))
+    office_page.wait_for_url(re.compile(r"/plans/JL-PRO/2023/ledger/\?(?=.*\bunit=\d)(?=.*\bq=2\b)"))
     rows = office_page.locator('[data-testid="ledger-table"] tbody tr')
     expect(rows).to_have_count(1)
     ledger_row = office_page.locator(f'[data-testid="ledger-table"] tr[data-unit="{SONGYUAN}"][data-task="2"]')

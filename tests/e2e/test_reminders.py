@@ -53,13 +53,13 @@ def test_a_supervisor_reminds_two_items_from_the_ledger_and_the_unit_reads_it(
     # The province's supervisor opens the ledger and filters it to Songyuan.
     as_supervisor = prefixed(shot, "supervisor")
     log_in(page, supervisor, as_supervisor)
-    page.goto("/plans/2023/ledger/")
+    page.goto("/plans/JL-PRO/2023/ledger/")
     expect(page.locator('[data-testid="remind-form"]')).to_be_visible()
     filters = page.locator('[data-testid="ledger-filters"]')
     filters.locator("select[name=unit]").select_option(label=SONGYUAN_NAME)
     as_supervisor("ledger-filter")
     filters.locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/plans/2023/ledger/\?.*\bunit=\d"))
+    page.wait_for_url(re.compile(r"/plans/JL-PRO/2023/ledger/\?.*\bunit=\d"))
     table = page.locator('[data-testid="ledger-table"]')
     expect(table.locator("tbody tr[data-item]")).to_have_count(songyuan_items)
     expect(table.locator(f'tbody tr[data-item]:not([data-unit="{SONGYUAN}"])')).to_have_count(0)
@@ -85,7 +85,7 @@ def test_a_supervisor_reminds_two_items_from_the_ledger_and_the_unit_reads_it(
     form.locator('[data-testid="bulk-remind"]').click()
     expect(page.locator(".app-messages .app-message--success")).to_have_count(1)
     expect(page.locator(".app-messages .app-message--error")).to_have_count(0)
-    assert re.search(r"/plans/2023/ledger/\?.*\bunit=\d", page.url), page.url  # back on the filtered ledger
+    assert re.search(r"/plans/JL-PRO/2023/ledger/\?.*\bunit=\d", page.url), page.url  # back on the filtered ledger
     expect(table.locator("input[name=items]:checked")).to_have_count(0)
     as_supervisor("reminded")
 

@@ -100,7 +100,7 @@ def test_a_unit_reports_progress_in_a_round_and_the_supervisor_accepts_it(
 
     # The office admin opens August's round from the plan's schedule.
     office_page, as_office = person(office_admin, "office")
-    office_page.goto("/plans/2023/rounds/")
+    office_page.goto("/plans/JL-PRO/2023/rounds/")
     august_row = office_page.locator(f'[data-testid="rounds"] tr[data-number="{AUGUST}"]')
     expect(august_row).to_contain_text("2023-08-01")
     expect(august_row).to_contain_text("2023-09-05")  # due on the 5th of the following month, a Tuesday
@@ -240,12 +240,12 @@ def test_a_unit_reports_progress_in_a_round_and_the_supervisor_accepts_it(
     assert round_.obligations.filter(state__in=[ObligationState.SUBMITTED, ObligationState.ACCEPTED]).count() == 1
 
     # The ledger, filtered to Songyuan, shows the accepted report's progress on task 2.
-    office_page.goto("/plans/2023/ledger/")
+    office_page.goto("/plans/JL-PRO/2023/ledger/")
     filters = office_page.locator('[data-testid="ledger-filters"]')
     filters.locator("select[name=unit]").select_option(label=SONGYUAN_NAME)
     as_office("ledger-filter")
     filters.locator("button[type=submit]").click()
-    office_page.wait_for_url(re.compile(r"/plans/2023/ledger/\?.*\bunit=\d"))
+    office_page.wait_for_url(re.compile(r"/plans/JL-PRO/2023/ledger/\?.*\bunit=\d"))
     songyuan = Unit.objects.get(code=SONGYUAN)
     expect(office_page.locator('[data-testid="ledger-table"] tbody tr')).to_have_count(songyuan.assignments.count())
     ledger_row = office_page.locator(f'[data-testid="ledger-table"] tr[data-unit="{SONGYUAN}"][data-task="2"]')

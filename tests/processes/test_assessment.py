@@ -244,19 +244,21 @@ def test_the_ranking_page_its_exports_and_a_region_explaining_its_score(
     query = f"?start={START}&end={END}"
     with at("2023-10-09 09:00"):
         office: Client = client_for(people["supervisor"])
-        html = office.get(f"/plans/2023/assessment/{query}").content.decode()
+        html = office.get(f"/plans/JL-PRO/2023/assessment/{query}").content.decode()
         ranked = re.findall(r'data-region="(\w+)" data-rank="(\d+)" data-score="([\d.]+)"', html)
         assert ranked == [(code, str(rank), total) for code, (rank, total, _points) in EXPECTED.items()]
-        xlsx = office.get(f"/plans/2023/assessment/export.xlsx{query}")
-        pdf = office.get(f"/plans/2023/assessment/export.pdf{query}")
+        xlsx = office.get(f"/plans/JL-PRO/2023/assessment/export.xlsx{query}")
+        pdf = office.get(f"/plans/JL-PRO/2023/assessment/export.pdf{query}")
         # 白城's own people see their region's explanation, not the ranking nor another region's page.
         baicheng = client_for(people["baicheng"])
-        redirected = baicheng.get(f"/plans/2023/assessment/{query}")
-        explained = baicheng.get(f"/plans/2023/assessment/{BAICHENG}/{query}").content.decode()
-        assert baicheng.get(f"/plans/2023/assessment/{SONGYUAN}/{query}").status_code == 404
-        assert baicheng.get(f"/plans/2023/assessment/export.xlsx{query}").status_code == 403
-        bad = office.get("/plans/2023/assessment/?start=2023-07-01&end=2023-07-31")
-    assert redirected.status_code == 302 and redirected["Location"].startswith(f"/plans/2023/assessment/{BAICHENG}/")
+        redirected = baicheng.get(f"/plans/JL-PRO/2023/assessment/{query}")
+        explained = baicheng.get(f"/plans/JL-PRO/2023/assessment/{BAICHENG}/{query}").content.decode()
+        assert baicheng.get(f"/plans/JL-PRO/2023/assessment/{SONGYUAN}/{query}").status_code == 404
+        assert baicheng.get(f"/plans/JL-PRO/2023/assessment/export.xlsx{query}").status_code == 403
+        bad = office.get("/plans/JL-PRO/2023/assessment/?start=2023-07-01&end=2023-07-31")
+    assert redirected.status_code == 302 and redirected["Location"].startswith(
+        f"/plans/JL-PRO/2023/assessment/{BAICHENG}/"
+    )
     points = dict(re.findall(r'data-metric="(\w+)" data-points="([\d.]+)"', explained))
     assert points == EXPECTED[BAICHENG][2]
     assert 'data-testid="total">20.00<' in explained

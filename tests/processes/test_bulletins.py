@@ -391,8 +391,8 @@ def test_drafts_are_the_offices_and_published_issues_everyones(
         assert province.get(f"/plans/bulletins/{bulletin.pk}/").status_code == 200  # reads the draft, cannot edit
         assert unit.get(f"/plans/bulletins/{bulletin.pk}/").status_code == 404
         assert unit.get(f"/plans/bulletins/{bulletin.pk}/pdf/").status_code == 404
-        assert "bulletin-row" not in unit.get("/plans/2023/bulletins/").content.decode()
-        assert "bulletin-row" not in client_for(city_admin).get("/plans/2023/bulletins/").content.decode()
+        assert "bulletin-row" not in unit.get("/plans/JL-PRO/2023/bulletins/").content.decode()
+        assert "bulletin-row" not in client_for(city_admin).get("/plans/JL-PRO/2023/bulletins/").content.decode()
         saved = office.post(
             f"/plans/bulletins/{bulletin.pk}/",
             {
@@ -409,7 +409,7 @@ def test_drafts_are_the_offices_and_published_issues_everyones(
         bulletin_publish(bulletin=bulletin, by=office_admin)
         pdf = unit.get(f"/plans/bulletins/{bulletin.pk}/pdf/")
         html = unit.get(f"/plans/bulletins/{bulletin.pk}/").content.decode()
-        listing = unit.get("/plans/2023/bulletins/").content.decode()
+        listing = unit.get("/plans/JL-PRO/2023/bulletins/").content.decode()
     bulletin.refresh_from_db()
     assert bulletin.issue_to == "各县（市、区）“无废城市”建设牵头部门。" and bulletin.issued_on == D(2023, 10, 11)
     assert bulletin.number == 1 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

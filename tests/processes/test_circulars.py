@@ -96,11 +96,11 @@ def test_the_office_drafts_a_circular_from_the_assessment_page(
     sweep("2023-09-07", django_capture_on_commit_callbacks)
     with at("2023-10-09 09:00"):
         office = client_for(people["office"])
-        page = office.get(f"/plans/2023/assessment/?start={START}&end={END}").content.decode()
+        page = office.get(f"/plans/JL-PRO/2023/assessment/?start={START}&end={END}").content.decode()
         assert 'data-testid="draft-circular"' in page
-        refused = client_for(people["reporter"]).post("/plans/2023/circulars/", {"start": START, "end": END})
+        refused = client_for(people["reporter"]).post("/plans/JL-PRO/2023/circulars/", {"start": START, "end": END})
         assert refused.status_code == 403 and not Notice.objects.filter(kind=DocumentKind.CIRCULAR).exists()
-        done = office.post("/plans/2023/circulars/", {"start": START, "end": END})
+        done = office.post("/plans/JL-PRO/2023/circulars/", {"start": START, "end": END})
     circular = Notice.objects.get(kind=DocumentKind.CIRCULAR)
     assert done.status_code == 302 and done["Location"] == circular.get_absolute_url()
     with at("2023-10-09 09:05"):

@@ -56,7 +56,7 @@ def test_the_dashboard_adds_up_as_by_hand(plan: Plan, supervisor: User, units: d
     # 5 September: 松原 closed task 1, task 2 runs to December; 白城's and the provincial department's task 1 is
     # three working days late (yellow); task 2 of 白城 is on track.
     with at("2023-09-05 10:00"):
-        html = client_for(supervisor).get("/plans/2023/dashboard/").content.decode()
+        html = client_for(supervisor).get("/plans/JL-PRO/2023/dashboard/").content.decode()
     tiles, regions = figures(html)
     assert tiles == {"total": 5, "closed": 1, "open": 4, "late": 2, "red": 0, "yellow": 2, "green": 2}
     assert regions == {"220700": (2, 1, 0), "220800": (2, 0, 1), "": (1, 0, 1)}
@@ -76,15 +76,15 @@ def test_each_person_sees_their_own_scope_and_no_ranking(plan: Plan, units: dict
     baicheng = UserFactory(username="bc", unit=units["220800"], role=Role.LEADER)
     with at("2023-09-05 10:00"):
         client = client_for(baicheng)
-        html = client.get("/plans/2023/dashboard/").content.decode()
+        html = client.get("/plans/JL-PRO/2023/dashboard/").content.decode()
         latest = client.get("/plans/dashboard/")
         assessment = client.get("/plans/assessment/")
     tiles, regions = figures(html)
     assert regions == {"220800": (2, 0, 1)}
     assert tiles["total"] == 2 and tiles["late"] == 1
     assert "松原市" not in html and 'data-testid="dashboard-ranking"' not in html
-    assert latest.status_code == 302 and latest["Location"] == "/plans/2023/dashboard/"
-    assert assessment.status_code == 302 and assessment["Location"] == "/plans/2023/assessment/"
+    assert latest.status_code == 302 and latest["Location"] == "/plans/JL-PRO/2023/dashboard/"
+    assert assessment.status_code == 302 and assessment["Location"] == "/plans/JL-PRO/2023/assessment/"
 
 
 def by_region(progress: Progress) -> dict[str, tuple[int, int, int, int]]:

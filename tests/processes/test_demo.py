@@ -46,7 +46,7 @@ def test_the_demo_is_a_plan_in_use_today() -> None:
         # Lights of all three colours on the ledger, a burn-down with a point per round.
         lights = set(lights_for(list(Assignment.objects.values_list("pk", flat=True)), dt.date(2026, 12, 1)).values())
         assert lights == {"green", "yellow", "red"}
-        page = signed_in("province_supervisor").get("/plans/2026/rounds/").content.decode()
+        page = signed_in("province_supervisor").get("/plans/JL-PRO/2026/rounds/").content.decode()
         assert len(re.findall(r'data-open="\d+" data-day="2026-', page)) >= 6
 
         # Notices issued and answered, a visit, a published bulletin, messages in the inbox.

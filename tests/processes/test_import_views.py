@@ -49,7 +49,7 @@ def test_the_office_admin_previews_then_confirms(no_plan_yet: None, office_admin
     assert not Plan.objects.exists() and not Assignment.objects.exists()  # the preview wrote nothing
 
     response = client.post(f"{preview_url}confirm/", {"action": "confirm"})
-    assert response.status_code == 302 and response["Location"] == "/plans/2023/"
+    assert response.status_code == 302 and response["Location"] == "/plans/JL-PRO/2023/"
     plan = Plan.objects.get(year=2023)
     assert (plan.doc_no, plan.tasks.count(), Assignment.objects.count()) == ("吉环固体字〔2023〕15号", 39, 289)
     record = PlanImport.objects.get()

@@ -75,7 +75,7 @@ def test_the_whole_journey_through_the_pages(
         "verified",
         "closed",
     ]
-    ledger = as_supervisor.get("/plans/2023/ledger/").content.decode()
+    ledger = as_supervisor.get("/plans/JL-PRO/2023/ledger/").content.decode()
     assert counts(ledger)["closed"] == 2  # task 1 (已完成) and this one
 
 
@@ -227,7 +227,7 @@ def test_escalation_shows_on_the_ledger_and_in_the_offices_to_do(
 ) -> None:
     item = songyuan_item(plan_2023)
     assert step(client_for(supervisor), item, "escalate", comment="进展缓慢").status_code == 302
-    ledger = client_for(supervisor).get(f"/plans/2023/ledger/?unit={item.unit_id}&q=2").content.decode()
+    ledger = client_for(supervisor).get(f"/plans/JL-PRO/2023/ledger/?unit={item.unit_id}&q=2").content.decode()
     assert "data-escalated" in ledger
     todo = client_for(office_admin).get("/plans/work/").content.decode()
     assert "进展缓慢" in todo.split('data-testid="escalation-queue"')[1]

@@ -403,14 +403,16 @@ def test_lights_follow_one_rule(plan: Plan, people: dict[str, User], django_capt
         done.pk: Standing(Light.GREEN, 0),
     }
     with at("2023-09-01 09:00"):
-        html = client_for(people["supervisor"]).get(f"/plans/2023/ledger/?unit={item.unit_id}&q=2").content.decode()
+        html = (
+            client_for(people["supervisor"]).get(f"/plans/JL-PRO/2023/ledger/?unit={item.unit_id}&q=2").content.decode()
+        )
     assert 'data-light="yellow"' in html.split(f'data-item="{item.pk}"')[1].split("</tr>")[0]
 
 
 def test_a_bulk_reminder_from_the_ledger(plan: Plan, people: dict[str, User], units: dict[str, Unit]) -> None:
     mine = [songyuan_item(plan, n) for n in ("2", "3")]
     response = client_for(people["supervisor"]).post(
-        "/plans/2023/ledger/remind/", {"items": [a.pk for a in mine], "comment": "请于本周报送"}
+        "/plans/JL-PRO/2023/ledger/remind/", {"items": [a.pk for a in mine], "comment": "请于本周报送"}
     )
     assert response.status_code == 302
     assert Message.objects.filter(recipient=people["reporter"]).count() == 2
@@ -420,11 +422,16 @@ def test_a_bulk_reminder_from_the_ledger(plan: Plan, people: dict[str, User], un
     baicheng = Assignment.objects.get(task__number="2", unit__code="220800")
     before = Message.objects.count()
     assert (
-        client_for(city_supervisor).post("/plans/2023/ledger/remind/", {"items": [baicheng.pk, mine[0].pk]}).status_code
+        client_for(city_supervisor)
+        .post("/plans/JL-PRO/2023/ledger/remind/", {"items": [baicheng.pk, mine[0].pk]})
+        .status_code
         == 403
     )
     assert Message.objects.count() == before
-    assert client_for(people["reporter"]).post("/plans/2023/ledger/remind/", {"items": [mine[0].pk]}).status_code == 403
+    assert (
+        client_for(people["reporter"]).post("/plans/JL-PRO/2023/ledger/remind/", {"items": [mine[0].pk]}).status_code
+        == 403
+    )
 
 
 def test_opening_a_notification_marks_it_read(plan: Plan, people: dict[str, User]) -> None:

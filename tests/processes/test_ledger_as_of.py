@@ -110,9 +110,9 @@ def test_the_ledger_as_of_a_date_reads_the_history(history: Plan, supervisor: Us
 def test_a_date_before_the_plan_existed_is_refused(history: Plan, supervisor: User) -> None:
     with pytest.raises(InvalidInput, match="took effect on 2023-07-01"):
         ledger_as_of(history, supervisor, dt.date(2023, 6, 30))
-    response = client_for(supervisor).get("/plans/2023/ledger/?as_of=2023-06-30")
+    response = client_for(supervisor).get("/plans/JL-PRO/2023/ledger/?as_of=2023-06-30")
     assert response.status_code == 400 and "2023-07-01" in response.content.decode()
-    assert client_for(supervisor).get("/plans/2023/ledger/export.pdf?as_of=2023-06-30").status_code == 400
+    assert client_for(supervisor).get("/plans/JL-PRO/2023/ledger/export.pdf?as_of=2023-06-30").status_code == 400
 
 
 def test_a_reporter_sees_their_units_ledger_only(history: Plan, reporter: User) -> None:
@@ -127,7 +127,7 @@ def test_the_burndown_counts_open_items_at_each_round(history: Plan, supervisor:
         (dt.date(2023, 9, 5), 288),  # the August round's due date
         (dt.date(2023, 11, 1), 287),  # today
     ]
-    html = client_for(supervisor).get("/plans/2023/rounds/").content.decode()
+    html = client_for(supervisor).get("/plans/JL-PRO/2023/rounds/").content.decode()
     assert re.findall(r'data-open="(\d+)" data-day="([\d-]+)"', html) == [
         ("288", "2023-07-01"),
         ("288", "2023-09-05"),
@@ -138,7 +138,7 @@ def test_the_burndown_counts_open_items_at_each_round(history: Plan, supervisor:
 def test_the_ledger_page_as_of_a_date(history: Plan, supervisor: User) -> None:
     html = (
         client_for(supervisor)
-        .get("/plans/2023/ledger/?as_of=2023-09-30&unit=" + str(Unit.objects.get(code="220700").pk))
+        .get("/plans/JL-PRO/2023/ledger/?as_of=2023-09-30&unit=" + str(Unit.objects.get(code="220700").pk))
         .content.decode()
     )
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', html))
@@ -279,11 +279,11 @@ def test_the_export_command(history: Plan, tmp_path: Path) -> None:
 
 
 def test_a_reporter_downloads_only_their_units_ledger(history: Plan, reporter: User) -> None:
-    response = client_for(reporter).get("/plans/2023/ledger/export.csv")
+    response = client_for(reporter).get("/plans/JL-PRO/2023/ledger/export.csv")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join([response.content]).decode("utf-8-sig"))))
     assert {r[4] for r in rows[1:]} == {"松原市生态环境局"}
-    assert client_for(reporter).get("/plans/2023/ledger/export.exe").status_code == 404
+    assert client_for(reporter).get("/plans/JL-PRO/2023/ledger/export.exe").status_code == 404
 
 
 def test_the_as_of_ledger_page_runs_the_same_queries_for_any_date(history: Plan, supervisor: User) -> None:
@@ -292,6 +292,6 @@ def test_the_as_of_ledger_page_runs_the_same_queries_for_any_date(history: Plan,
     counts = []
     for day in ("2023-09-10", "2023-10-31"):
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(f"/plans/2023/ledger/?as_of={day}").status_code == 200
+            assert client.get(f"/plans/JL-PRO/2023/ledger/?as_of={day}").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]

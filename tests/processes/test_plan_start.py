@@ -172,5 +172,8 @@ def test_pages_of_a_plan_in_a_provisional_year_say_its_dates_are_provisional(
         assert import_file(ANNEX_XLSX, year=2027, starts=dt.date(2027, 1, 4)).as_dict()["calendar"] == "provisional"
         assert import_file(ANNEX_XLSX, year=2023, starts=dt.date(2023, 7, 10)).as_dict()["calendar"] == "confirmed"
         client = client_for(reporter)
-        assert 'data-testid="provisional-plan"' in client.get("/plans/2027/ledger/?as_of=2027-03-01").content.decode()
-        assert 'data-testid="provisional-plan"' not in client.get("/plans/2023/ledger/").content.decode()
+        assert (
+            'data-testid="provisional-plan"'
+            in client.get("/plans/JL-PRO/2027/ledger/?as_of=2027-03-01").content.decode()
+        )
+        assert 'data-testid="provisional-plan"' not in client.get("/plans/JL-PRO/2023/ledger/").content.decode()

@@ -45,13 +45,19 @@ def ledger_units(html: str) -> set[str]:
 
 
 def test_pages_need_a_login(plan_2023: Plan) -> None:
-    for url in ("/plans/", "/plans/2023/", "/plans/2023/ledger/", "/plans/2023/tasks/2/", "/plans/import/"):
+    for url in (
+        "/plans/",
+        "/plans/JL-PRO/2023/",
+        "/plans/JL-PRO/2023/ledger/",
+        "/plans/JL-PRO/2023/tasks/2/",
+        "/plans/import/",
+    ):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
 
 
 def test_the_ledger_lists_every_assignment_for_the_province(plan_2023: Plan, supervisor: User) -> None:
-    response = client_for(supervisor).get("/plans/2023/ledger/")
+    response = client_for(supervisor).get("/plans/JL-PRO/2023/ledger/")
     assert response.status_code == 200
     html = response.content.decode()
     assert counts(html) == {"total": 289, "open": 288, "reported": 0, "verified": 0, "closed": 1, "remaining": 288}
@@ -61,7 +67,7 @@ def test_the_ledger_lists_every_assignment_for_the_province(plan_2023: Plan, sup
 
 def test_a_reporter_sees_only_their_units_items(plan_2023: Plan, reporter: User) -> None:
     client = client_for(reporter)
-    html = client.get("/plans/2023/ledger/").content.decode()
+    html = client.get("/plans/JL-PRO/2023/ledger/").content.decode()
     assert counts(html)["total"] == 25
     assert ledger_units(html) == {"220700"}
     # The unit filter offers only the reporter's unit, and asking for another unit's items is refused.
@@ -69,15 +75,15 @@ def test_a_reporter_sees_only_their_units_items(plan_2023: Plan, reporter: User)
         str(reporter.unit_id)
     ]
     other = Unit.objects.get(code="220100")
-    response = client.get(f"/plans/2023/ledger/?unit={other.pk}")
+    response = client.get(f"/plans/JL-PRO/2023/ledger/?unit={other.pk}")
     assert other.name not in response.content.decode().split("<tbody>")[1]
     assert "220100" not in ledger_units(response.content.decode())
 
 
 def test_a_reporter_cannot_open_another_units_task(plan_2023: Plan, reporter: User) -> None:
     client = client_for(reporter)
-    assert client.get("/plans/2023/tasks/1/").status_code == 404  # 省生态环境厅 only
-    response = client.get("/plans/2023/tasks/2/")
+    assert client.get("/plans/JL-PRO/2023/tasks/1/").status_code == 404  # 省生态环境厅 only
+    response = client.get("/plans/JL-PRO/2023/tasks/2/")
     assert response.status_code == 200
     html = response.content.decode()
     assert set(re.findall(r'<tr data-unit="([^"]+)"', html)) == {"220700"}  # not the other ten bureaus
@@ -85,11 +91,11 @@ def test_a_reporter_cannot_open_another_units_task(plan_2023: Plan, reporter: Us
 
 
 def test_the_plan_page_counts_only_what_the_user_may_see(plan_2023: Plan, reporter: User, supervisor: User) -> None:
-    html = client_for(supervisor).get("/plans/2023/").content.decode()
-    assert html.count('href="/plans/2023/tasks/') == 39
-    html = client_for(reporter).get("/plans/2023/").content.decode()
-    assert html.count('href="/plans/2023/tasks/') == 25
-    assert "/plans/2023/tasks/1/" not in html
+    html = client_for(supervisor).get("/plans/JL-PRO/2023/").content.decode()
+    assert html.count('href="/plans/JL-PRO/2023/tasks/') == 39
+    html = client_for(reporter).get("/plans/JL-PRO/2023/").content.decode()
+    assert html.count('href="/plans/JL-PRO/2023/tasks/') == 25
+    assert "/plans/JL-PRO/2023/tasks/1/" not in html
 
 
 def test_the_plan_list_shows_the_counts(plan_2023: Plan, supervisor: User, reporter: User) -> None:
@@ -111,7 +117,7 @@ def test_the_plan_list_shows_the_counts(plan_2023: Plan, supervisor: User, repor
     ],
 )
 def test_the_ledger_filters(plan_2023: Plan, supervisor: User, query: str, total: int) -> None:
-    html = client_for(supervisor).get(f"/plans/2023/ledger/?{query}").content.decode()
+    html = client_for(supervisor).get(f"/plans/JL-PRO/2023/ledger/?{query}").content.decode()
     assert counts(html)["total"] == total
 
 
@@ -126,19 +132,22 @@ def test_the_ledger_filters_by_unit_and_category(units: dict[str, Unit], import_
     )
     assert import_file(rows.encode(), "plan.csv").applied
     client = client_for(supervisor)
-    html = client.get("/plans/2023/ledger/?category=一、加强组织领导").content.decode()
+    html = client.get("/plans/JL-PRO/2023/ledger/?category=一、加强组织领导").content.decode()
     assert counts(html)["total"] == 12
     songyuan = units["220700"]
-    html = client.get(f"/plans/2023/ledger/?unit={songyuan.pk}&category=二、完善工作机制").content.decode()
+    html = client.get(f"/plans/JL-PRO/2023/ledger/?unit={songyuan.pk}&category=二、完善工作机制").content.decode()
     assert counts(html)["total"] == 1 and ledger_units(html) == {"220700"}
 
 
 def test_an_unknown_plan_year_is_not_found(plan_2023: Plan, supervisor: User) -> None:
-    assert client_for(supervisor).get("/plans/2031/ledger/").status_code == 404
+    assert client_for(supervisor).get("/plans/JL-PRO/2031/ledger/").status_code == 404
 
 
 def _plan_with(n: int, year: int) -> None:
-    plan = Plan.objects.create(year=year, title=f"{year}年计划", starts_on=dt.date(year, 1, 1))
+    office, _created = Unit.objects.get_or_create(
+        code="JL-PRO", defaults={"name": "推进组办公室", "level": "province", "is_office": True}
+    )
+    plan = Plan.objects.create(issuer=office, year=year, title=f"{year}年计划", starts_on=dt.date(year, 1, 1))
     task_count = max(1, n // 10)
     tasks = Task.objects.bulk_create(
         Task(
@@ -178,11 +187,11 @@ def test_the_ledger_runs_the_same_number_of_queries_for_10_and_1000_assignments(
     query_counts = []
     for year in (2030, 2031):
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(f"/plans/{year}/ledger/?as_of={year}-06-30")
+            response = client.get(f"/plans/JL-PRO/{year}/ledger/?as_of={year}-06-30")
         assert response.status_code == 200
         query_counts.append(len(queries))
     assert query_counts[0] == query_counts[1]
-    assert counts(client.get("/plans/2031/ledger/?as_of=2031-06-30").content.decode())["total"] == 1000
+    assert counts(client.get("/plans/JL-PRO/2031/ledger/?as_of=2031-06-30").content.decode())["total"] == 1000
 
 
 def test_categories_of_other_units_tasks_are_not_shown(units: dict[str, Unit], import_file, reporter: User) -> None:
@@ -195,6 +204,6 @@ def test_categories_of_other_units_tasks_are_not_shown(units: dict[str, Unit], i
     )
     assert import_file(rows.encode(), "plan.csv").applied
     client = client_for(reporter)
-    for url in ("/plans/2023/", "/plans/2023/ledger/"):
+    for url in ("/plans/JL-PRO/2023/", "/plans/JL-PRO/2023/ledger/"):
         html = client.get(url).content.decode()
         assert "二、全省共性任务" in html and "白城专项整治" not in html, url

@@ -73,10 +73,10 @@ def test_the_forwarded_address_is_believed_only_from_a_trusted_proxy(settings: o
 
 def test_exports_and_evidence_downloads_are_recorded(plan_2023: Plan, reporter: User, supervisor: User) -> None:
     client = browser(supervisor, "192.0.2.20")
-    assert client.get("/plans/2023/ledger/export.csv?as_of=2023-09-30").status_code == 200
+    assert client.get("/plans/JL-PRO/2023/ledger/export.csv?as_of=2023-09-30").status_code == 200
     export = AuditEvent.objects.get(kind=AuditEventKind.EXPORT)
-    assert export.user == supervisor and export.detail == {"what": "ledger", "year": 2023, "format": "csv"}
-    assert export.address == "192.0.2.20" and export.path == "/plans/2023/ledger/export.csv?as_of=2023-09-30"
+    assert export.user == supervisor and export.detail == {"what": "ledger", "plan": "JL-PRO/2023", "format": "csv"}
+    assert export.address == "192.0.2.20" and export.path == "/plans/JL-PRO/2023/ledger/export.csv?as_of=2023-09-30"
 
     item = songyuan_item(plan_2023)
     as_reporter = browser(reporter)
@@ -94,10 +94,14 @@ def test_exports_and_evidence_downloads_are_recorded(plan_2023: Plan, reporter: 
 
 def test_the_assessment_export_is_recorded(plan_2023: Plan, supervisor: User) -> None:
     client = browser(supervisor)
-    response = client.get("/plans/2023/assessment/export.xlsx?start=2023-08-01&end=2023-09-30")
+    response = client.get("/plans/JL-PRO/2023/assessment/export.xlsx?start=2023-08-01&end=2023-09-30")
     assert response.status_code == 200
     export = AuditEvent.objects.get(kind=AuditEventKind.EXPORT)
-    assert export.user == supervisor and export.detail == {"what": "assessment", "year": 2023, "format": "xlsx"}
+    assert export.user == supervisor and export.detail == {
+        "what": "assessment",
+        "plan": "JL-PRO/2023",
+        "format": "xlsx",
+    }
 
 
 def test_notice_and_bulletin_pdfs_are_recorded(plan_2023: Plan, units: dict[str, Unit], office_admin: User) -> None:
@@ -245,7 +249,7 @@ def test_nobody_else_reads_the_log(plan_2023: Plan, reporter: User, supervisor: 
 def test_the_auditor_sees_the_log_and_not_the_plans(plan_2023: Plan) -> None:
     client = browser(auditor())
     assert 'data-testid="menu-audit"' in client.get("/plans/").content.decode()
-    ledger = client.get("/plans/2023/ledger/")
+    ledger = client.get("/plans/JL-PRO/2023/ledger/")
     assert ledger.status_code in (200, 403, 404)
     assert 'data-item="' not in ledger.content.decode()
     item = songyuan_item(plan_2023)

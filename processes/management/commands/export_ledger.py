@@ -2,30 +2,30 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from processes.formats import chinese_date
-from processes.management.arguments import iso_date
-from processes.models import Plan
+from processes.management.arguments import add_plan_arguments, iso_date
 from processes.services.exports import FORMATS, ledger_export
 from processes.services.ledger import ledger_as_of
 from processes.services.lifecycle import InvalidInput
+from processes.services.plans import PlanNotFound, plan_of
 
 
 class Command(BaseCommand):
     help = "Write a plan's ledger (台账) as of a date to a PDF, XLSX or CSV file: every item of the plan."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--year", type=int, required=True)
+        add_plan_arguments(parser)
         parser.add_argument("--as-of", type=iso_date, default=None, help="YYYY-MM-DD (default: today)")
         parser.add_argument("--format", choices=FORMATS, required=True)
         parser.add_argument("-o", "--output", type=Path, required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        plan = Plan.objects.filter(year=options["year"]).first()
-        if plan is None:
-            raise CommandError(_("There is no plan for %(year)s.") % {"year": options["year"]})
+        try:
+            plan = plan_of(options["issuer"], options["year"])
+        except PlanNotFound as exc:
+            raise CommandError(str(exc)) from exc
         try:
             ledger = ledger_as_of(plan, None, options["as_of"])  # the command line writes the whole ledger
         except InvalidInput as exc:

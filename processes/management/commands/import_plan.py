@@ -8,18 +8,20 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from processes.management.arguments import add_plan_arguments
 from processes.services.plan_import import plan_import, report_lines
 
 
 class Command(BaseCommand):
     help = (
-        "Import a published task list (.xlsx, .csv or .docx) as the plan of a year: every task decomposed into one "
+        "Import a published task list (.xlsx, .csv or .docx) as the plan of an office (--issuer; default the "
+        "provincial programme office) and a year: every task decomposed into one "
         "assignment per responsible unit. Nothing is written if any row has an error, or with --dry-run."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--year", type=int, required=True, help="the plan's year, e.g. 2023")
+        add_plan_arguments(parser)
         parser.add_argument("--title", default="", help="the plan's title (default: the title row of the file)")
         parser.add_argument("--doc-no", default="", help="the notice's document number, e.g. 吉环固体字〔2023〕15号")
         parser.add_argument(
@@ -48,6 +50,7 @@ class Command(BaseCommand):
             data=data,
             filename=path.name,
             year=options["year"],
+            issuer=options["issuer"],
             title=options["title"],
             doc_no=options["doc_no"],
             dry_run=options["dry_run"],

@@ -104,11 +104,13 @@ class Command(BaseCommand):
         )
         today = timezone.localdate()
         year = today.year
-        if not Plan.objects.filter(year=year).exists():
+        office = Unit.objects.get(code=PROGRAMME_OFFICE)
+        if not Plan.objects.filter(issuer=office, year=year).exists():
             report = plan_import(
                 data=(DATA / "jilin-2023-tasks.xlsx").read_bytes(),
                 filename="jilin-2023-tasks.xlsx",
                 year=year,
+                issuer=PROGRAMME_OFFICE,
                 title=_("%(year)s年“无废城市”建设任务清单（演示：据吉环固体字〔2023〕15号附件编制）") % {"year": year},
                 starts=demo_start(today),
                 max_bytes=settings.IMPORT_MAX_BYTES,
@@ -138,7 +140,7 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                 user.save()
                 account_mark_demo(user=user)  # refused at sign-in wherever DEMO_ALLOWED is off
-        plan = Plan.objects.get(year=year)
+        plan = Plan.objects.get(issuer=office, year=year)
         self.pairing(plan)
         for position, (name, email, line) in enumerate(DEMO_DISTRIBUTION):
             Distribution.objects.get_or_create(email=email, defaults={"name": name, "line": line, "position": position})
@@ -152,7 +154,7 @@ class Command(BaseCommand):
     def replay(self, plan: Plan) -> None:
         started = time.monotonic()
         try:
-            figures = replay_year(year=plan.year, seed=DEMO_SEED)
+            figures = replay_year(year=plan.year, issuer=plan.issuer.code, seed=DEMO_SEED)
         except ReplayRefused as refused:
             self.stdout.write(_("The demo year is kept as it is: %(why)s") % {"why": refused})
             return

@@ -6,7 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from processes import workdays
+from processes.management.arguments import add_plan_arguments
 from processes.models import Plan
+from processes.services.plans import PlanNotFound, plan_of
 from processes.services.rounds import rounds_open_due
 
 
@@ -14,15 +16,16 @@ class Command(BaseCommand):
     help = "Open the dispatch rounds whose period has ended, by each plan's schedule (what the daily job does)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--year", type=int, default=None, help="only this plan")
+        add_plan_arguments(parser, year_required=False, year_help="only the plan of this year (of --issuer)")
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         plans = Plan.objects.all()
         if options["year"]:
-            plans = plans.filter(year=options["year"])
-            if not plans.exists():
-                raise CommandError(_("There is no plan for %(year)s.") % {"year": options["year"]})
+            try:
+                plans = plans.filter(pk=plan_of(options["issuer"], options["year"]).pk)
+            except PlanNotFound as exc:
+                raise CommandError(str(exc)) from exc
         as_of = options["as_of"] or timezone.localdate()
         for plan in plans:
             if workdays.is_provisional(plan.year):

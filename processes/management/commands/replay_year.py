@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from processes.management.arguments import add_plan_arguments
 from processes.services.replay import ReplayRefused, replay_year
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--year", type=int, required=True, help="the plan's year")
+        add_plan_arguments(parser)
         parser.add_argument(
             "--until",
             type=dt.date.fromisoformat,
@@ -40,7 +41,13 @@ class Command(BaseCommand):
                 )
 
         try:
-            figures = replay_year(year=options["year"], until=options["until"], seed=options["seed"], progress=progress)
+            figures = replay_year(
+                year=options["year"],
+                issuer=options["issuer"],
+                until=options["until"],
+                seed=options["seed"],
+                progress=progress,
+            )
         except ReplayRefused as refused:
             raise CommandError(str(refused)) from refused
         if options["json"]:
