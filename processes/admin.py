@@ -167,12 +167,31 @@ class LadderRungInline(admin.TabularInline):
     extra = 0
 
 
+def _office_of(request: HttpRequest) -> int | None:
+    """The office whose rows a staff member of a city's (district's) office sees in the admin; ``None``: every
+    office's (the provincial office's people, superusers)."""
+    from processes.services.scope import sees_everything
+
+    if sees_everything(request.user):
+        return None
+    return getattr(request.user, "unit_id", None) or 0
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("year", "title", "doc_no", "round_frequency", "round_due_day", "updated_at")
-    fields = ("year", "title", "doc_no", "round_frequency", "round_due_day")
-    readonly_fields = ("year",)
+    """Each office's plans; a city's (district's) office's staff see only their own office's."""
+
+    list_display = ("year", "issuer", "title", "doc_no", "round_frequency", "round_due_day", "updated_at")
+    list_filter = ("year", "issuer")
+    list_select_related = ("issuer",)
+    fields = ("issuer", "year", "title", "doc_no", "round_frequency", "round_due_day")
+    readonly_fields = ("issuer", "year")
     inlines = [LadderRungInline, TaskInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        office = _office_of(request)
+        plans = super().get_queryset(request)
+        return plans if office is None else plans.filter(issuer_id=office)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # plans come from imports
@@ -387,8 +406,25 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("doc_no", "title", "kind", "state", "unit", "drafted_on", "issued_on", "signed_by", "answered_at")
-    list_filter = ("kind", "state", "year")
+    list_display = (
+        "doc_no",
+        "title",
+        "kind",
+        "state",
+        "office",
+        "unit",
+        "drafted_on",
+        "issued_on",
+        "signed_by",
+        "answered_at",
+    )
+    list_filter = ("kind", "state", "year", "office")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        office = _office_of(request)
+        notices = super().get_queryset(request)
+        return notices if office is None else notices.filter(office_id=office)
+
     search_fields = ("doc_no", "title", "unit__name")
     exclude = ("pdf",)  # private: shown as a link to the view that serves it
     readonly_fields = ("pdf_link",)
@@ -400,12 +436,23 @@ class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(DocumentSettings)
 class DocumentSettingsAdmin(admin.ModelAdmin):
-    """The issuing office's particulars for its documents: one row, made on first use."""
+    """Each issuing office's particulars for its documents: one row per office, made on first use (the provincial
+    office's when the list is opened); a city's (district's) office's staff see only their own."""
 
-    list_display = ("issuer", "warning_code", "supervision_code", "circular_code", "remind_after_workdays")
+    list_display = (
+        "issuer",
+        "office",
+        "warning_code",
+        "supervision_code",
+        "circular_code",
+        "bulletin_masthead",
+        "remind_after_workdays",
+    )
+    list_select_related = ("office",)
     fieldsets = (
-        (_("Issuer"), {"fields": ("issuer", "printed_by")}),
+        (_("Issuer"), {"fields": ("office", "issuer", "printed_by")}),
         (_("代字 of the document numbers"), {"fields": ("warning_code", "supervision_code", "circular_code")}),
+        (_("Bulletin"), {"fields": ("bulletin_masthead",)}),
         (
             _("Fonts (first installed one is used)"),
             {"fields": ("title_fonts", "body_fonts", "heading_fonts", "kai_fonts", "song_fonts")},
@@ -413,17 +460,28 @@ class DocumentSettingsAdmin(admin.ModelAdmin):
         (_("Signing"), {"fields": ("remind_after_workdays",)}),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: DocumentSettings | None = None) -> Any:
+        return ("office",) if obj is not None else ()
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not DocumentSettings.objects.exists()
+        return False  # made on first use, one per office
 
     def has_delete_permission(self, request: HttpRequest, obj: DocumentSettings | None = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        office = _office_of(request)
+        rows = super().get_queryset(request)
+        return rows if office is None else rows.filter(office_id=office)
+
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
-        """Straight to the one row."""
-        return HttpResponseRedirect(
-            reverse("admin:processes_documentsettings_change", args=[DocumentSettings.current().pk])
-        )
+        """The offices' rows; the provincial office's is made first, so that the list is never empty. With one row,
+        straight to it."""
+        DocumentSettings.current()
+        rows = self.get_queryset(request)
+        if rows.count() == 1:
+            return HttpResponseRedirect(reverse("admin:processes_documentsettings_change", args=[rows.get().pk]))
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(FiredRung)
@@ -576,8 +634,8 @@ class RegionWarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Distribution)
 class DistributionAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "line", "position", "active")
-    list_filter = ("line", "active")
+    list_display = ("name", "email", "line", "office", "position", "active")
+    list_filter = ("line", "office", "active")
     list_editable = ("position", "active")
 
 
@@ -590,8 +648,14 @@ class BulletinPieceInline(ReadOnlyAdminMixin, admin.StackedInline):
 
 @admin.register(Bulletin)
 class BulletinAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("__str__", "plan", "state", "period_start", "period_end", "issued_on", "published_at")
-    list_filter = ("state", "year")
+    list_display = ("__str__", "plan", "office", "state", "period_start", "period_end", "issued_on", "published_at")
+    list_filter = ("state", "year", "office")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        office = _office_of(request)
+        bulletins = super().get_queryset(request)
+        return bulletins if office is None else bulletins.filter(office_id=office)
+
     exclude = ("figures", "pdf")  # the PDF is private: shown as a link to the view that serves it
     readonly_fields = ("pdf_link",)
     inlines = [BulletinPieceInline]

@@ -49,12 +49,15 @@ def can_verify(assignment: Any, user: Any) -> bool:
 
 
 def can_close(assignment: Any, user: Any) -> bool:
-    """The office: an admin whose scope covers the unit."""
+    """The office: an admin of the office that issues the item's plan, whose scope covers the unit."""
+    from processes.services.offices import closes_on_task
+
     return (
         _active(user)
         and (user.role == Role.ADMIN or user.is_superuser)
         and _in_scope(user, assignment.unit_id)
         and _for_plan(user, assignment)
+        and closes_on_task(user, assignment.task_id)
     )
 
 

@@ -43,12 +43,27 @@ class Distribution(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    office = models.ForeignKey(
+        "processes.Unit",
+        verbose_name=_("office"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"is_office": True},
+        help_text=_("Whose bulletins go to this address; empty: the provincial programme office's."),
+    )
 
     class Meta:
         verbose_name = _("bulletin distribution")
         verbose_name_plural = _("bulletin distribution list")
         ordering = ["line", "position", "pk"]
-        constraints = [models.UniqueConstraint(fields=["email"], name="one_distribution_per_address")]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "email"], name="one_distribution_per_office_and_address"),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(office__isnull=True), name="one_distribution_per_address"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -56,6 +71,15 @@ class Distribution(models.Model):
 
 class Bulletin(models.Model):
     plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="bulletins")
+    office = models.ForeignKey(
+        "processes.Unit",
+        verbose_name=_("issuing office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Its plan's issuer: each office numbers its own bulletins."),
+    )
     state = models.CharField(_("state"), max_length=16, choices=BulletinState.choices, default=BulletinState.DRAFT)
     year = models.PositiveSmallIntegerField(_("year"), help_text=_("The year of its period, which it is numbered in."))
     number = models.PositiveSmallIntegerField(_("issue of the year"), null=True, blank=True)
@@ -92,10 +116,14 @@ class Bulletin(models.Model):
         ordering = ["-year", "-number", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "number"], condition=Q(number__isnull=False), name="one_bulletin_number_per_year"
+                fields=["office", "year", "number"],
+                condition=Q(number__isnull=False),
+                name="one_bulletin_number_per_office_and_year",
             ),
             models.UniqueConstraint(
-                fields=["total_number"], condition=Q(total_number__isnull=False), name="one_bulletin_total_number"
+                fields=["office", "total_number"],
+                condition=Q(total_number__isnull=False),
+                name="one_bulletin_total_number_per_office",
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")), name="bulletin_period_ordered"

@@ -4,9 +4,14 @@ the office's licensed faces first, then the free ones ``make fonts`` installs.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from processes.models import Unit
 
 # The families, in order of preference: the faces GB/T 9704 names (an office installs its licensed copies), then
 # free faces of the same kind. WeasyPrint takes the first one installed.
@@ -18,8 +23,19 @@ SONG_FONTS = "宋体, SimSun, Noto Serif CJK SC, FandolSong"
 
 
 class DocumentSettings(models.Model):
-    """The issuing office's particulars for its documents. There is one; ``current()`` makes it on first use."""
+    """An issuing office's particulars for its documents: one row per office (the province's, a city's, a district's),
+    made on first use by ``for_office()``; ``current()`` is the provincial programme office's."""
 
+    office = models.OneToOneField(
+        "processes.Unit",
+        verbose_name=_("office"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="document_settings",
+        limit_choices_to={"is_office": True},
+        help_text=_("The office these particulars are for; its documents and bulletins are numbered on their own."),
+    )
     issuer = models.CharField(
         _("issuing authority (full name)"),
         max_length=100,
@@ -41,6 +57,12 @@ class DocumentSettings(models.Model):
     circular_code = models.CharField(
         _("代字 of circulars"), max_length=20, default="吉无废通", help_text=_("吉无废通〔2023〕2号")
     )
+    bulletin_masthead = models.CharField(
+        _("bulletin masthead"),
+        max_length=200,
+        blank=True,
+        help_text=_("The 工作简报's masthead, its parts separated by spaces; the installation's default when empty."),
+    )
     title_fonts = models.CharField(_("title fonts (小标宋)"), max_length=300, default=TITLE_FONTS)
     body_fonts = models.CharField(_("body fonts (仿宋)"), max_length=300, default=BODY_FONTS)
     heading_fonts = models.CharField(_("first-level heading fonts (黑体)"), max_length=300, default=HEADING_FONTS)
@@ -61,13 +83,60 @@ class DocumentSettings(models.Model):
 
     @classmethod
     def current(cls) -> DocumentSettings:
-        found = cls.objects.order_by("pk").first()
+        """The provincial programme office's row (the one row of an installation without offices' rows)."""
+        from processes.models import Unit, UnitLevel
+
+        office = Unit.objects.filter(is_office=True, level=UnitLevel.PROVINCE).order_by("position", "code").first()
+        if office is not None:
+            return cls.for_office(office)
+        found = cls.objects.filter(office__isnull=True).order_by("pk").first()
         if found is None:
             found = cls.objects.create(
                 warning_code=settings.DOCUMENT_NUMBER_PREFIXES["warning_letter"],
                 supervision_code=settings.DOCUMENT_NUMBER_PREFIXES["supervision_notice"],
             )
         return found
+
+    @classmethod
+    def for_office(cls, office: Unit) -> DocumentSettings:
+        """The office's row, made on first use: the provincial office's from the installation's settings (taking over
+        the row kept before offices had their own), another office's with its own name and 代字 derived from its
+        short name (长春市 → 长春无废预, 长春无废督, 长春无废通), to be corrected in the admin."""
+        from processes.models import UnitLevel
+
+        found = cls.objects.filter(office=office).first()
+        if found is not None:
+            return found
+        if office.level == UnitLevel.PROVINCE:
+            legacy = cls.objects.filter(office__isnull=True).order_by("pk").first()
+            if legacy is not None:
+                legacy.office = office
+                legacy.save(update_fields=["office"])
+                return legacy
+            found, _created = cls.objects.get_or_create(
+                office=office,
+                defaults={
+                    "warning_code": settings.DOCUMENT_NUMBER_PREFIXES["warning_letter"],
+                    "supervision_code": settings.DOCUMENT_NUMBER_PREFIXES["supervision_notice"],
+                },
+            )
+            return found
+        stem = office_stem(office)
+        found, _created = cls.objects.get_or_create(
+            office=office,
+            defaults={
+                "issuer": office.name,
+                "warning_code": f"{stem}无废预",
+                "supervision_code": f"{stem}无废督",
+                "circular_code": f"{stem}无废通",
+                "bulletin_masthead": f"{stem}“无废城市”建设 工作简报",
+            },
+        )
+        return found
+
+    @property
+    def masthead(self) -> str:
+        return self.bulletin_masthead or settings.BULLETIN_MASTHEAD
 
     @property
     def printer(self) -> str:
@@ -91,6 +160,20 @@ class DocumentSettings(models.Model):
             "song": self.song_fonts,
         }
         return {key: ", ".join(f'"{name}"' for name in font_names(value)) + ", serif" for key, value in lists.items()}
+
+
+# The level words an office's place name ends with, dropped to make its 代字 (长春市 → 长春, 朝阳区 → 朝阳).
+_PLACE_ENDS = ("自治州", "自治县", "市", "州", "区", "县", "旗", "盟")
+
+
+def office_stem(office: Unit) -> str:
+    """The place an office's name begins with, without its level word: 长春市生态环境局 → 长春."""
+    name = office.short_name or office.name
+    for index in range(2, len(name)):
+        for end in _PLACE_ENDS:
+            if name.startswith(end, index):
+                return name[:index]
+    return name[:2]
 
 
 # What may not stand in a font's name printed into a style sheet: anything that ends the string, the declaration,

@@ -107,6 +107,15 @@ class Notice(models.Model):
         Plan, verbose_name=_("plan"), null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
     )
     issuer = models.CharField(_("issued by"), max_length=200)
+    office = models.ForeignKey(
+        Unit,
+        verbose_name=_("issuing office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices_issued",
+        help_text=_("The office whose 签发人 signs it and in whose sequence it is numbered: its plan's issuer."),
+    )
     rung = models.ForeignKey(LadderRung, verbose_name=_("rung"), null=True, blank=True, on_delete=models.SET_NULL)
     title = models.CharField(_("title"), max_length=200, blank=True)
     body = models.TextField(_("text"), blank=True, help_text=_("One paragraph per line."))
@@ -164,9 +173,9 @@ class Notice(models.Model):
         ordering = ["-issued_on", "-number", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "year", "number"],
+                fields=["office", "kind", "year", "number"],
                 condition=models.Q(number__isnull=False),
-                name="one_number_per_kind_and_year",
+                name="one_number_per_office_kind_and_year",
             ),
             models.CheckConstraint(
                 condition=~models.Q(state="issued")
@@ -247,14 +256,18 @@ class FiredRung(models.Model):
 
 
 class DocumentSequence(models.Model):
-    """The last number given to a kind of document in a year (吉无废督〔2023〕7号)."""
+    """The last number an office gave to a kind of document in a year (吉无废督〔2023〕7号): each office numbers its
+    own documents."""
 
+    office = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=32, choices=DocumentKind.choices)
     year = models.PositiveSmallIntegerField()
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="one_sequence_per_kind_and_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "kind", "year"], name="one_sequence_per_office_kind_and_year")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.year}: {self.last}"

@@ -74,7 +74,6 @@ from processes.models import (
     ScoringScheme,
     TransitionAction,
     Unit,
-    UnitLevel,
     VisitRating,
 )
 from processes.spreadsheets import xlsx_append
@@ -442,9 +441,11 @@ def metric_direction(metric: str) -> str:
 
 
 def regions_of(plan: Plan) -> list[Unit]:
-    return list(
-        Unit.objects.filter(level=UnitLevel.CITY, assignments__task__plan=plan).distinct().order_by("position", "code")
-    )
+    """The regions assessed: the cities of the province's plan; the units directly under the office (its districts,
+    counties, departments) of a city's or a district's plan."""
+    from .offices import plan_regions
+
+    return list(plan_regions(plan))
 
 
 # --- Exports ----------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -40,6 +40,8 @@ from processes.models import (
     ReportStatus,
     Role,
     Task,
+    Unit,
+    UnitLevel,
     User,
 )
 from processes.models.bulletins import LINE_ORDER
@@ -50,7 +52,7 @@ from .history import end_of_day, state_at
 from .ladder import issuer_name, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
 from .pdf import render_pdf
-from .scope import Viewer, sees_everything
+from .scope import Viewer, manages_plan, sees_everything
 
 EDITABLE = ("masthead", "issuer", "issued_on", "report_to", "send_to", "issue_to")
 HEADLINE_MAX = 200
@@ -59,17 +61,45 @@ CLAUSE_MAX = 40
 CLAUSE_END = re.compile(r"[，。；！？;!?\n]")
 
 
-def can_edit_bulletins(user: Viewer) -> bool:
+def can_edit_bulletins(user: Viewer, plan: Plan | None = None) -> bool:
+    """The admins of the office that issues ``plan`` prepare its bulletins (without a plan: the provincial office's
+    admins)."""
+    if plan is not None:
+        return manages_plan(user, plan)
     return isinstance(user, User) and sees_everything(user) and (user.role == Role.ADMIN or user.is_superuser)
 
 
 def can_read_bulletin(bulletin: Bulletin, user: Viewer) -> bool:
-    """A published bulletin is for everyone signed in; a draft for the provincial office."""
-    return bool(getattr(user, "is_authenticated", False)) and (not bulletin.is_draft or sees_everything(user))
+    """A published bulletin is for everyone signed in; a draft for the provincial office and the office whose
+    bulletin it is."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if not bulletin.is_draft or sees_everything(user):
+        return True
+    return (
+        isinstance(user, User)
+        and user.role in (Role.ADMIN, Role.SUPERVISOR)
+        and user.unit_id is not None
+        and user.unit_id == bulletin_office(bulletin).pk
+    )
 
 
-def _distribution(line: str) -> str:
-    names = Distribution.objects.filter(active=True, line=line).values_list("name", flat=True)
+def bulletin_office(bulletin: Bulletin) -> Unit:
+    """The office whose bulletin it is: its plan's issuer."""
+    return bulletin.office or bulletin.plan.issuer
+
+
+def _distribution_list(office: Unit) -> QuerySet[Distribution]:
+    """The office's distribution list; the provincial programme office's also holds the rows without an office
+    (the list kept before each office had its own)."""
+    entries = Distribution.objects.filter(active=True)
+    if office.level == UnitLevel.PROVINCE:
+        return entries.filter(Q(office=office) | Q(office__isnull=True))
+    return entries.filter(office=office)
+
+
+def _distribution(line: str, office: Unit) -> str:
+    names = _distribution_list(office).filter(line=line).values_list("name", flat=True)
     return "，".join(names) + ("。" if names else "")
 
 
@@ -147,21 +177,23 @@ def bulletin_draft(
 ) -> Bulletin:
     """A draft bulletin on the period, numbered in the year of its period when published and dated ``issued_on``
     (default: the day it is drafted), carrying one piece: the progress, written from the figures, to edit."""
-    _check_editor(by)
+    _check_editor(by, plan)
     period_check(period_start, period_end, plan=plan, fields=("period_start", "period_end"))
+    office = plan.issuer
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():  # written in the office's language
         figures = bulletin_figures(plan, period_start, period_end)
         bulletin = Bulletin.objects.create(
             plan=plan,
+            office=office,
             year=period_end.year,
-            masthead=settings.BULLETIN_MASTHEAD,
-            issuer=issuer_name(),
+            masthead=DocumentSettings.for_office(office).masthead,
+            issuer=issuer_name(office),
             issued_on=issued_on or timezone.localdate(),
             period_start=period_start,
             period_end=period_end,
-            report_to=_distribution(DistributionLine.REPORT_TO),
-            send_to=_distribution(DistributionLine.SEND_TO),
-            issue_to=_distribution(DistributionLine.ISSUE_TO),
+            report_to=_distribution(DistributionLine.REPORT_TO, office),
+            send_to=_distribution(DistributionLine.SEND_TO, office),
+            issue_to=_distribution(DistributionLine.ISSUE_TO, office),
             figures=figures,
             created_by=by,
         )
@@ -171,13 +203,13 @@ def bulletin_draft(
     return bulletin
 
 
-def _check_editor(by: User) -> None:
-    if not can_edit_bulletins(by):
-        raise NotAllowed(_("Only the programme office's admins prepare bulletins."))
+def _check_editor(by: User, plan: Plan) -> None:
+    if not can_edit_bulletins(by, plan):
+        raise NotAllowed(_("Only the admins of the plan's own office prepare its bulletins."))
 
 
 def _locked_draft(bulletin: Bulletin, by: User) -> Bulletin:
-    _check_editor(by)
+    _check_editor(by, bulletin.plan)
     locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
     if not locked.is_draft:
         raise AlreadyHandled
@@ -187,7 +219,7 @@ def _locked_draft(bulletin: Bulletin, by: User) -> Bulletin:
 def bulletin_update(*, bulletin: Bulletin, by: User, changes: Mapping[str, Any]) -> Bulletin:
     """Change a draft's masthead, issuer, date or distribution lines; a published bulletin stays as it went out.
     Its number stays that of its period's year whatever its date."""
-    _check_editor(by)
+    _check_editor(by, bulletin.plan)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(_("These cannot be edited: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -232,7 +264,7 @@ def _locked_piece(piece: BulletinPiece, by: User) -> tuple[Bulletin, BulletinPie
 
 def bulletin_piece_add(*, bulletin: Bulletin, by: User, headline: str, text: str) -> BulletinPiece:
     """A piece of the office's own, after the others."""
-    _check_editor(by)
+    _check_editor(by, bulletin.plan)
     headline, text = _piece_checked(headline, text)
     with transaction.atomic():
         locked = _locked_draft(bulletin, by)
@@ -242,7 +274,7 @@ def bulletin_piece_add(*, bulletin: Bulletin, by: User, headline: str, text: str
 
 
 def bulletin_piece_update(*, piece: BulletinPiece, by: User, headline: str, text: str) -> BulletinPiece:
-    _check_editor(by)
+    _check_editor(by, piece.bulletin.plan)
     headline, text = _piece_checked(headline, text)
     with transaction.atomic():
         _bulletin, locked = _locked_piece(piece, by)
@@ -308,7 +340,7 @@ def highlight_headline(report: Report) -> str:
 def bulletin_pick_highlights(*, bulletin: Bulletin, by: User, reports: Sequence[int]) -> list[BulletinPiece]:
     """Each chosen report becomes a piece after the others: a headline to edit (``highlight_headline``) and the
     report's text."""
-    _check_editor(by)
+    _check_editor(by, bulletin.plan)
     chosen = list(highlight_candidates(bulletin).filter(pk__in=list(reports)).order_by("submitted_at", "pk"))
     if not chosen or len(chosen) != len(set(reports)):
         raise InvalidInput(_("Choose reports of the period that the bulletin does not carry yet."), field="reports")
@@ -331,7 +363,7 @@ def bulletin_render(bulletin: Bulletin) -> bytes:
     """The bulletin as the seed bulletins print it: red masthead, 期号, issuer and date, 本期要目 (the pieces'
     headlines), the pieces, then the 版记 — 报 / 送 / 发 and the 印发 line between rules. ``MissingGlyphs`` when a
     character of it has no font."""
-    document = DocumentSettings.current()
+    document = DocumentSettings.for_office(bulletin_office(bulletin))
     pieces = list(bulletin.pieces.all())
     with translation.override("zh-hans"):
         html = render_to_string(
@@ -382,36 +414,46 @@ class PublishPreview:
         return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
 
-def _recipients() -> list[tuple[str, list[Distribution]]]:
-    entries = list(Distribution.objects.filter(active=True).order_by("position", "pk"))
+def _recipients(office: Unit) -> list[tuple[str, list[Distribution]]]:
+    entries = list(_distribution_list(office).order_by("position", "pk"))
     labels = dict(DistributionLine.choices)
     return [(str(labels[line]), [e for e in entries if e.line == line]) for line in LINE_ORDER]
 
 
-def _reserve_overall() -> int:
-    """The next 总第M期, taken under the lock of its own sequence row (year 0), so that two issues published at once,
-    of different years, never take the same one; the row starts from the issues already published."""
+def _reserve_overall(office: Unit) -> int:
+    """The office's next 总第M期, taken under the lock of its own sequence row (year 0), so that two issues published
+    at once, of different years, never take the same one; the row starts from the office's issues already
+    published."""
     from processes.models import DocumentSequence
 
-    sequence, _created = DocumentSequence.objects.select_for_update().get_or_create(kind="bulletin", year=0)
-    sequence.last = max(sequence.last, Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
+    sequence, _created = DocumentSequence.objects.select_for_update().get_or_create(
+        office=office, kind="bulletin", year=0
+    )
+    published = Bulletin.objects.filter(office=office).aggregate(last=Max("total_number"))["last"] or 0
+    sequence.last = max(sequence.last, published) + 1
     sequence.save(update_fields=["last"])
     return sequence.last
 
 
-def next_numbers(year: int) -> tuple[int, int]:
-    """The numbers the next bulletin of the year would take (for the draft's preview)."""
+def next_numbers(year: int, office: Unit | None = None) -> tuple[int, int]:
+    """The numbers the office's next bulletin of the year would take (for the draft's preview); the provincial
+    programme office's when no office is named."""
     from processes.models import DocumentSequence
 
-    last = DocumentSequence.objects.filter(kind="bulletin", year=year).values_list("last", flat=True).first() or 0
-    overall = (Bulletin.objects.aggregate(last=Max("total_number"))["last"] or 0) + 1
+    from .plans import programme_office
+
+    office = office or programme_office()
+    sequence = DocumentSequence.objects.filter(office=office, kind="bulletin", year=year)
+    last = sequence.values_list("last", flat=True).first() or 0
+    overall = (Bulletin.objects.filter(office=office).aggregate(last=Max("total_number"))["last"] or 0) + 1
     return last + 1, overall
 
 
 def bulletin_publish_preview(bulletin: Bulletin) -> PublishPreview:
     """What the office confirms before 印发: the issue's numbers and its recipients."""
-    number, overall = next_numbers(bulletin.year)
-    return PublishPreview(year=bulletin.year, number=number, overall=overall, lines=_recipients())
+    office = bulletin_office(bulletin)
+    number, overall = next_numbers(bulletin.year, office)
+    return PublishPreview(year=bulletin.year, number=number, overall=overall, lines=_recipients(office))
 
 
 def bulletin_publish(*, bulletin: Bulletin, by: User, confirmed: str | None = None) -> Bulletin:
@@ -427,14 +469,15 @@ def bulletin_publish(*, bulletin: Bulletin, by: User, confirmed: str | None = No
         locked = _locked_draft(bulletin, by)
         if not locked.pieces.exists():
             raise InvalidInput(_("The bulletin carries no piece yet."))
-        number = reserve_numbers("bulletin", locked.year, 1)
-        overall = _reserve_overall()
-        preview = PublishPreview(year=locked.year, number=number, overall=overall, lines=_recipients())
+        office = bulletin_office(locked)
+        number = reserve_numbers("bulletin", locked.year, 1, office=office)
+        overall = _reserve_overall(office)
+        preview = PublishPreview(year=locked.year, number=number, overall=overall, lines=_recipients(office))
         if confirmed is not None and confirmed != preview.fingerprint:
             raise InvalidInput(
                 _("The issue's number or its distribution has changed since you confirmed; read it again and confirm.")
             )
-        locked.number, locked.total_number = number, overall
+        locked.number, locked.total_number, locked.office = number, overall, office
         locked.state, locked.published_at, locked.published_by = BulletinState.PUBLISHED, timezone.now(), by
         pdf = bulletin_render(locked)  # raises before anything is stored or queued (the transaction rolls back)
         locked.pdf.save(f"{locked.year}-{number}.pdf", ContentFile(pdf), save=False)

@@ -26,11 +26,13 @@ from processes.formats import chinese_date
 from processes.models import (
     AssignmentTransition,
     DocumentKind,
+    DocumentSettings,
     Notice,
     NoticeState,
     Pairing,
     Plan,
     TransitionAction,
+    UnitLevel,
     User,
     Visit,
 )
@@ -133,14 +135,26 @@ def circular_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
     }
 
 
+def _area(plan: Plan) -> str:
+    """How the document names the whole of the plan's area: 全省, 全市, 全区(县)."""
+    return {UnitLevel.PROVINCE: "全省", UnitLevel.CITY: "全市"}.get(UnitLevel(plan.issuer.level), "全区（县）")
+
+
+def _office_name(plan: Plan) -> str:
+    """Who assessed: the province's programme office, or the city's (district's) office by its full name."""
+    if plan.issuer.level == UnitLevel.PROVINCE:
+        return "省“无废城市”建设工作推进组办公室"
+    return DocumentSettings.for_office(plan.issuer).issuer
+
+
 def _body(plan: Plan, figures: dict[str, Any]) -> list[str]:
     by_id = {r["unit_id"]: r for r in figures["regions"]}
     as_of = chinese_date(dt.date.fromisoformat(figures["as_of"]))
     paragraphs = [
-        f"按照《{plan.title}》调度销号和考核评估机制，省“无废城市”建设工作推进组办公室对{figures['period']}各地"
+        f"按照《{plan.title}》调度销号和考核评估机制，{_office_name(plan)}对{figures['period']}各地"
         "年度任务推进情况进行了调度评估。现将有关情况通报如下。",
         "一、总体情况",
-        f"截至{as_of}，全省{figures['items']}项任务事项中，已销号{figures['closed']}项，正在推进{figures['open']}项，"
+        f"截至{as_of}，{_area(plan)}{figures['items']}项任务事项中，已销号{figures['closed']}项，正在推进{figures['open']}项，"
         f"其中逾期{figures['late']}项。",
         "二、工作推进较好的地区",
     ]
@@ -171,8 +185,8 @@ def _body(plan: Plan, figures: dict[str, Any]) -> list[str]:
 def circular_draft(*, plan: Plan, by: User, start: dt.date, end: dt.date) -> Notice:
     """A 通报 for ``start``–``end`` drafted from the figures, waiting for the 签发人: addressed to the plan's
     regions, copied to the units of their 包保 leaders."""
-    if not can_prepare(by):
-        raise NotAllowed(_("Only the programme office drafts a circular."))
+    if not can_prepare(by, plan.issuer_id):
+        raise NotAllowed(_("Only the plan's own office drafts a circular."))
     period_check(start, end, plan=plan)
     from .ladder import issuer_name
 
@@ -187,8 +201,9 @@ def circular_draft(*, plan: Plan, by: User, start: dt.date, end: dt.date) -> Not
         kind=DocumentKind.CIRCULAR,
         state=NoticeState.DRAFT,
         plan=plan,
-        issuer=issuer_name(),
-        title=f"关于{figures['period']}全省“无废城市”建设年度任务推进情况的通报",
+        issuer=issuer_name(plan.issuer),
+        office=plan.issuer,
+        title=f"关于{figures['period']}{_area(plan)}“无废城市”建设年度任务推进情况的通报",
         body="\n".join(_body(plan, figures)),
         addressees="、".join(r["name"] for r in figures["regions"]),
         copy_to="、".join(name for name in copied if name),

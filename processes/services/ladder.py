@@ -48,6 +48,7 @@ from processes.models import (
     Sweep,
     SweepState,
     Unit,
+    UnitLevel,
     User,
 )
 from processes.services.history import end_of_day, obligations_owed_as_of, start_of_day
@@ -161,36 +162,43 @@ def _due_dates_firing_on(day: dt.date, offset: int) -> list[dt.date]:
 
 
 class People:
-    """Who to tell, for every unit, read once per sweep: the unit tree and the active people with a role."""
+    """Who to tell, for every unit, read once per sweep: the unit tree and the active people with a role. "The office"
+    of a plan is its issuer: the province's plan's is the programme office, a city's plan's is the city's office."""
 
     def __init__(self, day: dt.date) -> None:
         self.parent = dict(Unit.objects.values_list("pk", "parent_id"))
-        self.office_units = set(Unit.objects.filter(is_office=True).values_list("pk", flat=True))
         self.by_unit: dict[int, list[User]] = defaultdict(list)
         for user in User.objects.filter(is_active=True, unit__isnull=False).select_related("unit"):
             self.by_unit[user.unit_id].append(user)  # type: ignore[index]
-        # The 包保 leaders of each region on that day: the pairing's leader, or else its unit's leaders.
-        self.paired: dict[int, list[User]] = defaultdict(list)
+        # The 包保 leaders of each plan's regions on that day: the pairing's leader, or else its unit's leaders.
+        self.paired: dict[tuple[int, int], list[User]] = defaultdict(list)
         users = {user.pk: user for people in self.by_unit.values() for user in people}
-        for region_id, leader_id, unit_id in Pairing.regions.through.objects.filter(
+        for region_id, plan_id, leader_id, unit_id in Pairing.regions.through.objects.filter(
             pairing__start__lte=day, pairing__end__gte=day
-        ).values_list("unit_id", "pairing__leader_id", "pairing__unit_id"):
+        ).values_list("unit_id", "pairing__plan_id", "pairing__leader_id", "pairing__unit_id"):
             if leader_id is not None:
-                self.paired[region_id] += [users[leader_id]] if leader_id in users else []
+                self.paired[plan_id, region_id] += [users[leader_id]] if leader_id in users else []
             else:
-                self.paired[region_id] += self._with_role(unit_id, Role.LEADER)
+                self.paired[plan_id, region_id] += self._with_role(unit_id, Role.LEADER)
 
     def _with_role(self, unit_id: int | None, *roles: str) -> list[User]:
         return [user for user in self.by_unit.get(unit_id or 0, []) if user.role in roles]
 
-    def ancestors(self, unit_id: int) -> list[int]:
-        found, current = [], self.parent.get(unit_id)
+    def ancestors(self, unit_id: int, up_to: int | None = None) -> list[int]:
+        """The units above ``unit_id``, nearest first; with ``up_to``, none above that one."""
+        found: list[int] = []
+        current = self.parent.get(unit_id) if unit_id != up_to else None
         while current is not None and current not in found:
             found.append(current)
-            current = self.parent.get(current)
+            current = self.parent.get(current) if current != up_to else None
         return found
 
-    def recipients(self, unit_id: int, kinds: Iterable[str]) -> list[User]:
+    def recipients(self, unit_id: int, kinds: Iterable[str], plan: Plan) -> list[User]:
+        """Who ``kinds`` name for an item of ``plan`` at ``unit_id``: the supervisors over the unit within the plan's
+        office (up to the province for the province's plan, up to the city's office for a city's), the office's
+        own supervisors and admins, the 包保 leaders of the plan's pairings."""
+        office = plan.issuer_id
+        within = None if plan.issuer.level == UnitLevel.PROVINCE else office
         people: dict[int, User] = {}
         for kind in kinds:
             if kind == Recipient.REPORTERS:
@@ -198,14 +206,14 @@ class People:
             elif kind == Recipient.LEADER:
                 chosen = self._with_role(unit_id, Role.LEADER)
             elif kind == Recipient.SUPERVISORS:
-                chosen = [
-                    u for uid in [unit_id, *self.ancestors(unit_id)] for u in self._with_role(uid, Role.SUPERVISOR)
-                ]
-                chosen += [u for uid in self.office_units for u in self._with_role(uid, Role.SUPERVISOR)]
+                over = [unit_id, *self.ancestors(unit_id, up_to=within)]
+                chosen = [u for uid in over for u in self._with_role(uid, Role.SUPERVISOR)]
+                chosen += self._with_role(office, Role.SUPERVISOR)
             elif kind == Recipient.OFFICE:
-                chosen = [u for uid in self.office_units for u in self._with_role(uid, Role.ADMIN)]
+                chosen = self._with_role(office, Role.ADMIN)
             elif kind == Recipient.PAIRED:
-                chosen = [u for uid in [unit_id, *self.ancestors(unit_id)] for u in self.paired.get(uid, [])]
+                over = [unit_id, *self.ancestors(unit_id, up_to=within)]
+                chosen = [u for uid in over for u in self.paired.get((plan.pk, uid), [])]
             elif kind == Recipient.UPPER:
                 parent = self.parent.get(unit_id)
                 chosen = self._with_role(parent, Role.LEADER, Role.SUPERVISOR) if parent else []
@@ -216,23 +224,35 @@ class People:
         return list(people.values())
 
 
-def issuer_name() -> str:
-    """The issuing authority's full name, as set in the admin (official document settings)."""
-    return DocumentSettings.current().issuer
+def _office(office: Unit | None) -> Unit:
+    if office is not None:
+        return office
+    from .plans import programme_office
+
+    return programme_office()
 
 
-def reserve_numbers(kind: str, year: int, count: int) -> int:
-    """Take ``count`` consecutive numbers of a kind of document for a year; returns the first."""
-    sequence, _created = DocumentSequence.objects.select_for_update().get_or_create(kind=kind, year=year)
+def issuer_name(office: Unit | None = None) -> str:
+    """The issuing office's full name, as set in the admin (official document settings of that office; of the
+    provincial programme office when none is named)."""
+    return DocumentSettings.for_office(_office(office)).issuer
+
+
+def reserve_numbers(kind: str, year: int, count: int, *, office: Unit | None = None) -> int:
+    """Take ``count`` consecutive numbers of a kind of document for a year, in the sequence of ``office`` (the
+    provincial programme office when none is named); returns the first."""
+    sequence, _created = DocumentSequence.objects.select_for_update().get_or_create(
+        office=_office(office), kind=kind, year=year
+    )
     first = sequence.last + 1
     sequence.last += count
     sequence.save(update_fields=["last"])
     return first
 
 
-def notice_doc_no(kind: str, year: int, number: int) -> str:
-    """吉无废督〔2023〕7号: the kind's 代字 (admin), the year in 六角括号, the number."""
-    return f"{DocumentSettings.current().code(kind)}〔{year}〕{number}号"
+def notice_doc_no(kind: str, year: int, number: int, *, office: Unit | None = None) -> str:
+    """吉无废督〔2023〕7号: the office's 代字 of the kind (admin), the year in 六角括号, the number."""
+    return f"{DocumentSettings.for_office(_office(office)).code(kind)}〔{year}〕{number}号"
 
 
 def _insert_from(model: type[models.Model], columns: Sequence[str], rows: QuerySet[Any]) -> int:
@@ -290,15 +310,15 @@ NO_SECOND = {
 }
 
 
-def _units_under_open_notice(units: Iterable[int], kinds: Sequence[str], day: dt.date) -> set[int]:
-    """The units among ``units`` with a notice of one of ``kinds`` waiting for signature, or issued by ``day`` and
-    not answered by then."""
+def _units_under_open_notice(units: Iterable[int], kinds: Sequence[str], day: dt.date, office: Unit) -> set[int]:
+    """The units among ``units`` with a notice of ``office`` of one of ``kinds`` waiting for signature, or issued by
+    ``day`` and not answered by then (another office's notices are that office's affair)."""
     waiting = Q(state=NoticeState.DRAFT, drafted_on__lte=day)
     issued = Q(state=NoticeState.ISSUED, issued_on__lte=day) & (
         Q(answered_at__isnull=True) | Q(answered_at__gte=end_of_day(day))
     )
     return set(
-        Notice.objects.filter(waiting | issued, unit_id__in=list(units), kind__in=kinds).values_list(
+        Notice.objects.filter(waiting | issued, office=office, unit_id__in=list(units), kind__in=kinds).values_list(
             "unit_id", flat=True
         )
     )
@@ -360,12 +380,12 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row],
     from .signing import draft_text, issue_unsigned
 
     units = list(dict.fromkeys(row.unit for row in rows))
-    under = _units_under_open_notice(units, NO_SECOND[DocumentKind(rung.document)], day)
+    under = _units_under_open_notice(units, NO_SECOND[DocumentKind(rung.document)], day, plan.issuer)
     units = [unit_id for unit_id in units if unit_id not in under]
     rows = [row for row in rows if row.unit not in under]
     if not units:
         return {}
-    issuer = issuer_name()
+    issuer = issuer_name(plan.issuer)
     names = {row.unit: row.unit_name for row in rows}
     items = {unit_id: len({row.assignment for row in rows if row.unit == unit_id}) for unit_id in units}
     copy_to = _copy_to(rung, units)
@@ -386,6 +406,7 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row],
                 unit_id=unit_id,
                 plan=plan,
                 issuer=issuer,
+                office=plan.issuer,
                 rung=rung,
                 title=title,
                 body=body,
@@ -459,8 +480,9 @@ def _item_context(day: dt.date, row: _Row) -> dict[str, Any]:
 ANSWER_ESCALATION_RECIPIENTS = (Recipient.SUPERVISORS,)
 
 
-def _of_office(user: User) -> bool:
-    return user.unit is not None and user.unit.is_office
+def _of_office(user: User, plan: Plan) -> bool:
+    """Whether ``user`` is of the office that issues ``plan`` (its drafts are that office's)."""
+    return user.unit_id is not None and user.unit_id == plan.issuer_id
 
 
 @dataclass
@@ -470,6 +492,7 @@ class _Told:
     rung: LadderRung
     rows: list[_Row]
     notices: dict[int, Notice]
+    plan: Plan
 
 
 def _write_messages(day: dt.date, run: Sweep, told: list[_Told], people: People) -> list[int]:
@@ -481,13 +504,15 @@ def _write_messages(day: dt.date, run: Sweep, told: list[_Told], people: People)
     sections: dict[int, dict[int, list[_Row]]] = defaultdict(dict)
     users: dict[int, User] = {}
     rungs = {batch.rung.pk: batch.rung for batch in told}
-    drafted = {unit_id: notice for batch in told for unit_id, notice in batch.notices.items()}
+    drafted = {(batch.plan.pk, unit_id): notice for batch in told for unit_id, notice in batch.notices.items()}
+    plans = {batch.plan.pk: batch.plan for batch in told}
+    plan_of_rung = {batch.rung.pk: batch.plan.pk for batch in told}
     for batch in told:
         overdue_answers = batch.rung.offset_workdays > 0
         for (unit_id, answer), group in itertools.groupby(batch.rows, key=lambda r: (r.unit, r.answers is not None)):
             kinds = ANSWER_ESCALATION_RECIPIENTS if answer and overdue_answers else batch.rung.recipients
             group_rows = list(group)
-            for user in people.recipients(unit_id, kinds):
+            for user in people.recipients(unit_id, kinds, batch.plan):
                 sections[user.pk].setdefault(batch.rung.pk, []).extend(group_rows)
                 users[user.pk] = user
     work = reverse("plans:work")
@@ -523,7 +548,12 @@ def _write_messages(day: dt.date, run: Sweep, told: list[_Told], people: People)
                 "unit_count": len(unit_ids),
                 "greeting": first["unit_name"] if len(unit_ids) == 1 else user.unit.name if user.unit else "",
                 # Drafts are the office's: only its people hear of them before they are signed.
-                "notices": [drafted[unit_id] for unit_id in unit_ids if unit_id in drafted and _of_office(user)],
+                "notices": [
+                    drafted[plan_id, unit_id]
+                    for plan_id in dict.fromkeys(plan_of_rung[rung.pk] for rung in ordered)
+                    for unit_id in unit_ids
+                    if (plan_id, unit_id) in drafted and _of_office(user, plans[plan_id])
+                ],
                 "link": settings.SITE_URL.rstrip("/") + path,
             }
             messages.append(
@@ -564,7 +594,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
         SweepState.objects.select_for_update().get_or_create(name="lock")
         run = Sweep.objects.create(day=day, started_at=timezone.now())
         told: list[_Told] = []
-        for plan in plans if plans is not None else Plan.objects.all():
+        for plan in (plans if plans is not None else Plan.objects.all()).select_related("issuer"):
             rungs = ladder_ensure(plan)
             first_overdue = min((r.offset_workdays for r in rungs if r.offset_workdays > 0), default=None)
             for rung in rungs:
@@ -574,7 +604,7 @@ def sweep_day(day: dt.date, *, plans: QuerySet[Plan] | None = None) -> list[Fire
                 if not rows:
                     continue
                 notices = _issue_notices(day, rung, run, rows, plan) if rung.document else {}
-                told.append(_Told(rung, rows, notices))
+                told.append(_Told(rung, rows, notices, plan))
                 results += [
                     Fired(
                         date=day,

@@ -24,6 +24,7 @@ from processes.models import (
     ReportKind,
     ReportStatus,
     TransitionAction,
+    Unit,
     User,
 )
 from processes.permissions import can_report
@@ -59,7 +60,12 @@ def title_lines(title: str) -> list[str]:
 
 def official_context(notice: Notice) -> dict[str, Any]:
     """What the GB/T 9704 template needs of a document, signed or (for the preview) not."""
-    style = DocumentSettings.current()
+    from .signing import notice_office_id
+
+    office_id = notice_office_id(notice)
+    office = Unit.objects.filter(pk=office_id).first() if office_id else None
+    # The particulars of the office that issues it: its 代字, its printing office, its fonts.
+    style = DocumentSettings.for_office(office) if office is not None else DocumentSettings.current()
     issuer = notice.issuer or style.issuer
     draft = not notice.is_issued
     if draft:

@@ -51,7 +51,8 @@ from .history import end_of_day, obligations_owed_as_of, state_at
 from .ladder import issuer_name
 from .lifecycle import InvalidInput, NotAllowed
 from .lights import lights_for
-from .scope import sees_everything
+from .offices import is_provincial
+from .scope import manages_plan, sees_everything, unit_subtree
 
 NOTICE_OF = {
     VisitOutcome.WARNING: DocumentKind.WARNING_LETTER,
@@ -78,13 +79,21 @@ def visits_task(plan: Plan) -> Task | None:
 
 
 def pairing_conflicts(
-    *, level: str, regions: Iterable[Unit], start: dt.date, end: dt.date, exclude: int | None = None
+    *,
+    level: str,
+    regions: Iterable[Unit],
+    start: dt.date,
+    end: dt.date,
+    exclude: int | None = None,
+    plan: Plan | None = None,
 ) -> list[str]:
-    """What would overlap: a region already paired at the same level for part of the period."""
+    """What would overlap: a region already paired at the same level for part of the period (in the same plan: a
+    city's plan pairs its districts whatever the province's pairs)."""
     clashes = (
         Pairing.regions.through.objects.filter(
             unit__in=list(regions), pairing__level=level, pairing__start__lte=end, pairing__end__gte=start
         )
+        .filter(**({"pairing__plan": plan} if plan is not None else {}))
         .exclude(pairing_id=exclude or 0)
         .select_related("unit", "pairing__unit", "pairing__leader")
         .order_by("unit__position", "pairing__start")
@@ -121,8 +130,17 @@ def pairing_check(
         problems.append(_("The 包保 leader must belong to the paired unit."))
     if unit in regions:
         problems.append(_("A unit cannot be paired with itself."))
+    plan = task.plan
+    if not is_provincial(plan):
+        inside = unit_subtree(plan.issuer_id)
+        outside = [region for region in [unit, *regions] if region.pk not in inside]
+        if outside:
+            problems.append(
+                _("%(office)s's plan pairs only units under it, not %(units)s.")
+                % {"office": plan.issuer.name, "units": "、".join(_name(region) for region in outside)}
+            )
     if start is not None and end is not None and end >= start:
-        problems += pairing_conflicts(level=level, regions=regions, start=start, end=end, exclude=exclude)
+        problems += pairing_conflicts(level=level, regions=regions, start=start, end=end, exclude=exclude, plan=plan)
     if problems:
         raise InvalidInput(" ".join(problems), field="regions")
 
@@ -143,8 +161,8 @@ def pairing_save(
     pairing: Pairing | None = None,
 ) -> Pairing:
     """Create or change a pairing and the visits it owes, atomically; overlapping pairings are refused."""
-    if not (sees_everything(by) and (by.role == Role.ADMIN or by.is_superuser)):
-        raise NotAllowed(_("Only the programme office's admins record pairings."))
+    if not manages_plan(by, plan):
+        raise NotAllowed(_("Only the plan's own office admins record its pairings."))
     task = task or visits_task(plan)
     if task is None:
         raise InvalidInput(_("The plan has no task for the visits: choose one."), field="task")
@@ -255,19 +273,25 @@ def visits_sync(pairing: Pairing, *, by: User | None = None) -> int:
 
 
 def pairings_for(user: User) -> QuerySet[Pairing]:
-    """The pairings a person works in: all for the programme office; else those they lead or their unit holds."""
+    """The pairings a person works in: all for the programme office; the plans' of their own office for a city's
+    (district's) office; else those they lead or their unit holds."""
     pairings = Pairing.objects.select_related("plan", "unit", "leader", "task")
     if sees_everything(user):
         return pairings
     if not user.is_active or user.unit_id is None:
         return pairings.none()
-    return pairings.filter(Q(leader=user) | Q(leader__isnull=True, unit_id=user.unit_id) | Q(unit_id=user.unit_id))
+    own = Q(leader=user) | Q(leader__isnull=True, unit_id=user.unit_id) | Q(unit_id=user.unit_id)
+    if user.role in (Role.ADMIN, Role.SUPERVISOR) and user.unit is not None and user.unit.is_office:
+        own |= Q(plan__issuer_id=user.unit_id)
+    return pairings.filter(own)
 
 
 def can_record_visit(pairing: Pairing, user: User) -> bool:
     if not user.is_active:
         return False
     if sees_everything(user) and user.role == Role.ADMIN:
+        return True
+    if manages_plan(user, pairing.plan):  # the office of the plan the pairing is of
         return True
     return pairing.leader_id == user.pk or (
         user.unit_id == pairing.unit_id and user.role in (Role.LEADER, Role.REPORTER)
@@ -430,7 +454,8 @@ def _issue_visit_notice(visit: Visit, *, by: User) -> Notice:
         state=NoticeState.DRAFT,
         unit=region,
         plan=pairing.plan,
-        issuer=issuer_name(),
+        issuer=issuer_name(pairing.plan.issuer),
+        office=pairing.plan.issuer,
         title=title,
         body=body,
         copy_to=pairing.unit.name,

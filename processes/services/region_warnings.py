@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -38,13 +38,13 @@ from processes.models import (
     SweepState,
     TransitionAction,
     Unit,
-    UnitLevel,
     User,
     WarningReason,
 )
 
 from .history import OPEN_DEADLINE_STATES, end_of_day, obligations_owed_as_of, state_at, suspension_at
 from .ladder import People, messages_send
+from .offices import plan_regions, regions_q
 
 if TYPE_CHECKING:
     from notifications.models import Message
@@ -84,7 +84,8 @@ class RegionFigures:
 
 
 def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
-    """Each city-level region's items on the plan's ledger at the end of ``day``, how many are late then, and its
+    """Each region's items on the plan's ledger (the cities of the province's plan, the units directly under the
+    office of a city's or a district's plan) at the end of ``day``, how many are late then, and its
     time gone against its progress: an item's time runs from its assignment (the first line of its history) to its
     deadline; its progress is 100 once reported done by then, else the last percent its unit reported by then (0
     without one). Four queries, read as plain rows."""
@@ -94,8 +95,8 @@ def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
     percents: dict[int, int] = {}  # each item's last percent reported by the day: the last one read wins
     for assignment_id, value in (
         Report.objects.filter(
+            regions_q(plan, "assignment__unit__"),
             assignment__task__plan=plan,
-            assignment__unit__level=UnitLevel.CITY,
             status=ReportStatus.SUBMITTED,
             percent__isnull=False,
             submitted_at__lt=until,
@@ -106,7 +107,7 @@ def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
         percents[assignment_id] = value or 0
     first_step = AssignmentTransition.objects.filter(assignment=OuterRef("pk")).order_by("at", "pk").values("at")[:1]
     rows = (
-        Assignment.objects.filter(task__plan=plan, unit__level=UnitLevel.CITY)
+        Assignment.objects.filter(regions_q(plan, "unit__"), task__plan=plan)
         .annotate(
             state_then=state_at(until),
             suspension_then=suspension_at(until),
@@ -119,15 +120,13 @@ def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
     # Late on a report it owed then (a round, an occurrence, a milestone, an answer to a notice); late on the
     # deadline itself is read from the item below: open then, not suspended then, past its due date.
     owed = Obligation.objects.filter(
+        regions_q(plan, "assignment__unit__"),
         assignment__task__plan=plan,
-        assignment__unit__level=UnitLevel.CITY,
         kind__in=[kind for kind in ObligationKind if kind not in (ObligationKind.DEADLINE, ObligationKind.VISIT)],
         due_date__lt=day,
     )
     late = set(obligations_owed_as_of(owed, day).order_by().values_list("assignment_id", flat=True).distinct())
-    units = {
-        unit.pk: unit for unit in Unit.objects.filter(level=UnitLevel.CITY, assignments__task__plan=plan).distinct()
-    }
+    units = {unit.pk: unit for unit in plan_regions(plan)}
     figures: dict[int, RegionFigures] = {}
     timed: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])  # time gone, progress, items with a deadline
     for pk, unit_id, state, due_date, start, suspension in rows:
@@ -154,10 +153,11 @@ def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
     return units_in_order
 
 
-def region_warnings_check(day: dt.date | None = None) -> list[RegionWarning]:
-    """Warn, on a working day (default today), every region of the day's year's plans that is past its plan's
-    thresholds and was not warned in the period; the warnings and their messages are written together, and sent
-    after the commit. Two checks at once warn each region once: the second waits, then finds the warnings."""
+def region_warnings_check(day: dt.date | None = None, *, plans: QuerySet[Plan] | None = None) -> list[RegionWarning]:
+    """Warn, on a working day (default today), every region of the day's year's plans (of ``plans``, when given)
+    that is past its plan's thresholds and was not warned in the period; the warnings and their messages are
+    written together, and sent after the commit. Two checks at once warn each region once: the second waits, then
+    finds the warnings."""
     from notifications.models import Message
 
     day = day or timezone.localdate()
@@ -168,7 +168,8 @@ def region_warnings_check(day: dt.date | None = None) -> list[RegionWarning]:
     with transaction.atomic():
         SweepState.objects.select_for_update().get_or_create(name="regions")
         people: People | None = None
-        for plan in Plan.objects.filter(year=day.year, starts_on__lte=day):
+        candidates = Plan.objects.all() if plans is None else plans
+        for plan in candidates.filter(year=day.year, starts_on__lte=day).select_related("issuer"):
             rule = rule_ensure(plan)
             if not rule.enabled:
                 continue
@@ -216,7 +217,7 @@ def _messages(warning: RegionWarning, rule: RegionWarningRule, people: People) -
 
     region = warning.region
     recipients: dict[int, User] = {
-        user.pk: user for user in people.recipients(region.pk, [Recipient.LEADER, Recipient.PAIRED])
+        user.pk: user for user in people.recipients(region.pk, [Recipient.LEADER, Recipient.PAIRED], warning.plan)
     }
     link = reverse("plans:ledger", kwargs={"plan": warning.plan}) + f"?unit={region.pk}"
     with translation.override(settings.LANGUAGE_CODE):

@@ -30,7 +30,6 @@ from processes.formats import chinese_date
 from processes.models import (
     AssignmentTransition,
     DocumentKind,
-    DocumentSettings,
     Notice,
     NoticeState,
     Obligation,
@@ -39,31 +38,39 @@ from processes.models import (
     Recipient,
     Role,
     TransitionAction,
+    Unit,
     User,
     Visit,
 )
 
 from .history import end_of_day
 from .lifecycle import AlreadyHandled, InvalidInput, LifecycleError, NotAllowed
+from .plans import programme_office
 
 # Where the drafted text names the answer's deadline, unknown until the document is signed.
 DUE_MARK = "〔答复期限〕"
 
 
-def can_sign(user: object) -> bool:
-    """A signer is a person of a programme office marked as such: the mark on anyone else signs nothing."""
-    return (
+def can_sign(user: object, office: Unit | int | None = None) -> bool:
+    """A signer is a person of an office marked as such (the mark on anyone else signs nothing); with ``office``,
+    a signer of that office: each office's documents are signed by its own 签发人."""
+    if not (
         isinstance(user, User) and user.is_active and user.is_signer and user.unit is not None and user.unit.is_office
-    )
+    ):
+        return False
+    return office is None or user.unit_id == (office.pk if isinstance(office, Unit) else office)
 
 
-def signers() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, is_signer=True, unit__is_office=True).order_by("pk")
+def signers(office: Unit | int | None = None) -> QuerySet[User]:
+    """The signers of ``office`` (of every office when ``None``)."""
+    found = User.objects.filter(is_active=True, is_signer=True, unit__is_office=True).order_by("pk")
+    return found if office is None else found.filter(unit=office)
 
 
-def can_prepare(user: object) -> bool:
-    """Who reads and edits drafts: the signers and the programme office's admins and supervisors."""
-    if can_sign(user):
+def can_prepare(user: object, office: Unit | int | None = None) -> bool:
+    """Who reads and edits drafts: the signers and the admins and supervisors of an office (with ``office``: of that
+    office; the provincial office's read every office's drafts, but sign and edit only their own)."""
+    if can_sign(user, office):
         return True
     return (
         isinstance(user, User)
@@ -71,11 +78,28 @@ def can_prepare(user: object) -> bool:
         and user.unit is not None
         and user.unit.is_office
         and user.role in (Role.ADMIN, Role.SUPERVISOR)
+        and (office is None or user.unit_id == (office.pk if isinstance(office, Unit) else office))
     )
 
 
-def drafts() -> QuerySet[Notice]:
-    return Notice.objects.filter(state=NoticeState.DRAFT).select_related("unit", "rung").order_by("drafted_on", "pk")
+def notice_office_id(notice: Notice) -> int | None:
+    """The office a document is of: the one it was drafted for, else its plan's issuer."""
+    if notice.office_id is not None:
+        return notice.office_id
+    return notice.plan.issuer_id if notice.plan_id is not None and notice.plan is not None else None
+
+
+def drafts(office: Unit | int | None = None) -> QuerySet[Notice]:
+    """The drafts waiting for signature (of ``office`` when given)."""
+    waiting = Notice.objects.filter(state=NoticeState.DRAFT).select_related("unit", "rung").order_by("drafted_on", "pk")
+    return waiting if office is None else waiting.filter(office=office)
+
+
+def drafts_for(user: object) -> QuerySet[Notice]:
+    """The drafts a person of an office reads: their own office's."""
+    if not isinstance(user, User) or user.unit_id is None:
+        return Notice.objects.none()
+    return drafts(user.unit_id)
 
 
 # --- Drafting -------------------------------------------------------------------------------------------------
@@ -120,7 +144,7 @@ def _locked_draft(notice: Notice) -> Notice:
 
 
 def notice_edit(*, notice: Notice, by: User, title: str, body: str, copy_to: str) -> Notice:
-    if not can_prepare(by):
+    if not can_prepare(by, notice_office_id(notice)):
         raise NotAllowed(_("Only the signers and the programme office edit a draft."))
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
@@ -136,7 +160,7 @@ def notice_edit(*, notice: Notice, by: User, title: str, body: str, copy_to: str
 
 
 def notice_withdraw(*, notice: Notice, by: User, reason: str) -> Notice:
-    if not can_sign(by):
+    if not can_sign(by, notice_office_id(notice)):
         raise NotAllowed(_("Only a signer (签发人) withdraws a draft."))
     reason = (reason or "").strip()
     if not reason:
@@ -368,10 +392,16 @@ def _signed(
         locked = list(Notice.objects.select_for_update().filter(pk__in=ids).order_by("drafted_on", "drafted_at", "pk"))
         if len(locked) != len(set(ids)):
             raise AlreadyHandled
-        by_kind: dict[str, list[Notice]] = defaultdict(list)
+        by_kind: dict[tuple[int, str], list[Notice]] = defaultdict(list)
         for notice in locked:
             if not notice.is_draft:
                 raise AlreadyHandled
+            office_id = notice_office_id(notice) or programme_office().pk
+            if by is not None and not can_sign(by, office_id):
+                raise NotAllowed(
+                    _("%(doc)s is %(office)s's: only its own signer (签发人) signs it.")
+                    % {"doc": notice, "office": Unit.objects.get(pk=office_id).name}
+                )
             if read is not None and notice.version != read:
                 raise ChangedSinceRead(
                     _("%(who)s changed the draft after you opened it: read it again before signing.")
@@ -393,11 +423,13 @@ def _signed(
                     continue
                 if len(still) != listed.count():
                     notice.items.set(still)
-            by_kind[notice.kind].append(notice)
-        for kind in sorted(by_kind):  # sequences locked in one order, so that two signings never wait on each other
-            group = by_kind[kind]
+            by_kind[office_id, notice.kind].append(notice)
+        # Sequences locked in one order, so that two signings never wait on each other; each office numbers its own.
+        for office_id, kind in sorted(by_kind):
+            group = by_kind[office_id, kind]
+            office = Unit.objects.get(pk=office_id)
             last_issued = (
-                Notice.objects.filter(kind=kind, year=on.year, state=NoticeState.ISSUED)
+                Notice.objects.filter(office_id=office_id, kind=kind, year=on.year, state=NoticeState.ISSUED)
                 .order_by("-issued_on")
                 .values_list("issued_on", flat=True)
                 .first()
@@ -407,10 +439,11 @@ def _signed(
                     _("A %(kind)s was issued on %(last)s: a later number cannot be dated %(day)s.")
                     % {"kind": group[0].get_kind_display(), "last": chinese_date(last_issued), "day": chinese_date(on)}
                 )
-            first = reserve_numbers(kind, on.year, len(group))
+            first = reserve_numbers(kind, on.year, len(group), office=office)
             for offset, notice in enumerate(group):
                 notice.state, notice.year, notice.number = NoticeState.ISSUED, on.year, first + offset
-                notice.doc_no = notice_doc_no(kind, on.year, notice.number)
+                notice.office = office
+                notice.doc_no = notice_doc_no(kind, on.year, notice.number, office=office)
                 notice.issued_on, notice.signed_by, notice.signed_at = on, by, at
                 if kind != DocumentKind.CIRCULAR:
                     notice.response_due = workdays.add_workdays(on, notice.response_workdays)
@@ -433,11 +466,19 @@ def _signed(
 
 
 def sign_waiting(
-    *, by: User, year: int | None = None, kind: str | None = None, as_of: dt.date | None = None
+    *,
+    by: User,
+    year: int | None = None,
+    kind: str | None = None,
+    as_of: dt.date | None = None,
+    office: Unit | None = None,
 ) -> list[Notice]:
-    """Sign every draft waiting (of ``year`` and ``kind``, drafted by ``as_of``), on ``as_of`` (default today)."""
+    """Sign every draft of ``office`` (default: the signer's own) waiting (of ``year`` and ``kind``, drafted by
+    ``as_of``), on ``as_of`` (default today). Only the office's own signer signs its drafts."""
     on = as_of or timezone.localdate()
-    waiting = drafts().filter(drafted_on__lte=on)
+    if office is not None and not can_sign(by, office):
+        raise NotAllowed(_("Only a signer (签发人) of %(office)s signs its documents.") % {"office": office.name})
+    waiting = (drafts(office) if office is not None else drafts_for(by)).filter(drafted_on__lte=on)
     if year is not None:
         waiting = waiting.filter(drafted_on__year=year)
     if kind:
@@ -449,17 +490,28 @@ def sign_waiting(
 
 
 def signers_remind(day: dt.date) -> list[int]:
-    """On a working day, one message to each signer listing the drafts that have waited the office's number of
-    working days (and were not reminded in that many working days). Returns the messages written."""
-    from notifications.models import Message
-
+    """On a working day, one message to each signer listing the drafts of their office that have waited the office's
+    number of working days (and were not reminded in that many working days). Returns the messages written."""
     if not workdays.is_workday(day):
         return []
-    settings_row = DocumentSettings.current()
-    threshold = workdays.add_workdays(day, -settings_row.remind_after_workdays)
+    offices = Unit.objects.filter(pk__in=Notice.objects.filter(state=NoticeState.DRAFT).values("office_id")).order_by(
+        "level", "position", "code"
+    )
+    created: list[int] = []
+    for office in offices:
+        created += _remind_office(day, office)
+    return created
+
+
+def _remind_office(day: dt.date, office: Unit) -> list[int]:
+    from notifications.models import Message
+
+    from .offices import office_settings
+
+    threshold = workdays.add_workdays(day, -office_settings(office).remind_after_workdays)
     # Counted from when the draft was made (a visit recorded late is drafted with the visit's day, but waits from now).
     waiting = list(
-        drafts()
+        drafts(office)
         .filter(drafted_at__lt=end_of_day(threshold))
         .exclude(reminded_on__gt=threshold)
         .exclude(reminded_on=day)
@@ -467,7 +519,7 @@ def signers_remind(day: dt.date) -> list[int]:
     reminded = set(
         Message.objects.filter(dedupe_key__startswith=f"sign:{day.isoformat()}:").values_list("recipient_id", flat=True)
     )
-    people = [person for person in signers() if person.pk not in reminded]  # once a day, however often swept
+    people = [person for person in signers(office) if person.pk not in reminded]  # once a day, however often swept
     if not waiting or not people:
         return []
     path = _work_path()

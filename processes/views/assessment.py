@@ -28,7 +28,8 @@ from processes.services.assessment import (
 )
 from processes.services.circulars import circular_draft
 from processes.services.lifecycle import InvalidInput
-from processes.services.scope import scope_unit_ids, sees_everything
+from processes.services.offices import oversees_plan
+from processes.services.scope import scope_unit_ids
 from processes.services.signing import can_prepare
 from processes.views.mixins import PlanMixin
 from security.models import AuditEventKind
@@ -65,7 +66,7 @@ class AssessmentView(LoginRequiredMixin, PlanMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         plan = self.plan
         user = request.user
-        if not sees_everything(user):
+        if not oversees_plan(user, plan):
             unit = user.unit if isinstance(user, User) else None
             if unit is not None and unit in regions_of(plan):
                 return HttpResponseRedirect(
@@ -80,7 +81,8 @@ class AssessmentView(LoginRequiredMixin, PlanMixin, View):
         except InvalidInput as exc:
             context["error"] = exc.message
             return render(request, "processes/assessment.html", context, status=400)
-        context.update(assessment=assessment, query=_query(assessment), may_draft_circular=can_prepare(user))
+        may_draft = can_prepare(user, plan.issuer_id)
+        context.update(assessment=assessment, query=_query(assessment), may_draft_circular=may_draft)
         return render(request, "processes/assessment.html", context)
 
 
@@ -90,7 +92,7 @@ class CircularDraftView(LoginRequiredMixin, PlanMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         plan = self.plan
         user = request.user
-        if not isinstance(user, User) or not can_prepare(user):
+        if not isinstance(user, User) or not can_prepare(user, plan.issuer_id):
             raise PermissionDenied
         try:
             start = dt.date.fromisoformat(request.POST.get("start", ""))
@@ -115,7 +117,7 @@ class AssessmentRegionView(LoginRequiredMixin, PlanMixin, View):
         scope = scope_unit_ids(request.user)
         if scope is not None and unit.pk not in scope:
             raise Http404
-        context: dict[str, Any] = {"plan": plan, "unit": unit, "ranking": sees_everything(request.user)}
+        context: dict[str, Any] = {"plan": plan, "unit": unit, "ranking": oversees_plan(request.user, plan)}
         try:
             scheme, start, end = _period(request, plan)
             context.update(scheme=scheme, start=start, end=end)
@@ -141,7 +143,7 @@ class AssessmentExportView(LoginRequiredMixin, PlanMixin, View):
         if fmt not in CONTENT_TYPES:
             raise Http404
         plan = self.plan
-        if not sees_everything(request.user):
+        if not oversees_plan(request.user, self.plan):
             raise PermissionDenied
         try:
             scheme, start, end = _period(request, plan)

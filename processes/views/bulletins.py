@@ -24,6 +24,7 @@ from django.views import View
 from processes.models import Bulletin, BulletinPiece, Plan, User
 from processes.services.bulletins import (
     bulletin_draft,
+    bulletin_office,
     bulletin_pdf,
     bulletin_pick_highlights,
     bulletin_piece_add,
@@ -85,7 +86,7 @@ def _user(request: HttpRequest) -> User:
 
 class BulletinListView(LoginRequiredMixin, PlanMixin, View):
     def context(self, request: HttpRequest, plan: Plan, form: BulletinDraftForm | None = None) -> dict[str, Any]:
-        editor = can_edit_bulletins(request.user)
+        editor = can_edit_bulletins(request.user, plan)
         bulletins = [b for b in Bulletin.objects.filter(plan=plan) if can_read_bulletin(b, request.user)]
         today = timezone.localdate()
         first = dt.date(today.year, max(today.month - 2, 1), 1) if today.year == plan.year else dt.date(plan.year, 1, 1)
@@ -104,7 +105,7 @@ class BulletinListView(LoginRequiredMixin, PlanMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         plan = self.plan
         user = _user(request)
-        if not can_edit_bulletins(user):
+        if not can_edit_bulletins(user, plan):
             raise PermissionDenied
         form = BulletinDraftForm(request.POST)
         if not form.is_valid():
@@ -142,8 +143,14 @@ def bulletin_page(
     status: int = 200,
 ) -> HttpResponse:
     """The bulletin's page; a draft's with its forms (those given bound, to show what was refused)."""
-    editable = bulletin.is_draft and can_edit_bulletins(request.user)
-    number, overall = next_numbers(bulletin.year) if bulletin.is_draft else (bulletin.number, bulletin.total_number)
+    editable = bulletin.is_draft and can_edit_bulletins(request.user, bulletin.plan)
+    office = bulletin_office(bulletin)
+    number: int | None
+    overall: int | None
+    if bulletin.is_draft:
+        number, overall = next_numbers(bulletin.year, office)
+    else:
+        number, overall = bulletin.number, bulletin.total_number
     pieces = list(bulletin.pieces.select_related("report__assignment__unit"))
     piece_forms = piece_forms or {}
     context = {
@@ -161,9 +168,9 @@ def bulletin_page(
     return render(request, "processes/bulletin.html", context, status=status)
 
 
-def _editor(request: HttpRequest) -> User:
+def _editor(request: HttpRequest, bulletin: Bulletin) -> User:
     user = _user(request)
-    if not can_edit_bulletins(user):
+    if not can_edit_bulletins(user, bulletin.plan):
         raise PermissionDenied
     return user
 
@@ -177,7 +184,7 @@ class BulletinView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         bulletin = bulletin_in_scope(request, pk)
-        user = _editor(request)
+        user = _editor(request, bulletin)
         action = request.POST.get("action", "save")
         try:
             if action == "highlights":
@@ -211,7 +218,7 @@ class BulletinPieceView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         piece = get_object_or_404(BulletinPiece.objects.select_related("bulletin"), pk=pk)
         bulletin = bulletin_in_scope(request, piece.bulletin_id)
-        user = _editor(request)
+        user = _editor(request, bulletin)
         action = request.POST.get("action", "save")
         try:
             if action in ("up", "down"):
@@ -250,7 +257,7 @@ class BulletinPublishView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         bulletin = bulletin_in_scope(request, pk)
-        _editor(request)
+        _editor(request, bulletin)
         if not bulletin.is_draft:
             messages.warning(request, _("This bulletin has already been published; it stays as it went out."))
             return HttpResponseRedirect(bulletin.get_absolute_url())
@@ -258,7 +265,7 @@ class BulletinPublishView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         bulletin = bulletin_in_scope(request, pk)
-        user = _editor(request)
+        user = _editor(request, bulletin)
         confirmed = request.POST.get("confirmed", "")
         if not confirmed:  # a publish is always the answer to the confirmation, never a bare POST
             return HttpResponseRedirect(reverse("plans:bulletin_publish", kwargs={"pk": bulletin.pk}))

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.views import View
 
 from processes.services.assessment import assessment_compute, scheme_ensure
-from processes.services.dashboard import progress_by_region
+from processes.services.dashboard import latest_plan_for, progress_by_region
 from processes.services.ledger import burndown
 from processes.services.lifecycle import InvalidInput
-from processes.services.scope import plans_in_scope, sees_everything
+from processes.services.offices import oversees_plan
 from processes.views.charts import burndown_chart, stacked_bars
 from processes.views.mixins import PlanMixin
 
@@ -47,7 +47,7 @@ class DashboardView(LoginRequiredMixin, PlanMixin, View):
             ),
             "chart": burndown_chart(burndown(plan, request.user)),
         }
-        if sees_everything(request.user):
+        if oversees_plan(request.user, plan):  # the ranking is the plan's office's (and the province's)
             start = dt.date(plan.year, 1, 1)
             try:
                 ranking = assessment_compute(
@@ -65,12 +65,13 @@ class DashboardView(LoginRequiredMixin, PlanMixin, View):
 
 
 class LatestPlanView(LoginRequiredMixin, View):
-    """A menu entry of a plan's page (数据看板, 考核评估): the newest plan's."""
+    """A menu entry of a plan's page (数据看板, 考核评估): the viewer's own office's newest plan, else the newest plan
+    in scope (the province's first)."""
 
     target = "plans:dashboard"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        plan = plans_in_scope(request.user).select_related("issuer").first()
+        plan = latest_plan_for(request.user)
         if plan is None:
             return HttpResponseRedirect(reverse("plans:plan_list"))
         return HttpResponseRedirect(reverse(self.target, kwargs={"plan": plan}))

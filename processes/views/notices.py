@@ -20,8 +20,15 @@ from processes.services.circulars import circular_copied_people
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
 from processes.services.notices import notice_answer, notice_pdf
 from processes.services.pairings import pairings_for
-from processes.services.scope import scope_unit_ids
-from processes.services.signing import can_prepare, can_sign, notice_edit, notice_withdraw, notices_sign
+from processes.services.scope import scope_unit_ids, sees_everything
+from processes.services.signing import (
+    can_prepare,
+    can_sign,
+    notice_edit,
+    notice_office_id,
+    notice_withdraw,
+    notices_sign,
+)
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -34,12 +41,15 @@ def _caused_by(request: HttpRequest, notice: Notice) -> bool:
 
 def notice_in_scope(request: HttpRequest, pk: int) -> Notice:
     notice = get_object_or_404(Notice.objects.select_related("unit", "answer", "signed_by", "withdrawn_by"), pk=pk)
+    office = notice_office_id(notice)
+    # The office that drafted and signs it, and the provincial office, which oversees every office's documents.
+    of_office = can_prepare(request.user, office) or sees_everything(request.user)
     if not notice.is_issued:
         # A draft, or a withdrawn one, is the office's (and the 包保 leader's whose visit caused it), nobody else's.
-        if can_prepare(request.user) or _caused_by(request, notice):
+        if of_office or _caused_by(request, notice):
             return notice
         raise Http404
-    if can_prepare(request.user):  # the office that drafted and signed it
+    if of_office:
         return notice
     if notice.kind == DocumentKind.CIRCULAR:
         # A circular is its regions' (and its copy's: the 包保 leaders), whatever scope the reader has.
@@ -73,8 +83,8 @@ class NoticeView(LoginRequiredMixin, View):
             "items": items,
             "form": form or NoticeAnswerForm(),
             "may_answer": notice.answered_at is None and any(can_report(r, request.user) for r in responses),
-            "may_edit": notice.is_draft and can_prepare(request.user),
-            "may_sign": notice.is_draft and can_sign(request.user),
+            "may_edit": notice.is_draft and can_prepare(request.user, notice_office_id(notice)),
+            "may_sign": notice.is_draft and can_sign(request.user, notice_office_id(notice)),
             "draft_form": self.draft_form(notice, draft_form),
             "withdraw_form": withdraw_form or WithdrawForm(),
         }

@@ -34,7 +34,7 @@ from processes.models import (
 from processes.services import lifecycle
 from processes.services.lights import lights_for
 from processes.services.scope import assignments_in_scope
-from processes.services.signing import can_prepare, can_sign, drafted_waiting_since, drafts
+from processes.services.signing import can_prepare, can_sign, drafted_waiting_since, drafts_for
 
 from .items import days_left
 
@@ -134,7 +134,7 @@ class WorkView(LoginRequiredMixin, View):
             "to_sign": [],
         }
         if can_sign(user) or can_prepare(user):
-            waiting = list(drafts())
+            waiting = list(drafts_for(user))  # their own office's drafts
             waited = drafted_waiting_since(waiting, timezone.localdate())
             for draft in waiting:
                 draft.waited = waited.get(draft.pk, 0)  # type: ignore[attr-defined]
