@@ -8,7 +8,7 @@ masthead and numbering, and its escalations reach the office's own supervisors a
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from processes.models import DocumentSettings, Plan, Role, Unit, UnitLevel, User
 
@@ -27,8 +27,14 @@ def regions_q(plan: Plan, prefix: str = "") -> Q:
 
 
 def plan_regions(plan: Plan) -> QuerySet[Unit]:
-    """The plan's regions that hold an item of it, in the unit table's order."""
-    return Unit.objects.filter(regions_q(plan), assignments__task__plan=plan).distinct().order_by("position", "code")
+    """The plan's regions that hold an item of it, in the unit table's order (in one query: the issuer's level is
+    read in it)."""
+    provincial = Q(assignments__task__plan__issuer__level=UnitLevel.PROVINCE)
+    under_office = Q(parent_id=F("assignments__task__plan__issuer_id"))
+    # Not a negation: across a multi-valued relation it would ask about every plan the unit has items in.
+    other = Q(assignments__task__plan__issuer__level__in=[UnitLevel.CITY, UnitLevel.COUNTY])
+    regions = (provincial & Q(level=UnitLevel.CITY)) | (other & under_office)
+    return Unit.objects.filter(regions, assignments__task__plan=plan).distinct().order_by("position", "code")
 
 
 def region_of(unit_id: int, plan: Plan, parents: dict[int, int | None], levels: dict[int, str]) -> int | None:
