@@ -1,0 +1,299 @@
+"""A city's plan beside the province's of the same year: each office opens its own rounds, closes its own items,
+gets its own plan's escalations, signs and numbers its own documents with its own 代字, publishes its own bulletins,
+and assesses its own regions (a city's are its districts); the province's plan works as before."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command, load_command_class
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from notifications.models import Message
+from processes.models import (
+    Assignment,
+    AssignmentState,
+    DocumentKind,
+    Notice,
+    NoticeState,
+    Plan,
+    Role,
+    Round,
+    Unit,
+    UnitLevel,
+    User,
+)
+from processes.permissions import can_close, can_verify
+from processes.services.assessment import assessment_compute, regions_of, scheme_ensure
+from processes.services.bulletins import bulletin_draft, bulletin_publish
+from processes.services.circulars import circular_draft
+from processes.services.dashboard import latest_plan_for, progress_by_region
+from processes.services.lifecycle import NotAllowed, assignment_close, assignment_report, assignment_verify
+from processes.services.region_warnings import region_figures
+from processes.services.scope import plans_in_scope
+from processes.services.signing import notices_sign
+
+from ..conftest import ImportFile
+from ..factories import UserFactory
+from .test_ladder import sweep
+from .test_rounds import at
+from .test_views import client_for
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+CITY_PLAN = """序号,任务,责任单位,完成时限
+1,南关区建立“无废城市”建设工作台账，逐项推进销号。,长春市南关区生态环境分局,8月31日
+2,朝阳区建立“无废城市”建设工作台账，逐项推进销号。,长春市朝阳区生态环境分局,8月31日
+3,南关区开展“无废细胞”创建。,长春市南关区生态环境分局,12月31日
+""".encode()
+OTHER_CITY_PLAN = """序号,任务,责任单位,完成时限
+1,昌邑区建立“无废城市”建设工作台账。,吉林市昌邑区生态环境分局,8月31日
+""".encode()
+
+
+class City:
+    """长春's office, two of its districts, their people, and its plan of 2023; 吉林市's plan beside it."""
+
+    def __init__(self, units: dict[str, Unit], import_file: ImportFile) -> None:
+        Unit.objects.filter(code__in=["220100", "220200"]).update(is_office=True)
+        self.office = Unit.objects.get(code="220100")
+        self.nanguan = Unit.objects.create(
+            code="220102",
+            name="长春市南关区生态环境分局",
+            short_name="南关区",
+            level=UnitLevel.COUNTY,
+            parent=self.office,
+        )
+        self.chaoyang = Unit.objects.create(
+            code="220104",
+            name="长春市朝阳区生态环境分局",
+            short_name="朝阳区",
+            level=UnitLevel.COUNTY,
+            parent=self.office,
+        )
+        Unit.objects.create(
+            code="220202",
+            name="吉林市昌邑区生态环境分局",
+            short_name="昌邑区",
+            level=UnitLevel.COUNTY,
+            parent=units["220200"],
+        )
+        self.admin = UserFactory(username="cc_admin", unit=self.office, role=Role.ADMIN, is_staff=True)
+        self.supervisor = UserFactory(username="cc_supervisor", unit=self.office, role=Role.SUPERVISOR)
+        self.signer = UserFactory(username="cc_signer", unit=self.office, role=Role.LEADER, is_signer=True)
+        self.reporter = UserFactory(username="cc_reporter", unit=self.office, role=Role.REPORTER)
+        self.ng_reporter = UserFactory(username="ng_reporter", unit=self.nanguan, role=Role.REPORTER)
+        self.ng_leader = UserFactory(username="ng_leader", unit=self.nanguan, role=Role.LEADER)
+        with at("2023-07-01 09:00"):
+            report = import_file(
+                CITY_PLAN, filename="长春市2023年任务清单.csv", issuer="220100", title="长春市2023年工作要点"
+            )
+            assert report.applied, report.errors
+            other = import_file(OTHER_CITY_PLAN, filename="吉林市.csv", issuer="220200", title="吉林市2023年工作要点")
+            assert other.applied, other.errors
+        self.plan = Plan.objects.select_related("issuer").get(issuer=self.office, year=2023)
+        self.other_plan = Plan.objects.get(issuer__code="220200", year=2023)
+
+    def item(self, number: str) -> Assignment:
+        return Assignment.objects.select_related("task__plan", "unit").get(task__plan=self.plan, task__number=number)
+
+
+@pytest.fixture
+def city(units: dict[str, Unit], import_file: ImportFile, plan: Plan) -> City:
+    return City(units, import_file)
+
+
+def test_the_city_office_runs_its_own_plan_and_closes_only_its_items(
+    plan: Plan, city: City, people: dict[str, User]
+) -> None:
+    # Rounds: the city's admin opens its plan's, not the province's.
+    rounds = reverse("plans:rounds", kwargs={"plan": city.plan})
+    august = {"period_start": "2023-08-01", "period_end": "2023-08-31", "due_date": "2023-09-05", "title": "8月调度"}
+    with at("2023-09-01 09:00"):
+        assert client_for(city.admin).post(rounds, august).status_code == 302
+        assert client_for(city.admin).post(reverse("plans:rounds", kwargs={"plan": plan}), august).status_code == 403
+    assert list(Round.objects.values_list("plan__issuer__code", flat=True)) == ["220100"]
+    # Close-out: the district reports, the city's supervisor verifies, the city's admin closes.
+    item = city.item("1")
+    with at("2023-08-20 10:00"):
+        assignment_report(assignment=item, by=city.ng_reporter, text="台账已建立")
+        item.refresh_from_db()
+        assert not can_verify(item, people["supervisor"])  # the province oversees the city's plan, does not verify it
+        assignment_verify(assignment=item, by=city.supervisor)
+        item.refresh_from_db()
+        assert not can_close(item, people["office"])  # nor closes it
+        assignment_close(assignment=item, by=city.admin)
+    assert Assignment.objects.get(pk=item.pk).state == AssignmentState.CLOSED
+    # The province's item addressed to the city's bureau: the province closes it, not the city's office.
+    provincial = Assignment.objects.get(task__plan=plan, task__number="2", unit=city.office)
+    with at("2023-08-21 10:00"):
+        assignment_report(assignment=provincial, by=city.reporter, text="已成立议事机构")
+        assignment_verify(assignment=provincial, by=people["supervisor"])
+        with pytest.raises(NotAllowed):
+            assignment_close(assignment=provincial, by=city.admin)
+        assignment_close(assignment=provincial, by=people["office"])
+    assert Assignment.objects.get(pk=provincial.pk).state == AssignmentState.CLOSED
+    # What each sees: the city's office its plan and the province's items in its area, never another city's plan;
+    # the provincial office every plan.
+    assert set(plans_in_scope(city.admin)) == {plan, city.plan}
+    assert set(plans_in_scope(people["supervisor"])) == {plan, city.plan, city.other_plan}
+    other_ledger = reverse("plans:ledger", kwargs={"plan": city.other_plan})
+    assert client_for(city.admin).get(other_ledger).status_code == 404
+    assert client_for(people["supervisor"]).get(reverse("plans:ledger", kwargs={"plan": city.plan})).status_code == 200
+
+
+def test_the_city_plans_escalations_go_to_the_city_office_and_its_documents_are_its_own(
+    plan: Plan, city: City, people: dict[str, User], signer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    eeb_supervisor = UserFactory(username="eeb_supervisor", unit=Unit.objects.get(code="JL-EEB"), role=Role.SUPERVISOR)
+    districts = [city.nanguan, city.chaoyang]
+    # 黄色预警 (1 working day late) to the supervisors over the unit: the city's, not the province's nor those above
+    # the city's office in the unit tree.
+    sweep("2023-09-01", django_capture_on_commit_callbacks)
+    told = Message.objects.filter(units__in=districts)
+    assert told.filter(recipient=city.supervisor).exists()
+    assert not told.filter(recipient__in=[people["supervisor"], eeb_supervisor]).exists()
+    # 红色预警 (5 working days): to "the office" — the plan's issuer's admins — with a 预警函 of the city's office.
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    told = Message.objects.filter(units__in=districts, sweep__day=D(2023, 9, 7))
+    assert told.filter(recipient=city.admin).exists()
+    assert not told.filter(recipient=people["office"]).exists()
+    assert Message.objects.filter(recipient=people["office"], sweep__day=D(2023, 9, 7)).exists()  # the province's
+    city_drafts = list(Notice.objects.filter(plan=city.plan, kind=DocumentKind.WARNING_LETTER).order_by("unit__code"))
+    assert [n.unit for n in city_drafts] == districts
+    assert {(n.office_id, n.issuer) for n in city_drafts} == {(city.office.pk, "长春市生态环境局")}
+    province_drafts = list(Notice.objects.filter(plan=plan, kind=DocumentKind.WARNING_LETTER).order_by("pk"))
+    assert province_drafts and {n.office_id for n in province_drafts} == {Unit.objects.get(code="JL-PRO").pk}
+    # Each office's 签发人 signs its own documents, which take its own sequence and 代字.
+    with at("2023-09-08 09:00"):
+        with pytest.raises(NotAllowed):
+            notices_sign(notices=city_drafts, by=signer, on=D(2023, 9, 8))
+        with pytest.raises(NotAllowed):
+            notices_sign(notices=province_drafts[:1], by=city.signer, on=D(2023, 9, 8))
+        notices_sign(notices=province_drafts[:1], by=signer, on=D(2023, 9, 8))
+        signed = notices_sign(notices=city_drafts, by=city.signer, on=D(2023, 9, 8))
+        notices_sign(notices=province_drafts[1:2], by=signer, on=D(2023, 9, 8))
+    assert [n.doc_no for n in signed] == ["长春无废预〔2023〕1号", "长春无废预〔2023〕2号"]
+    numbers = Notice.objects.filter(plan=plan, state=NoticeState.ISSUED).order_by("number")
+    assert list(numbers.values_list("doc_no", flat=True)) == ["吉无废预〔2023〕1号", "吉无废预〔2023〕2号"]
+    # The district hears of its document; the 包保/answer machinery is the same as the province's.
+    assert Message.objects.filter(recipient=city.ng_leader, notices=signed[0]).exists()
+    # The work page of each office lists only its own drafts to sign.
+    waiting = client_for(city.signer).get(reverse("plans:work")).context["to_sign"]
+    assert waiting == [] and client_for(signer).get(reverse("plans:work")).context["to_sign"]
+
+
+def test_the_city_plans_bulletin_assessment_and_regions_are_its_districts(
+    plan: Plan, city: City, people: dict[str, User]
+) -> None:
+    districts = [city.nanguan, city.chaoyang]
+    assert regions_of(city.plan) == districts
+    assert all(unit.level == UnitLevel.CITY for unit in regions_of(plan)) and len(regions_of(plan)) >= 11
+    with at("2023-10-09 09:00"):
+        assessment = assessment_compute(scheme=scheme_ensure(city.plan), start=D(2023, 7, 1), end=D(2023, 9, 30))
+        assert [score.unit for score in assessment.regions] == districts
+        progress = progress_by_region(city.plan, None)
+        assert [r.unit.code for r in progress.regions] == ["220102", "220104"]
+        assert [f.region for f in region_figures(city.plan, D(2023, 9, 29))] == districts
+        # The city's bulletin: its own masthead, issuer and numbering, beside the province's.
+        with pytest.raises(NotAllowed):
+            bulletin_draft(plan=city.plan, by=people["office"], period_start=D(2023, 8, 1), period_end=D(2023, 9, 30))
+        with pytest.raises(NotAllowed):
+            bulletin_draft(plan=plan, by=city.admin, period_start=D(2023, 8, 1), period_end=D(2023, 9, 30))
+        province = bulletin_draft(plan=plan, by=people["office"], period_start=D(2023, 8, 1), period_end=D(2023, 9, 30))
+        province = bulletin_publish(bulletin=province, by=people["office"])
+        ours = bulletin_draft(plan=city.plan, by=city.admin, period_start=D(2023, 8, 1), period_end=D(2023, 9, 30))
+        ours = bulletin_publish(bulletin=ours, by=city.admin)
+        circular = circular_draft(plan=city.plan, by=city.admin, start=D(2023, 7, 1), end=D(2023, 9, 30))
+    assert (province.number, province.total_number, ours.number, ours.total_number) == (1, 1, 1, 1)
+    assert ours.masthead == "长春“无废城市”建设 工作简报" and ours.issuer == "长春市生态环境局"
+    assert province.masthead.startswith("吉林省") and ours.office == city.office
+    assert "全市" in circular.title and circular.office == city.office
+    assert list(circular.sent_to.order_by("code")) == districts
+    # The dashboard shows the districts; the city's office sees its plan's ranking, a district only its own row.
+    page = client_for(city.admin).get(reverse("plans:dashboard", kwargs={"plan": city.plan})).content.decode()
+    assert "南关区" in page and "朝阳区" in page
+
+
+def test_the_plan_list_the_latest_plan_and_the_admin_are_per_office(
+    plan: Plan, city: City, people: dict[str, User]
+) -> None:
+    page = client_for(people["supervisor"]).get(reverse("plans:plan_list")).content.decode()
+    assert city.plan.title in page and plan.title in page and "长春市" in page
+    # The menu's "latest plan": a city office's own plan first, then the newest in scope (the province's first).
+    assert latest_plan_for(city.admin) == city.plan
+    assert latest_plan_for(people["supervisor"]) == plan
+    assert latest_plan_for(people["reporter"]) == plan
+    response = client_for(city.admin).get(reverse("plans:dashboard_latest"))
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "plans:dashboard", kwargs={"plan": city.plan}
+    )
+    response = client_for(people["supervisor"]).get(reverse("plans:assessment_latest"))
+    assert response["Location"] == reverse("plans:assessment", kwargs={"plan": plan})
+    # The admin: Plan shows its issuer; a city's staff see only their office's plans.
+    city.admin.user_permissions.add(Permission.objects.get(codename="view_plan"))
+    listed = client_for(city.admin).get("/admin/processes/plan/").content.decode()
+    assert city.plan.title in listed and plan.title not in listed and city.other_plan.title not in listed
+    root = UserFactory(username="root", is_staff=True, is_superuser=True, unit=None)
+    listed = client_for(root).get(f"/admin/processes/plan/?issuer__id__exact={city.office.pk}").content.decode()
+    assert city.plan.title in listed and plan.title not in listed
+
+
+def _help(name: str) -> str:
+    command = load_command_class("processes", name)
+    return command.create_parser("manage.py", name).format_help()
+
+
+@pytest.mark.parametrize(
+    "name", ["sign_documents", "export_documents", "warn_regions", "open_rounds", "import_plan", "export_ledger"]
+)
+def test_every_command_naming_a_plan_takes_its_issuer_and_says_so(name: str) -> None:
+    text = " ".join(_help(name).split())
+    assert "--issuer CODE" in text and "office" in text
+
+
+def test_the_commands_pick_the_issuers_plan(
+    plan: Plan, city: City, signer: User, django_capture_on_commit_callbacks: Any, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    call_command("open_rounds", "--issuer", "220100", "--year", "2023", "--as-of", "2023-09-10", stdout=out)
+    assert set(Round.objects.values_list("plan__issuer__code", flat=True)) == {"220100"}
+    sweep("2023-09-07", django_capture_on_commit_callbacks)
+    with pytest.raises(CommandError):  # the province's signer signs no city's documents
+        call_command(
+            "sign_documents", "--issuer", "220100", "--year", "2023", "--as-of", "2023-09-08", "--by", signer.username
+        )
+    out = io.StringIO()
+    with at("2023-09-08 09:00"):
+        call_command(
+            "sign_documents", "--issuer", "220100", "--year", "2023", "--as-of", "2023-09-08", "--by", "cc_signer",
+            "--json", stdout=out,
+        )  # fmt: skip
+    signed = json.loads(out.getvalue())
+    assert signed["issuer"] == "220100" and [s["unit"] for s in signed["signed"]] == ["220102", "220104"]
+    assert not Notice.objects.filter(plan=plan, state=NoticeState.ISSUED).exists()  # the province's wait
+    out = io.StringIO()
+    call_command(
+        "export_documents", "--issuer", "220100", "--year", "2023", "--kind", "warning", "-o", str(tmp_path), "--json",
+        stdout=out,
+    )  # fmt: skip
+    listed = json.loads(out.getvalue())
+    assert [d["doc_no"] for d in listed["documents"]] == ["长春无废预〔2023〕1号", "长春无废预〔2023〕2号"]
+    out = io.StringIO()
+    call_command(
+        "export_documents", "--year", "2023", "--kind", "warning", "-o", str(tmp_path / "p"), "--json", stdout=out
+    )
+    assert json.loads(out.getvalue()) == {"issuer": "JL-PRO", "documents": [], "count": 0}
+    out = io.StringIO()
+    call_command("warn_regions", "--issuer", "220100", "--as-of", "2023-09-29", stdout=out)
+    assert "220100/2023" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("warn_regions", "--issuer", "220300", "--as-of", "2023-09-29", stdout=io.StringIO())
