@@ -105,5 +105,10 @@ class Migration(migrations.Migration):
             model_name='notice',
             constraint=models.UniqueConstraint(condition=models.Q(('number__isnull', False)), fields=('office', 'kind', 'year', 'number'), name='one_number_per_office_kind_and_year'),
         ),
+        migrations.AlterField(
+            model_name='unit',
+            name='is_office',
+            field=models.BooleanField(default=False, help_text="An office issues plans: the provincial programme office (推进组办公室), whose supervisors and admins oversee every unit of the province, or a city's or a district's office, which imports, dispatches, supervises and closes out its own plans within its subtree, and signs and numbers its own documents.", verbose_name='programme office'),
+        ),
         migrations.RunPython(offices_of_what_was_issued, migrations.RunPython.noop),
     ]

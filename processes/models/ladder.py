@@ -28,7 +28,7 @@ class Recipient(models.TextChoices):
     REPORTERS = "reporters", _("The unit's reporters")
     LEADER = "leader", _("The unit's leader")
     SUPERVISORS = "supervisors", _("Supervisors over the unit")
-    OFFICE = "office", _("The programme office")
+    OFFICE = "office", _("The plan's issuing office (its admins)")
     UPPER = "upper", _("One level up (the parent unit's leader and supervisors)")
     PAIRED = "paired", _("The 包保 leader of the unit's region")
 

@@ -39,8 +39,9 @@ class Unit(models.Model):
         _("programme office"),
         default=False,
         help_text=_(
-            "The office that runs the programme (推进组办公室): when it is a provincial unit, its supervisors and "
-            "admins oversee every unit of the province and its admins import the plans."
+            "An office issues plans: the provincial programme office (推进组办公室), whose supervisors and admins "
+            "oversee every unit of the province, or a city's or a district's office, which imports, dispatches, "
+            "supervises and closes out its own plans within its subtree, and signs and numbers its own documents."
         ),
     )
     requires_signoff = models.BooleanField(

@@ -162,7 +162,7 @@ def _person(unit: Unit, role: str, label: str) -> User:
 
 def _signer(office: Unit) -> User:
     """The office's 签发人: one who exists, or the office's leader made one (simulated if there is none)."""
-    found = User.objects.filter(is_active=True, is_signer=True).order_by("pk").first()
+    found = User.objects.filter(is_active=True, is_signer=True, unit=office).order_by("pk").first()
     if found is not None:
         return found
     leader = _person(office, Role.LEADER, "签发人")
@@ -332,7 +332,7 @@ class Simulation:
         outcome in the afternoon): a document goes out the working day after it is drafted."""
         from .signing import drafts, notices_sign
 
-        waiting = list(drafts().filter(drafted_on__lt=day))
+        waiting = list(drafts(self.plan.issuer).filter(drafted_on__lt=day))  # its own office's
         if not waiting:
             return 0
         return len(notices_sign(notices=waiting, by=self.signer, on=day))
