@@ -33,17 +33,19 @@ from processes.models import (
 )
 from processes.services import lifecycle
 from processes.services.lights import lights_for
-from processes.services.scope import assignments_in_scope
+from processes.services.offices import closes_on_task
+from processes.services.scope import acts_on_task, assignments_in_scope
 from processes.services.signing import can_prepare, can_sign, drafted_waiting_since, drafts_for
 
 from .items import days_left
 
 
 def _waiting_steps(
-    user: Any, flow_class: Any, node: Any, process_model: Any, via: str = "assignment"
+    user: Any, flow_class: Any, node: Any, process_model: Any, via: str = "assignment", closing: bool = False
 ) -> list[dict[str, Any]]:
     """The open ``node`` steps offered to or assigned to ``user``, oldest first, with their items (reached from the
-    process through ``via``)."""
+    process through ``via``): those of the plans whose office steps the user takes (``closing``: whose items the
+    user's office closes)."""
 
     def item_of(process: Any) -> Assignment:
         target = process
@@ -70,8 +72,11 @@ def _waiting_steps(
     for _pk, process_id, created in tasks:
         process = processes[process_id]
         item = item_of(process)
-        if item.pk in in_scope:  # the permission offered it; the scope must agree
-            rows.append({"item": item, "since": created, "process": process})
+        if item.pk not in in_scope:  # the permission offered it; the scope must agree
+            continue
+        if not acts_on_task(user, item.task_id) or (closing and not closes_on_task(user, item.task_id)):
+            continue  # another office's plan: its own office verifies and closes it
+        rows.append({"item": item, "since": created, "process": process})
     return rows
 
 
@@ -123,8 +128,10 @@ class WorkView(LoginRequiredMixin, View):
         context: dict[str, Any] = {
             "signoff": _waiting_steps(user, CompletionFlow, CompletionFlow.signoff, CompletionProcess),
             "review": _waiting_steps(user, CompletionFlow, CompletionFlow.verify, CompletionProcess),
-            "close_out": _waiting_steps(user, CompletionFlow, CompletionFlow.close_out, CompletionProcess),
-            "escalations": _waiting_steps(user, EscalationFlow, EscalationFlow.handle, EscalationProcess),
+            "close_out": _waiting_steps(
+                user, CompletionFlow, CompletionFlow.close_out, CompletionProcess, closing=True
+            ),
+            "escalations": _waiting_steps(user, EscalationFlow, EscalationFlow.handle, EscalationProcess, closing=True),
             "extensions": _waiting_steps(
                 user, ExtensionFlow, ExtensionFlow.decide, ExtensionProcess, via="request__assignment"
             ),

@@ -106,6 +106,12 @@ class City:
         return Assignment.objects.select_related("task__plan", "unit").get(task__plan=self.plan, task__number=number)
 
 
+def waiting(user: User, step: str) -> list[dict[str, Any]]:
+    """The steps of ``step`` in the person's 我的待办."""
+    rows: list[dict[str, Any]] = client_for(user).get(reverse("plans:work")).context[step]
+    return rows
+
+
 @pytest.fixture
 def city(units: dict[str, Unit], import_file: ImportFile, plan: Plan) -> City:
     return City(units, import_file)
@@ -127,9 +133,13 @@ def test_the_city_office_runs_its_own_plan_and_closes_only_its_items(
         assignment_report(assignment=item, by=city.ng_reporter, text="台账已建立")
         item.refresh_from_db()
         assert not can_verify(item, people["supervisor"])  # the province oversees the city's plan, does not verify it
+        assert [row["item"] for row in waiting(city.supervisor, "review")] == [item]
+        assert item not in [row["item"] for row in waiting(people["supervisor"], "review")]
         assignment_verify(assignment=item, by=city.supervisor)
         item.refresh_from_db()
         assert not can_close(item, people["office"])  # nor closes it
+        assert [row["item"] for row in waiting(city.admin, "close_out")] == [item]
+        assert item not in [row["item"] for row in waiting(people["office"], "close_out")]
         assignment_close(assignment=item, by=city.admin)
     assert Assignment.objects.get(pk=item.pk).state == AssignmentState.CLOSED
     # The province's item addressed to the city's bureau: the province closes it, not the city's office.
