@@ -35,7 +35,14 @@ from processes.services.assessment import assessment_compute, regions_of, scheme
 from processes.services.bulletins import bulletin_draft, bulletin_publish
 from processes.services.circulars import circular_draft
 from processes.services.dashboard import latest_plan_for, progress_by_region
-from processes.services.lifecycle import NotAllowed, assignment_close, assignment_report, assignment_verify
+from processes.services.lifecycle import (
+    InvalidInput,
+    NotAllowed,
+    assignment_close,
+    assignment_report,
+    assignment_verify,
+)
+from processes.services.pairings import pairing_save, pairings_for
 from processes.services.region_warnings import region_figures
 from processes.services.scope import plans_in_scope
 from processes.services.signing import notices_sign
@@ -263,7 +270,16 @@ def _help(name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["sign_documents", "export_documents", "warn_regions", "open_rounds", "import_plan", "export_ledger"]
+    "name",
+    [
+        "sign_documents",
+        "export_documents",
+        "warn_regions",
+        "open_rounds",
+        "import_plan",
+        "export_ledger",
+        "replay_year",
+    ],
 )
 def test_every_command_naming_a_plan_takes_its_issuer_and_says_so(name: str) -> None:
     text = " ".join(_help(name).split())
@@ -307,3 +323,26 @@ def test_the_commands_pick_the_issuers_plan(
     assert "220100/2023" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("warn_regions", "--issuer", "220300", "--as-of", "2023-09-29", stdout=io.StringIO())
+
+
+def test_a_city_office_pairs_its_own_districts_in_its_own_plan(plan: Plan, city: City, people: dict[str, User]) -> None:
+    task = city.plan.tasks.get(number="3")
+    changchang = Unit.objects.get(code="220202")
+    pairing = {
+        "plan": city.plan,
+        "level": UnitLevel.CITY,
+        "leader": None,
+        "unit": city.office,
+        "task": task,
+        "start": D(2023, 7, 1),
+        "end": D(2023, 12, 31),
+    }
+    with at("2023-07-03 09:00"):
+        with pytest.raises(NotAllowed):  # the province's office does not manage the city's pairings
+            pairing_save(**pairing, regions=[city.nanguan], by=people["office"])
+        with pytest.raises(InvalidInput, match="昌邑区"):  # nor does the city pair what is not under it
+            pairing_save(**pairing, regions=[changchang], by=city.admin)
+        saved = pairing_save(**pairing, regions=[city.nanguan, city.chaoyang], by=city.admin)
+    assert saved in pairings_for(city.admin)
+    other_admin = UserFactory(unit=Unit.objects.get(code="220200"), role=Role.ADMIN)
+    assert saved not in pairings_for(other_admin)
