@@ -59,7 +59,6 @@ class PlansApp(Application):
         path("import/", ImportUploadView.as_view(), name="import_upload"),
         path("import/<str:token>/", ImportPreviewView.as_view(), name="import_preview"),
         path("import/<str:token>/confirm/", ImportConfirmView.as_view(), name="import_confirm"),
-        path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
         path("<plan:plan>/ledger/", LedgerView.as_view(), name="ledger"),
         path("<plan:plan>/ledger/export.<str:fmt>", LedgerExportView.as_view(), name="ledger_export"),
         path("<plan:plan>/rounds/", PlanRoundsView.as_view(), name="rounds"),
@@ -90,4 +89,6 @@ class PlansApp(Application):
         path("<plan:plan>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
+        # Last: ``items/4921/`` has the shape of a plan (``<issuer>/<year>``) and must reach its own view first.
+        path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
     ]

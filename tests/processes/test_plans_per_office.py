@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from notifications.models import Message
 from processes.models import (
@@ -346,3 +346,10 @@ def test_a_city_office_pairs_its_own_districts_in_its_own_plan(plan: Plan, city:
     assert saved in pairings_for(city.admin)
     other_admin = UserFactory(unit=Unit.objects.get(code="220200"), role=Role.ADMIN)
     assert saved not in pairings_for(other_admin)
+
+
+@pytest.mark.parametrize("prefix", ["items", "rounds", "obligations", "notices", "evidence", "bulletins"])
+def test_a_four_digit_id_is_not_taken_for_a_plans_year(prefix: str) -> None:
+    """``/plans/items/4921/`` has the shape of ``<issuer>/<year>``: it still reaches the item, not a plan."""
+    assert resolve(f"/plans/{prefix}/4921/").url_name != "plan_detail"
+    assert resolve("/plans/220100/2023/").url_name == "plan_detail"
