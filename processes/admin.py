@@ -55,11 +55,11 @@ from .models import (
     Visit,
     VisitRating,
 )
+from .rules import can_import_plans
 from .services.assessment import weights_check
 from .services.calendar_years import NoticeReading, calendar_year_confirm, holiday_notice_read
 from .services.lifecycle import InvalidInput, NotAllowed
 from .services.pairings import pairing_check, visits_sync, visits_task
-from .services.scope import can_import_plans
 
 
 class ReadOnlyAdminMixin:

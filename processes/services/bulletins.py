@@ -43,6 +43,7 @@ from processes.models import (
     User,
 )
 from processes.models.bulletins import LINE_ORDER
+from processes.rules import Viewer, sees_everything
 
 from .assessment import period_check
 from .dashboard import progress_by_region
@@ -50,7 +51,6 @@ from .history import end_of_day, state_at
 from .ladder import issuer_name, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
 from .pdf import render_pdf
-from .scope import Viewer, sees_everything
 
 EDITABLE = ("masthead", "issuer", "issued_on", "report_to", "send_to", "issue_to")
 HEADLINE_MAX = 200

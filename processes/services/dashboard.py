@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from processes.models import Assignment, AssignmentState, Light, Obligation, Plan, Unit, UnitLevel
+from processes.rules import Viewer, assignments_in_scope
 
 from .history import end_of_day, obligations_owed_as_of, state_at
 from .lights import lights_for
-from .scope import Viewer, assignments_in_scope
 
 
 @dataclass

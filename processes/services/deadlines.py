@@ -29,7 +29,7 @@ from processes.models import (
     TransitionAction,
     User,
 )
-from processes.permissions import can_close, can_report, can_verify
+from processes.rules import can_close, can_report, can_verify
 
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, _lock
 

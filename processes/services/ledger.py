@@ -26,7 +26,7 @@ from processes.models import (
     Round,
     Unit,
 )
-from processes.services.scope import Viewer, assignments_in_scope
+from processes.rules import Viewer, assignments_in_scope
 
 from .history import end_of_day, state_at
 from .lifecycle import InvalidInput

@@ -46,12 +46,12 @@ from processes.models import (
     VisitOutcome,
     VisitRating,
 )
+from processes.rules import sees_everything
 
 from .history import end_of_day, obligations_owed_as_of, state_at
 from .ladder import issuer_name
 from .lifecycle import InvalidInput, NotAllowed
 from .lights import lights_for
-from .scope import sees_everything
 
 NOTICE_OF = {
     VisitOutcome.WARNING: DocumentKind.WARNING_LETTER,

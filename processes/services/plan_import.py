@@ -298,7 +298,7 @@ def _within_issuer(report: ImportReport) -> None:
     issuer = report.issuer
     if issuer is None or issuer.level == UnitLevel.PROVINCE:
         return
-    from .scope import unit_subtree
+    from processes.rules import unit_subtree
 
     inside = {code for (code,) in Unit.objects.filter(pk__in=unit_subtree(issuer.pk)).values_list("code")}
     inside.update(code for code, parent in report.new_units.values() if parent in inside)

@@ -47,7 +47,7 @@ from processes.models import (
     Unit,
     User,
 )
-from processes.permissions import can_report
+from processes.rules import can_report
 from processes.workdays import next_workday
 
 from .bulk import insert_plain

@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from processes.rules import plans_in_scope, sees_everything
 from processes.services.assessment import assessment_compute, scheme_ensure
 from processes.services.dashboard import progress_by_region
 from processes.services.ledger import burndown
 from processes.services.lifecycle import InvalidInput
-from processes.services.scope import plans_in_scope, sees_everything
 from processes.views.charts import burndown_chart, stacked_bars
 from processes.views.mixins import PlanMixin
 

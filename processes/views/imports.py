@@ -17,6 +17,7 @@ from django.views.generic import FormView
 
 from processes.forms import PlanUploadForm
 from processes.models import DeadlineKind, Plan, User
+from processes.rules import can_import_plans, offices_importable_by
 from processes.services.import_staging import (
     StagedImport,
     staged_import_discard,
@@ -24,7 +25,6 @@ from processes.services.import_staging import (
     staged_import_save,
 )
 from processes.services.plan_import import ImportReport, plan_import
-from processes.services.scope import can_import_plans, offices_importable_by
 
 
 class ImportPermissionMixin(LoginRequiredMixin, UserPassesTestMixin):

@@ -33,10 +33,9 @@ from processes.models import (
     TransitionAction,
     User,
 )
-from processes.permissions import can_close, can_report, can_verify
+from processes.rules import assignments_in_scope, can_close, can_report, can_verify
 from processes.services import deadlines, lifecycle
 from processes.services.lights import lights_for
-from processes.services.scope import assignments_in_scope
 from security.models import AuditEventKind
 from security.services import audit_record
 

@@ -11,8 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView
 
 from processes.models import Assignment, AssignmentState, Plan, Task
-from processes.services.ledger import burndown
-from processes.services.scope import (
+from processes.rules import (
     assignments_in_scope,
     categories_in_scope,
     manages_plan,
@@ -20,6 +19,7 @@ from processes.services.scope import (
     scope_unit_ids,
     tasks_in_scope,
 )
+from processes.services.ledger import burndown
 from processes.views.charts import burndown_chart
 from processes.views.mixins import PlanMixin
 

@@ -26,11 +26,10 @@ from processes.models import (
     Round,
     User,
 )
-from processes.permissions import can_report, can_verify
+from processes.rules import assignments_in_scope, can_report, can_verify, manages_plan, scope_unit_ids
 from processes.services import rounds as services
 from processes.services.ledger import burndown
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
-from processes.services.scope import assignments_in_scope, manages_plan, scope_unit_ids
 from processes.views.charts import burndown_chart
 from processes.views.mixins import PlanMixin
 

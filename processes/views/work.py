@@ -28,12 +28,11 @@ from processes.models import (
     ExtensionProcess,
     Obligation,
     ObligationState,
-    Role,
     User,
 )
+from processes.rules import assignments_in_scope, is_unit_member, supervises_items
 from processes.services import lifecycle
 from processes.services.lights import lights_for
-from processes.services.scope import assignments_in_scope
 from processes.services.signing import can_prepare, can_sign, drafted_waiting_since, drafts
 
 from .items import days_left
@@ -101,10 +100,6 @@ def owed_obligations(user: User) -> QuerySet[Obligation]:
     )
 
 
-def can_verify_anything(user: User) -> bool:
-    return user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN)
-
-
 def progress_to_review(user: User) -> QuerySet[Obligation]:
     """Progress reports submitted within the user's scope and not yet reviewed, oldest first."""
     in_scope = assignments_in_scope(user)
@@ -140,7 +135,7 @@ class WorkView(LoginRequiredMixin, View):
                 draft.waited = waited.get(draft.pk, 0)  # type: ignore[attr-defined]
             context["to_sign"] = waiting
             context["may_sign"] = can_sign(user)
-        if user.role in (Role.REPORTER, Role.LEADER) and user.unit_id is not None:
+        if is_unit_member(user) and user.unit_id is not None:
             items = list(unit_open_items(user))
             lights = lights_for([item.pk for item in items])
             for item in items:
@@ -148,7 +143,7 @@ class WorkView(LoginRequiredMixin, View):
                 item.light = lights.get(item.pk)  # type: ignore[attr-defined]
             context["unit_items"] = items
             context["owed"] = list(owed_obligations(user))
-        if can_verify_anything(user):
+        if supervises_items(user):
             context["progress_review"] = list(progress_to_review(user))
         keys = (
             "to_sign",
