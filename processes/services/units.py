@@ -273,8 +273,11 @@ def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
     return result
 
 
-def unit_index() -> UnitIndex:
-    """The names a plan may use for units and groups (inactive units known, to say so), in five queries."""
+def unit_index(*, within: Unit | None = None) -> UnitIndex:
+    """The names a plan may use for units and groups (inactive units known, to say so), in five queries.
+
+    ``within``: the office issuing the plan. For a city's or a district's, a name several units share (区政府, the
+    short name of each district's) is read as the one in the office's subtree."""
     every = list(Unit.objects.prefetch_related("aliases"))
     active = [unit for unit in every if unit.is_active]
     units = [
@@ -290,4 +293,17 @@ def unit_index() -> UnitIndex:
         groups.append(
             GroupEntry(group.name, tuple(unit.code for unit in members), tuple(a.name for a in group.aliases.all()))
         )
-    return UnitIndex(units, groups)
+    preferred: set[str] | None = None
+    if within is not None and within.level != UnitLevel.PROVINCE:
+        children: dict[int | None, list[Unit]] = {}
+        for unit in every:
+            children.setdefault(unit.parent_id, []).append(unit)
+        preferred, stack = set(), [within.pk]
+        while stack:
+            pk = stack.pop()
+            for child in children.get(pk, []):
+                if child.code not in preferred:
+                    preferred.add(child.code)
+                    stack.append(child.pk)
+        preferred.add(within.code)
+    return UnitIndex(units, groups, preferred=preferred)
