@@ -35,7 +35,7 @@ _GROUP_PHRASE = re.compile(
 )
 _DUTY = re.compile(r"(?:按|根据|依)?(?:各自)?职责(?:分工)?(?:负责|落实|分别负责)?$|分工负责$")
 # Names that say their level but not their place: 区政府, 区生态环境分局, 市农业农村局, 县住建局.
-GENERIC = re.compile(r"^(?:区|县|市(?!场)|省|旗)")
+GENERIC = re.compile(r"^(?:区|县|市(?!场)|旗)")
 _LEVEL_CHARS = "省市县区州旗"
 # Parenthesised notes that are not part of a name: (以下简称“…”), (下同), (牵头) …
 _NOTE = re.compile(r"\((?:以下简称|以下统称|下称|简称|统称|下同|以下同|牵头|配合|负责|具体)[^()]*\)")
