@@ -493,11 +493,11 @@ def _plan_new_unit(
     (区… under the district, 市… under the city, walking up from ``parent``), and a name that says its level but
     not its place (区政府) qualified by its parent's place (朝阳区区政府), so that two districts' never meet."""
     level = _level_named(written)
-    placed = parent
-    while level is not None and placed is not None and placed.level != level:
-        placed = placed.parent
-    if placed is None:
-        placed = parent
+    found: Unit | None = parent
+    while level is not None and found is not None and found.level != level:
+        found = found.parent
+    placed = found or parent
+    if found is None:
         report.problems.warning(
             _("“%(name)s” names a unit of a %(level)s, but no such unit is above %(parent)s; it is placed under it.")
             % {"name": written, "level": UnitLevel(level).label if level else "", "parent": parent.name},

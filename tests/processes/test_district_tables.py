@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from processes.models import Assignment, DeadlineKind, Frequency, Milestone, Plan, Task, Unit, UnitLevel
+from processes.models import Assignment, DeadlineKind, Frequency, Milestone, Plan, Unit, UnitLevel
 from processes.services.units import unit_groups_load_csv, units_load_csv
 
 from ..conftest import ImportFile
@@ -143,7 +143,9 @@ def test_an_xlsx_with_one_table_per_sheet_and_merged_cells(
     assert tasks["4-2"].due_date == dt.date(2023, 9, 30)  # 2023年第三季度, as already read
 
 
-def test_a_shared_short_name_is_ambiguous_for_the_city(district_units: dict[str, Unit], import_file: ImportFile) -> None:
+def test_a_shared_short_name_is_ambiguous_for_the_city(
+    district_units: dict[str, Unit], import_file: ImportFile
+) -> None:
     # The city's plan sees both districts: “区发改局” could be either, and is refused saying so.
     report = import_file(XLSX_FILE, issuer="220100", dry_run=True)
     [error] = [e for e in report.errors if "区发改局" in e.message]
@@ -197,7 +199,9 @@ def test_a_word_notice_with_three_tables(district_units: dict[str, Unit], import
     assert not Unit.objects.filter(name__contains="按职责").exists()
 
 
-def test_a_group_defined_in_the_admin_reads_the_phrase(district_units: dict[str, Unit], import_file: ImportFile) -> None:
+def test_a_group_defined_in_the_admin_reads_the_phrase(
+    district_units: dict[str, Unit], import_file: ImportFile
+) -> None:
     groups = "name,aliases,members\n朝阳区各乡镇政府,各乡镇政府,220104-JD1;220104-JD2\n"
     unit_groups_load_csv(data=groups.encode(), filename="groups.csv")
     report = import_file(DOCX_FILE, issuer="220104")
@@ -266,3 +270,39 @@ def test_a_phrase_is_never_created_as_a_unit(district_units: dict[str, Unit], im
     assert report.applied, report.errors
     assert Unit.objects.count() == before
     assert len(warnings_with(report, "stands for a group")) == 2
+
+
+# ---- the preview: each table's rows carry their own problems -----------------------------------------------------
+
+
+def test_the_preview_shows_each_tables_warnings_on_its_own_rows(
+    district_units: dict[str, Unit],
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from processes.models import Role
+
+    from ..factories import UserFactory
+    from .test_views import client_for, counts
+
+    admin = UserFactory(username="chaoyang_admin", unit=district_units["220104"], role=Role.ADMIN, is_staff=True)
+    other = UserFactory(username="nanguan_admin", unit=district_units["220102"], role=Role.ADMIN, is_staff=True)
+    fields = {"year": "2023", "issuer": "220104", "starts": "2023-03-15", "title": "", "doc_no": ""}
+    # 南关区's admin cannot import 朝阳区's plan: the office is not one they may choose.
+    refused = client_for(other).post(
+        "/plans/import/", {"file": SimpleUploadedFile("c.docx", DOCX_FILE.read_bytes()), **fields}
+    )
+    assert refused.status_code == 200 and "issuer" in refused.context["form"].errors
+
+    client = client_for(admin)
+    response = client.post("/plans/import/", {"file": SimpleUploadedFile("c.docx", DOCX_FILE.read_bytes()), **fields})
+    assert response.status_code == 302, response.content.decode()[:500]
+    html = client.get(response["Location"]).content.decode()
+    assert counts(html)["tasks"] == 10 and counts(html)["errors"] == 0
+    assert "长朝无废办〔2023〕3号" in html and "长春市朝阳区“无废城市”建设2023年度工作要点" in html
+    # Row 4 of table 2 (task 8-3) has its phrase warning; row 4 of table 1 (task 7-3) does not.
+    row_8_3 = html.split('data-number="8-3"')[1].split("</tr>")[0]
+    row_7_3 = html.split('data-number="7-3"')[1].split("</tr>")[0]
+    assert "各乡镇政府等部门按职责分工负责" in row_8_3 and "表8" in row_8_3
+    assert "各乡镇政府" not in row_7_3
+    assert not Plan.objects.filter(issuer__code="220104").exists()
