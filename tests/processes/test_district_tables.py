@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from processes.models import Assignment, DeadlineKind, Frequency, Milestone, Plan, Unit, UnitLevel
+from processes.models import Assignment, DeadlineKind, Frequency, Milestone, Plan, Task, Unit, UnitLevel
 from processes.services.units import unit_groups_load_csv, units_load_csv
 
+from ..builders import csv_bytes
 from ..conftest import ImportFile
 
 pytestmark = pytest.mark.django_db
@@ -231,7 +232,7 @@ HEADER = ["序号", "任务", "责任单位", "完成时限"]
 
 
 def _csv(*rows: list[str]) -> bytes:
-    return "\n".join(",".join(row) for row in [HEADER, *rows]).encode()
+    return csv_bytes([HEADER, *rows])
 
 
 def test_created_units_go_where_their_level_words_say(district_units: dict[str, Unit], import_file: ImportFile) -> None:
@@ -306,3 +307,51 @@ def test_the_preview_shows_each_tables_warnings_on_its_own_rows(
     assert "各乡镇政府等部门按职责分工负责" in row_8_3 and "表8" in row_8_3
     assert "各乡镇政府" not in row_7_3
     assert not Plan.objects.filter(issuer__code="220104").exists()
+
+
+# ---- shapes around the tables ----------------------------------------------------------------------------------
+
+
+def test_a_header_repeated_after_a_page_break_continues_the_table(
+    district_units: dict[str, Unit], import_file: ImportFile
+) -> None:
+    data = _csv(
+        ["1", "任务甲", "区发改局", "8月31日"],
+        HEADER,  # the header again, as a table printed over two pages repeats it
+        ["2", "任务乙", "区住建局", "9月30日"],
+    )
+    report = import_file(data, "朝阳.csv", issuer="220104")
+    assert report.applied, report.errors
+    assert [task.number for task in report.tasks] == ["1", "2"]  # one table: plain numbers
+    [repeated] = warnings_with(report, "repeated")
+    assert repeated.row == 3
+
+
+def test_a_deadline_split_at_a_page_break_is_joined(district_units: dict[str, Unit], import_file: ImportFile) -> None:
+    data = _csv(["1", "任务甲", "区发改局", "2024年底前完成,"], ["", "", "", "2025年巩固提升"])
+    report = import_file(data, "朝阳.csv", issuer="220104", year=2024)
+    assert report.applied, report.errors
+    task = Task.objects.get()
+    assert (task.deadline_text, task.due_date) == ("2024年底前完成,2025年巩固提升", dt.date(2024, 12, 31))
+    assert task.milestones.get().label == "2025年"
+
+
+def test_a_short_unnumbered_text_is_still_a_section(district_units: dict[str, Unit], import_file: ImportFile) -> None:
+    data = _csv(
+        ["1", "任务甲", "区发改局", "8月31日"], ["", "加强监督管理", "", ""], ["2", "任务乙", "区住建局", "9月30日"]
+    )
+    report = import_file(data, "朝阳.csv", issuer="220104")
+    assert report.applied, report.errors
+    assert list(Task.objects.values_list("text", "category")) == [("任务甲", ""), ("任务乙", "加强监督管理")]
+
+
+def test_a_bad_row_in_the_second_table_names_its_table_row_and_column(
+    district_units: dict[str, Unit], import_file: ImportFile
+) -> None:
+    text = CSV_FILE.read_text("utf-8-sig").replace("市商务局与市住建局", "市商务局与火星市住建局")
+    report = import_file(text.encode(), "changchun-2023.csv", issuer="220100")
+    assert not report.applied
+    [error] = report.errors
+    assert (error.file, error.row, error.column, error.field) == ("changchun-2023.csv", 12, "C", "责任单位")
+    assert "火星市住建局" in error.message
+    assert not Plan.objects.filter(issuer__code="220100").exists()
