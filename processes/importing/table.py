@@ -617,12 +617,14 @@ DOC_NO = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,20}[〔\[(【]\s*(\d{4})\s*[〕\])
 _MASTHEAD = re.compile(r"(?:文件|简报|通报|便函)$")
 _NOTICE = re.compile(r"关于印发?[《<“\"](.+?)[》>”\"]的?(?:通知|函)")
 _DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
-MAX_NOTICE_TITLE = 80
+MAX_NOTICE_TITLE = 120
 
 
 def find_doc_no(texts: list[str]) -> str:
+    """The notice's own 文号: a line that starts with one (“长朝无废办〔2023〕3号 签发人：…”), not one the text
+    cites (“根据《…》（吉环固体字〔2023〕15号）”)."""
     for text in texts:
-        if match := DOC_NO.search(re.sub(r"\s+", "", text)):
+        if match := DOC_NO.match(re.sub(r"\s+", "", text)):
             return match[0]
     return ""
 
@@ -643,6 +645,7 @@ def notice_title(paragraphs: list[Paragraph]) -> str:
             and not text.endswith(_TERMINAL)
             and not table_label(text)
             and not _NOTE_ROW.match(text)
+            and not _SECTION_MARK.match(text)
             and not text.startswith("附件")
         )
 

@@ -187,6 +187,8 @@ class UnitIndex:
             )
             return result
         text = _NOTE.sub("", text)
+        if _ETC.search(text) and self._resolve_whole(text, result):
+            return result  # a group whose very name ends in 等 (各乡镇政府等部门), defined in the admin
         if _ETC.search(text):
             text = _ETC.sub("", text)
             result.warnings.append(

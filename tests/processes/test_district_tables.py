@@ -355,3 +355,19 @@ def test_a_bad_row_in_the_second_table_names_its_table_row_and_column(
     assert (error.file, error.row, error.column, error.field) == ("changchun-2023.csv", 12, "C", "责任单位")
     assert "火星市住建局" in error.message
     assert not Plan.objects.filter(issuer__code="220100").exists()
+
+
+def test_a_文号_the_notice_only_cites_is_not_its_own(district_units: dict[str, Unit], import_file: ImportFile) -> None:
+    from ..builders import docx_bytes
+
+    data = docx_bytes(
+        [HEADER, ["1", "任务甲", "区发改局", "8月31日"]],
+        paragraphs=[
+            "一、总体要求",
+            "根据《吉林省全域“无废城市”建设工作要点》（吉环固体字〔2023〕15号）要求，制定本方案。",
+            "长春市朝阳区“无废城市”建设实施方案",
+        ],
+    )
+    report = import_file(data, "方案.docx", issuer="220104", dry_run=True)
+    assert report.ok, report.errors
+    assert (report.doc_no, report.title) == ("", "长春市朝阳区“无废城市”建设实施方案")

@@ -270,3 +270,9 @@ def test_another_districts_generic_name_is_not_this_plans() -> None:
 
 def test_a_name_broken_over_two_lines_is_joined() -> None:
     assert _district_index(within="CY").resolve("区生态环境\n分局").codes == ["CY-ST"]
+
+
+def test_a_group_named_with_its_等_is_read_whole() -> None:
+    index = UnitIndex([UnitEntry("A", "甲街道办事处")], [GroupEntry("各乡镇政府等部门", ("A",))])
+    result = index.resolve("各乡镇政府等部门")
+    assert (result.codes, result.warnings) == (["A"], [])
