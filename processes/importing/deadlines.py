@@ -209,7 +209,7 @@ def frequency_day(text: str) -> tuple[int | None, str]:
     if _PREVIOUS_PERIOD.search(squeeze(text)):
         return None, _(
             "“%(text)s” reports on the period before: each occurrence is due at its period's end, not on day "
-            "%(day)s; set the day on the task if needed."
+            "%(day)s of it."
         ) % {"text": match[0], "day": day}
     return day, ""
 

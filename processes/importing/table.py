@@ -692,6 +692,9 @@ def parse_grids(grids: list[Grid], *, year: int, problems: Problems) -> ParsedTa
             unread.append(grid)
         for position, layout in enumerate(layouts):
             layout.label, layout.title = _label_from(grid, layout, position == 0, len(layouts) == 1)
+            if layout.label and layout.label != grid.sheet:
+                # Problems name the table as the file does too: “table 2 (表8)”, “制度体系 (表3)”, “表2” in a CSV.
+                layout.sheet = f"{grid.sheet} ({layout.label})" if grid.sheet else layout.label
             found.append((grid, layout))
     if not found:
         if any(grid.rows for grid in grids):

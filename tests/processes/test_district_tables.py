@@ -151,7 +151,8 @@ def test_a_shared_short_name_is_ambiguous_for_the_city(
     report = import_file(XLSX_FILE, issuer="220100", dry_run=True)
     [error] = [e for e in report.errors if "区发改局" in e.message]
     assert "ambiguous" in error.message
-    assert (error.sheet, error.row, error.column) == ("制度体系", 4, "C")
+    assert (error.sheet, error.row, error.column) == ("制度体系 (表3)", 4, "C")
+    assert str(error).startswith("nanguan-2023.xlsx [制度体系 (表3)], row 4, column C (责任单位): ")
 
 
 # ---- a district's Word notice: text, title, 文号, tables 7–9 and a table of projects -------------------------------
@@ -188,13 +189,13 @@ def test_a_word_notice_with_three_tables(district_units: dict[str, Unit], import
     assert assigned("9-3", plan) == {"220104-ST"}
     # The guesses, each with its table, row and column.
     [etc] = warnings_with(report, "“等” means")
-    assert (etc.sheet, etc.row, etc.column) == ("table 2", 3, "C")
+    assert (etc.sheet, etc.row, etc.column) == ("table 2 (表8)", 3, "C")
     phrases = warnings_with(report, "stands for a group")
-    assert [(w.sheet, w.row, w.column) for w in phrases] == [("table 2", 4, "C"), ("table 3", 4, "C")]
+    assert [(w.sheet, w.row, w.column) for w in phrases] == [("table 2 (表8)", 4, "C"), ("table 3 (表9)", 4, "C")]
     assert "各乡镇政府等部门按职责分工负责" in phrases[0].message
     assert "市“无废城市”建设工作领导小组成员单位" in phrases[1].message
     [joined] = warnings_with(report, "page break")
-    assert (joined.sheet, joined.row) == ("table 1", 7)
+    assert (joined.sheet, joined.row) == ("table 1 (表7)", 7)
     [projects] = warnings_with(report, "not read")
     assert projects.sheet == "table 4"
     assert not Unit.objects.filter(name__contains="按职责").exists()
@@ -352,7 +353,7 @@ def test_a_bad_row_in_the_second_table_names_its_table_row_and_column(
     report = import_file(text.encode(), "changchun-2023.csv", issuer="220100")
     assert not report.applied
     [error] = report.errors
-    assert (error.file, error.row, error.column, error.field) == ("changchun-2023.csv", 12, "C", "责任单位")
+    assert (error.file, error.sheet, error.row, error.column) == ("changchun-2023.csv", "表2", 12, "C")
     assert "火星市住建局" in error.message
     assert not Plan.objects.filter(issuer__code="220100").exists()
 
