@@ -25,7 +25,7 @@ _SEPARATORS = re.compile(r"[、,;\n/|]+")
 _CONJUNCTIONS = re.compile(r"[和及与并]")
 # How the name of an organ ends: a name that ends so is whole and takes no suffix shared by the list.
 _ORGAN_END = re.compile(
-    r"(?:局|厅|委|委员会|办|办公室|政府|管委会|中心|公司|集团|院|所|站|队|部|处|科|室|街道|办事处|乡|镇|社区|"
+    r"(?:局|厅|委|委员会|办|办公室|政府|管委会|中心|公司|集团|院|所|站|队|部|处|科|室|办事处|"
     r"部门|单位|小组|会|社|馆|署|行|校)$"
 )
 # Phrases that name a group of units rather than a unit: read through the unit groups, else reported.

@@ -276,3 +276,8 @@ def test_a_group_named_with_its_等_is_read_whole() -> None:
     index = UnitIndex([UnitEntry("A", "甲街道办事处")], [GroupEntry("各乡镇政府等部门", ("A",))])
     result = index.resolve("各乡镇政府等部门")
     assert (result.codes, result.warnings) == (["A"], [])
+
+
+def test_towns_share_the_suffix_of_their_government() -> None:
+    index = UnitIndex([UnitEntry("A", "兴隆镇人民政府"), UnitEntry("B", "永安镇人民政府")])
+    assert index.resolve("兴隆镇、永安镇人民政府").codes == ["A", "B"]
