@@ -372,3 +372,14 @@ def test_a_文号_the_notice_only_cites_is_not_its_own(district_units: dict[str,
     report = import_file(data, "方案.docx", issuer="220104", dry_run=True)
     assert report.ok, report.errors
     assert (report.doc_no, report.title) == ("", "长春市朝阳区“无废城市”建设实施方案")
+
+
+def test_reimporting_a_district_notice_changes_nothing(
+    district_units: dict[str, Unit], import_file: ImportFile
+) -> None:
+    assert import_file(DOCX_FILE, issuer="220104").applied
+    before = list(Task.objects.order_by("pk").values())
+    report = import_file(DOCX_FILE, issuer="220104")
+    assert report.applied and report.changes == []
+    assert list(Task.objects.order_by("pk").values()) == before
+    assert Milestone.objects.count() == 1
