@@ -1,6 +1,10 @@
-"""Find the task table in a grid and read its rows: header names as offices write them, title rows above the
+"""Find the task tables in a grid and read their rows: header names as offices write them, title rows above the
 header, a two-level header whose sub-columns are milestones, section rows that give the category below them,
-vertically merged rows that continue a task, and extra columns kept as task fields."""
+vertically merged rows that continue a task, rows split at a page break, and extra columns kept as task fields.
+
+A file may hold several task tables (a Word notice's tables 7–9, a workbook's sheets, tables one under another in
+a sheet or a CSV), each numbering its tasks from 1: the tasks are then numbered “8-3” in the plan and keep their
+table's label (表8). A Word notice's text above its first table gives the plan's title and 文号."""
 
 from __future__ import annotations
 
