@@ -193,6 +193,13 @@ def round_close(*, round_: Round, by: User) -> Round:
     return round_
 
 
+def _occurrence_due(end: dt.date, day: int | None) -> dt.date:
+    """An occurrence is due at its period's end, or on the task's day of the period's last month (每月25日前)."""
+    if day is None:
+        return end
+    return end.replace(day=min(day, end.day))
+
+
 def _occurrences(year: int, frequency: str) -> list[tuple[dt.date, dt.date, str]]:
     months = MONTHS_PER_PERIOD[Frequency(frequency)]
     labels = {
@@ -221,6 +228,7 @@ def _obligations_sync(plan: Plan, at: dt.datetime) -> int:
             "pk", "deadline_kind", "frequency"
         )
     }
+    days = dict(Task.objects.filter(plan=plan, recurring_day__isnull=False).values_list("pk", "recurring_day"))
     milestones: dict[int, list[tuple[int, str, dt.date]]] = {}
     for pk, task_id, label, due in Milestone.objects.filter(task__plan=plan).values_list(
         "pk", "task_id", "label", "due_date"
@@ -283,7 +291,7 @@ def _obligations_sync(plan: Plan, at: dt.datetime) -> int:
                             "label": label,
                             "period_start": start,
                             "period_end": end,
-                            "due_date": end,
+                            "due_date": _occurrence_due(end, days.get(task_id)),
                             "created_at": at,
                         }
                     )

@@ -108,20 +108,21 @@ class ImportPreviewView(StagedImportMixin, View):
 
     @staticmethod
     def context(staged: StagedImport, report: ImportReport) -> dict[str, Any]:
-        problems_by_row: dict[int | None, list[Any]] = {}
+        # By table and row: the tables of a Word notice, or the sheets of a workbook, each count their rows from 1.
+        problems_by_row: dict[tuple[str, int | None], list[Any]] = {}
         for problem in [*report.errors, *report.warnings]:
-            problems_by_row.setdefault(problem.row, []).append(problem)
+            problems_by_row.setdefault((problem.sheet, problem.row), []).append(problem)
         rows = [
             {
                 "task": task,
                 "units": [(report.unit_label(code), role) for code, role in task.units.items()],
-                "problems": problems_by_row.get(task.parsed.row, []),
+                "problems": problems_by_row.get((task.parsed.layout.sheet, task.parsed.row), []),
                 "done": task.deadline.kind == DeadlineKind.DONE,
             }
             for task in report.tasks
         ]
-        task_rows = {task.parsed.row for task in report.tasks}
-        other_problems = [p for row, items in problems_by_row.items() if row not in task_rows for p in items]
+        task_rows = {(task.parsed.layout.sheet, task.parsed.row) for task in report.tasks}
+        other_problems = [p for key, items in problems_by_row.items() if key not in task_rows for p in items]
         return {
             "staged": staged,
             "report": report,
