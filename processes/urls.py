@@ -19,6 +19,7 @@ from processes.views.bulletins import (
     BulletinPublishView,
     BulletinView,
 )
+from processes.views.carry_over import CarryOverView
 from processes.views.dashboard import DashboardView, LatestPlanView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
@@ -76,6 +77,7 @@ class PlansApp(Application):
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
         path("notices/sign/", NoticesSignView.as_view(), name="notices_sign"),
         path("<plan:plan>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
+        path("<plan:plan>/carry-over/", CarryOverView.as_view(), name="carry_over"),
         path("<plan:plan>/dashboard/", DashboardView.as_view(), name="dashboard"),
         path("<plan:plan>/bulletins/", BulletinListView.as_view(), name="bulletins"),
         path("bulletins/<int:pk>/", BulletinView.as_view(), name="bulletin"),
