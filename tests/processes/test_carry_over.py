@@ -395,3 +395,18 @@ def test_another_office_admin_does_not_see_the_page(plan: Plan, plan_2024: Plan,
         client = client_for(city_admin)
         assert client.get(url).status_code == 403  # sees the province's plan (its items are in scope), may not carry
         assert client.post(url, {"to": plan_2024.pk, "items": ["1"], "action": "confirm"}).status_code == 403
+
+
+def test_re_importing_next_years_plan_keeps_the_carried_items(
+    plan: Plan, plan_2024: Plan, people: dict[str, User], reporter: User, import_file: ImportFile
+) -> None:
+    items = list(carry_over_open_items(plan).filter(unit=reporter.unit)[:2])
+    with at(CARRY_DAY):
+        plan_carry_over(source=plan, target=plan_2024, by=people["office"], due=DUE, items=[i.pk for i in items])
+    carried = set(Assignment.objects.filter(carried_from__in=items).values_list("pk", flat=True))
+    corrected = PLAN_2024.replace("6月30日".encode(), "7月31日".encode())
+    with at("2024-01-10 09:00"):
+        report = import_file(corrected, filename="2024.csv", year=2024)
+    assert report.applied, report.errors
+    assert set(Assignment.objects.filter(carried_from__in=items).values_list("pk", flat=True)) == carried
+    assert Task.objects.get(plan=plan_2024, number="1").due_date == dt.date(2024, 7, 31)
