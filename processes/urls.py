@@ -60,7 +60,6 @@ class PlansApp(Application):
         path("import/", ImportUploadView.as_view(), name="import_upload"),
         path("import/<str:token>/", ImportPreviewView.as_view(), name="import_preview"),
         path("import/<str:token>/confirm/", ImportConfirmView.as_view(), name="import_confirm"),
-        path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
         path("<plan:plan>/ledger/", LedgerView.as_view(), name="ledger"),
         path("<plan:plan>/ledger/export.<str:fmt>", LedgerExportView.as_view(), name="ledger_export"),
         path("<plan:plan>/rounds/", PlanRoundsView.as_view(), name="rounds"),
@@ -92,4 +91,6 @@ class PlansApp(Application):
         path("<plan:plan>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
+        # Last: "<issuer>/<year>/" would also match "items/1234/", "rounds/1234/" … of a four-digit id.
+        path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
     ]

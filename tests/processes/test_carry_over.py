@@ -410,3 +410,15 @@ def test_re_importing_next_years_plan_keeps_the_carried_items(
     assert report.applied, report.errors
     assert set(Assignment.objects.filter(carried_from__in=items).values_list("pk", flat=True)) == carried
     assert Task.objects.get(plan=plan_2024, number="1").due_date == dt.date(2024, 7, 31)
+
+
+def test_an_item_with_a_four_digit_id_is_not_taken_for_a_plan() -> None:
+    """``<issuer>/<year>/`` also matches ``items/1234/``: the plan's page comes after the pages named by id (a
+    carried item on PostgreSQL, whose ids do not restart, was answered by a missing plan "items/2988")."""
+    from django.urls import resolve
+
+    from processes.views.items import ItemView
+    from processes.views.rounds import RoundView
+
+    assert resolve(reverse("plans:item", kwargs={"pk": 2988})).func.view_class is ItemView  # type: ignore[attr-defined]
+    assert resolve(reverse("plans:round", kwargs={"pk": 2023})).func.view_class is RoundView  # type: ignore[attr-defined]
