@@ -422,3 +422,38 @@ def test_an_item_with_a_four_digit_id_is_not_taken_for_a_plan() -> None:
 
     assert resolve(reverse("plans:item", kwargs={"pk": 2988})).func.view_class is ItemView  # type: ignore[attr-defined]
     assert resolve(reverse("plans:round", kwargs={"pk": 2023})).func.view_class is RoundView  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_racing_the_carry_over_leaves_one_of_them_done(
+    plan_2023: Plan, import_file: ImportFile, office_admin: User, reporter: User
+) -> None:
+    """In two real concurrent transactions (PostgreSQL): the unit reports an item done while the office carries it
+    over. Exactly one wins; the other is refused, and the item is either carried (its report refused) or reported
+    (and the carry-over refused as a whole, nothing written)."""
+    from django.db import connection
+
+    from .test_concurrency import race
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://…): SQLite takes one writer at a time")
+    assert import_file(PLAN_2024, filename="2024.csv", year=2024, starts=dt.date(2024, 1, 1)).applied
+    target = Plan.objects.get(issuer=plan_2023.issuer, year=2024)
+    item = carry_over_open_items(plan_2023).filter(unit=reporter.unit).first()
+    assert item is not None
+    seen = {item.pk: item.state}
+    outcomes = race(
+        lambda: plan_carry_over(source=plan_2023, target=target, by=office_admin, due=DUE, items=[item.pk], seen=seen),
+        lambda: assignment_report(assignment=item.pk, by=reporter, text="已完成"),
+    )
+    results = [outcome for outcome, _seconds in outcomes]
+    assert results.count("ok") == 1, results
+    item.refresh_from_db()
+    carried = Assignment.objects.filter(carried_from=item).count()
+    if results[0] == "ok":
+        assert (item.state, carried) == (AssignmentState.CARRIED, 1)
+        assert not item.reports.exists()
+    else:
+        assert (item.state, carried) == (AssignmentState.REPORTED, 0)
+        assert "changed since the preview" in results[0]
+        assert not Task.objects.filter(plan=target, category=CARRIED_CATEGORY).exists()
