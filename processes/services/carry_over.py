@@ -13,6 +13,7 @@ One item changed since the preview, out of scope, or not open refuses the whole 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,8 @@ from processes.rules import manages_plan
 
 from .history import ENDED_STATES
 from .lifecycle import LifecycleError, NotAllowed
+
+logger = logging.getLogger(__name__)
 
 # What a task made for carried items is filed under, and how it is numbered.
 CARRIED_CATEGORY = "上年结转"
@@ -368,6 +371,7 @@ def _carry_one(line: CarryLine, *, source: Plan, target: Plan, by: User | None, 
 def _end_waiting(item: Assignment, *, by: User | None, now: dt.datetime) -> None:
     """What still waited on the old item ends: its inbox steps (report to verify, close-out, supervision to
     handle, extension to decide) and a pending extension request, which the new deadline answers."""
+    from viewflow.workflow.exceptions import FlowRuntimeError
     from viewflow.workflow.status import PROCESS
 
     ExtensionRequest.objects.filter(assignment=item, state=ExtensionState.PENDING).update(
@@ -383,4 +387,7 @@ def _end_waiting(item: Assignment, *, by: User | None, now: dt.datetime) -> None
     ]
     for process in waiting:
         if process.status not in (PROCESS.DONE, PROCESS.CANCELED):
-            process.flow_class.instance.cancel(process)
+            try:
+                process.flow_class.instance.cancel(process)
+            except FlowRuntimeError:  # a step someone has open this instant: it can no longer be taken anyway
+                logger.warning("carry-over: process %s of item %s left open", process.pk, item.pk)
