@@ -83,6 +83,7 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         Assignment.objects.filter(task__plan=plan, due_date__lte=as_of)
         .annotate(state_then=state_at(end_of_day(as_of)))
         .filter(state_then__isnull=False)
+        .exclude(state_then=AssignmentState.CARRIED)  # its deadline is next year's plan's now
         .values_list("state_then", flat=True)
     )
     due_closed = sum(state == AssignmentState.CLOSED for state in due)
@@ -92,6 +93,7 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         "items": total.total,
         "closed": total.closed,
         "open": total.open,
+        "carried": total.carried,
         "late": total.late,
         "due": len(due),
         "due_closed": due_closed,

@@ -48,6 +48,7 @@ from processes.models import (
 )
 
 from .bulk import insert_plain
+from .carry_over import CARRIED_CATEGORY, CARRIED_TABLE
 from .history import start_of_day
 from .plans import PlanNotFound, issuing_office
 from .units import unit_index
@@ -546,7 +547,8 @@ def _existing_tasks(plan: Plan | None) -> dict[str, Task]:
         worked_on=Count("transitions", filter=~Q(transitions__action__in=IMPORT_ACTIONS))
     )
     tasks = Task.objects.filter(plan=plan).prefetch_related(Prefetch("assignments", queryset=assignments), "milestones")
-    return {task.number: task for task in tasks}
+    # The tasks a year-end carry-over made (结转-N, table 上年结转) are not the file's: a re-import leaves them be.
+    return {task.number: task for task in tasks.exclude(table=CARRIED_TABLE, category=CARRIED_CATEGORY)}
 
 
 TRACKED_FIELDS = {

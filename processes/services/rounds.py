@@ -51,6 +51,7 @@ from processes.rules import can_report
 from processes.workdays import next_workday
 
 from .bulk import insert_plain
+from .history import ENDED_STATES
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, assignment_report, evidence_check
 
 MONTHS_PER_PERIOD = {
@@ -139,7 +140,7 @@ def round_open(
         )
         if not round_.is_open:
             return round_, 0
-        owing = Assignment.objects.filter(task__plan=plan).exclude(state=AssignmentState.CLOSED)
+        owing = Assignment.objects.filter(task__plan=plan).exclude(state__in=ENDED_STATES)
         have = set(Obligation.objects.filter(round=round_).values_list("assignment_id", flat=True))
         new = [
             Obligation(
@@ -237,7 +238,7 @@ def _obligations_sync(plan: Plan, at: dt.datetime) -> int:
             milestones.setdefault(task_id, []).append((pk, label, due))
     assignments = (
         Assignment.objects.filter(task__plan=plan)
-        .exclude(state=AssignmentState.CLOSED)
+        .exclude(state__in=ENDED_STATES)
         .order_by("pk")
         .values_list("pk", "task_id", "due_date")
     )
@@ -360,6 +361,8 @@ def progress_save(
             raise NotAllowed(_("You may not report on this item."))
         if locked.state not in OWED_STATES:
             raise AlreadyHandled
+        if assignment.state == AssignmentState.CARRIED:
+            raise InvalidInput(_("The item was carried over into next year's plan (已结转): report on the new item."))
         if locked.round is not None and not locked.round.is_open:
             raise InvalidInput(_("The round %(round)s is closed: it takes no more reports.") % {"round": locked.round})
         draft = Report.objects.filter(obligation=locked, status=ReportStatus.DRAFT).first()

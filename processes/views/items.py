@@ -35,6 +35,7 @@ from processes.models import (
 )
 from processes.rules import assignments_in_scope, can_close, can_report, can_verify
 from processes.services import deadlines, lifecycle
+from processes.services.history import ENDED_STATES
 from processes.services.lights import lights_for
 from security.models import AuditEventKind
 from security.services import audit_record
@@ -49,7 +50,7 @@ def item_in_scope(request: HttpRequest, pk: int) -> Assignment:
 
 
 def days_left(assignment: Assignment) -> int | None:
-    if assignment.due_date is None or assignment.state == AssignmentState.CLOSED:
+    if assignment.due_date is None or assignment.state in ENDED_STATES:
         return None
     return (assignment.due_date - timezone.localdate()).days
 
@@ -60,7 +61,7 @@ def available_steps(assignment: Assignment, user: Any) -> dict[str, bool]:
     def may(step: str) -> bool:
         return has_transition_perm(getattr(assignment, step), user)
 
-    open_item = assignment.state != AssignmentState.CLOSED
+    open_item = assignment.state not in ENDED_STATES
     pending = pending_extension(assignment)
     escalation_open = EscalationProcess.objects.filter(
         assignment=assignment,
@@ -73,9 +74,7 @@ def available_steps(assignment: Assignment, user: Any) -> dict[str, bool]:
         "verify": may("verify"),
         "close": may("close"),
         "reopen": may("reopen"),
-        "escalate": assignment.state != AssignmentState.CLOSED
-        and assignment.escalated_at is None
-        and can_verify(assignment, user),
+        "escalate": open_item and assignment.escalated_at is None and can_verify(assignment, user),
         "handle_escalation": escalation_open and can_close(assignment, user),
         "remind": open_item and can_verify(assignment, user),
         "suspend": open_item and assignment.suspended_at is None and can_close(assignment, user),
@@ -91,6 +90,25 @@ def available_steps(assignment: Assignment, user: Any) -> dict[str, bool]:
 
 def pending_extension(assignment: Assignment) -> ExtensionRequest | None:
     return ExtensionRequest.objects.filter(assignment=assignment, state=ExtensionState.PENDING).first()
+
+
+def carried_context(assignment: Assignment) -> dict[str, Any]:
+    """年底挂账结转 on the item's page: the item of last year it continues, with that item's history (上年结转), and
+    the item of next year that continues it (已结转)."""
+    old = (
+        Assignment.objects.select_related("task__plan__issuer", "unit").filter(pk=assignment.carried_from_id).first()
+        if assignment.carried_from_id
+        else None
+    )
+    return {
+        "carried_from": old,
+        "carried_from_timeline": AssignmentTransition.objects.filter(assignment=old)
+        .select_related("by")
+        .order_by("at", "pk")
+        if old is not None
+        else [],
+        "carried_into": Assignment.objects.select_related("task__plan__issuer").filter(carried_from=assignment).first(),
+    }
 
 
 class ItemView(LoginRequiredMixin, View):
@@ -139,6 +157,7 @@ def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> 
         if left is not None and left < 0 and assignment.due_date
         else 0,
         "timeline": timeline,
+        **carried_context(assignment),
         "reports": reports,
         "last_return": last_return,
         "steps": available_steps(assignment, request.user),

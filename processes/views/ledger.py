@@ -27,7 +27,13 @@ from django.views.generic import ListView
 
 from processes.forms import LedgerFilter
 from processes.models import Assignment, AssignmentState, Plan, Unit, User
-from processes.rules import assignments_in_scope, categories_in_scope, scope_unit_ids, supervises_items
+from processes.rules import (
+    assignments_in_scope,
+    categories_in_scope,
+    manages_plan,
+    scope_unit_ids,
+    supervises_items,
+)
 from processes.services.deadlines import reminders_send
 from processes.services.exports import CONTENT_TYPES, FORMATS, export_filename, ledger_export
 from processes.services.ledger import ledger_as_of, ledger_queryset
@@ -102,19 +108,21 @@ class LedgerView(LoginRequiredMixin, PlanMixin, ListView):
         context.update(
             assignments=page_rows,
             can_remind=supervises_items(self.request.user),
+            can_carry_over=manages_plan(self.request.user, self.plan),
             plan=self.plan,
             as_of=self.as_of,
             today=timezone.localdate(),
             date_problem=self.date_problem,
             filter=self.filterset,
             counts=counts,
-            open_count=total - counts[AssignmentState.CLOSED],
+            open_count=total - counts[AssignmentState.CLOSED] - counts[AssignmentState.CARRIED],
             by_unit=[
                 {
                     "unit": self.units[unit_id],
                     "total": sum(c.values()),
                     "closed": c[AssignmentState.CLOSED],
-                    "remaining": sum(c.values()) - c[AssignmentState.CLOSED],
+                    "carried": c[AssignmentState.CARRIED],
+                    "remaining": sum(c.values()) - c[AssignmentState.CLOSED] - c[AssignmentState.CARRIED],
                 }
                 for unit_id, c in sorted(
                     per_unit.items(), key=lambda item: (self.units[item[0]].position, self.units[item[0]].code)

@@ -25,13 +25,16 @@ from processes.views.mixins import PlanMixin
 
 
 def state_counts(path: str, unit_ids: set[int] | None) -> dict[str, Count]:
-    """Annotations counting the assignments at ``path`` (all, open, closed) within the units in scope."""
+    """Annotations counting the assignments at ``path`` (all, open, closed, carried over) within the units in
+    scope; one carried into next year's plan (已结转) is neither open nor closed."""
     in_scope = Q() if unit_ids is None else Q(**{f"{path}__unit_id__in": unit_ids})
     closed = Q(**{f"{path}__state": AssignmentState.CLOSED})
+    carried = Q(**{f"{path}__state": AssignmentState.CARRIED})
     return {
         "total": Count(path, filter=in_scope, distinct=True),
-        "open": Count(path, filter=in_scope & ~closed, distinct=True),
+        "open": Count(path, filter=in_scope & ~closed & ~carried, distinct=True),
         "closed": Count(path, filter=in_scope & closed, distinct=True),
+        "carried": Count(path, filter=in_scope & carried, distinct=True),
     }
 
 

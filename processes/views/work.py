@@ -32,6 +32,7 @@ from processes.models import (
 )
 from processes.rules import assignments_in_scope, is_unit_member, supervises_items
 from processes.services import lifecycle
+from processes.services.history import ENDED_STATES
 from processes.services.lights import lights_for
 from processes.services.signing import can_prepare, can_sign, drafted_waiting_since, drafts
 
@@ -75,10 +76,10 @@ def _waiting_steps(
 
 
 def unit_open_items(user: User) -> QuerySet[Assignment]:
-    """The unit's items not yet closed: returned first (they wait for the unit), then by deadline."""
+    """The unit's items not yet closed (nor carried over): returned first (they wait for the unit), then by deadline."""
     return (
         Assignment.objects.filter(unit_id=user.unit_id)
-        .exclude(state=AssignmentState.CLOSED)
+        .exclude(state__in=ENDED_STATES)
         .select_related("task__plan", "unit")
         .annotate(
             returned_first=Case(
@@ -93,7 +94,7 @@ def owed_obligations(user: User) -> QuerySet[Obligation]:
     """What the unit owes and has not reported (or had returned), on items not yet closed out, soonest first."""
     return (
         Obligation.objects.filter(assignment__unit_id=user.unit_id, state__in=OWED_STATES)
-        .exclude(assignment__state=AssignmentState.CLOSED)
+        .exclude(assignment__state__in=ENDED_STATES)
         .exclude(round__closed_at__isnull=False)
         .select_related("assignment__task", "round")
         .order_by("due_date", "assignment__task__position")
