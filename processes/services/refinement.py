@@ -276,7 +276,7 @@ def refinement_report_text(*, assignment: Assignment, progress: RefinementProgre
     ]
     for index, refining in enumerate(progress.tasks, start=1):
         states = "；".join(
-            _("%(unit)s: %(state)s") % {"unit": item.assignment.unit.display_name, "state": _state_label(item)}
+            _("%(unit)s: %(state)s") % {"unit": item.assignment.unit.name, "state": _state_label(item)}
             for item in refining.items
         )
         lines.append(
@@ -284,7 +284,7 @@ def refinement_report_text(*, assignment: Assignment, progress: RefinementProgre
             % {
                 "index": index,
                 "number": refining.task.number,
-                "plan": refining.task.plan.issuer.display_name,
+                "plan": refining.task.plan.issuer.name,
                 "text": _short(refining.task.text, 60),
                 "states": states or "—",
             }
