@@ -15,7 +15,18 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from processes.importing.table import ColumnRole, header_role
-from processes.models import Assignment, AssignmentState, Obligation, ObligationKind, Plan, Report, Role, Task, Unit, User
+from processes.models import (
+    Assignment,
+    AssignmentState,
+    Obligation,
+    ObligationKind,
+    Plan,
+    Report,
+    Role,
+    Task,
+    Unit,
+    User,
+)
 from processes.services.lifecycle import assignment_close, assignment_report, assignment_verify
 from processes.services.refinement import city_plans_progress, refinement_progress
 from processes.services.units import units_load_csv
