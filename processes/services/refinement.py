@@ -116,7 +116,7 @@ def refinements_resolve(*, report: ImportReport, chosen: Mapping[str, str] | Non
         return refinements
     refinements.provincial = plan
     refinements.options = [
-        (number, f"{number}. {_short(item.task.text, 40)}（{item.unit.display_name}）")
+        (number, f"{number}. {_short(item.task.text, 18)}（{item.unit.display_name}）")
         for number, item in items.items()
     ]
     existing = {
