@@ -23,11 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from processes.importing.table import ROLE_NAMES, ColumnRole
-from processes.models import Assignment, AssignmentState, Obligation, Plan, Role, Task, Unit, UnitLevel, User
+from processes.models import Assignment, AssignmentState, Obligation, Plan, Task, Unit, UnitLevel
+from processes.rules import Viewer, assignments_in_scope, plans_in_scope, supervises_items
 
 from .history import obligations_owed_as_of
 from .plans import PlanNotFound, programme_office
-from processes.rules import Viewer, assignments_in_scope, plans_in_scope, supervises_items
 
 if TYPE_CHECKING:
     from .plan_import import ImportReport
