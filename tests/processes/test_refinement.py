@@ -164,7 +164,7 @@ def test_the_preview_offers_the_provincial_items_and_keeps_the_choice_until_conf
 ) -> None:
     client = client_for(city_admin)
     text = HEADER + "1,细化年度任务,长春市生态环境局,7月31日,13\n2,会商机制,长春市生态环境局,8月31日,\n"
-    # Nothing but the file: the city admin's office is the issuer, the year today's.
+    # No issuer chosen: the city admin's office is the only one offered, and so the issuer.
     response = client.post(
         "/plans/import/", {"file": SimpleUploadedFile("changchun.csv", text.encode()), "year": "2023"}
     )
