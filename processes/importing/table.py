@@ -31,6 +31,7 @@ class ColumnRole(StrEnum):
     CO_UNITS = "co_units"
     DEADLINE = "deadline"
     CATEGORY = "category"
+    SERVES = "serves"  # a city's or district's plan: the provincial task (序号) a row refines (细化)
 
 
 REQUIRED_ROLES = (ColumnRole.NUMBER, ColumnRole.TASK, ColumnRole.UNITS, ColumnRole.DEADLINE)
@@ -41,6 +42,7 @@ ROLE_NAMES = {
     ColumnRole.CO_UNITS: "配合单位",
     ColumnRole.DEADLINE: "完成时限",
     ColumnRole.CATEGORY: "类别",
+    ColumnRole.SERVES: "对应省级任务",
 }
 _EXACT = {
     ColumnRole.NUMBER: {"序号", "编号", "序列号", "no", "no."},
@@ -59,6 +61,7 @@ _EXACT = {
     ColumnRole.CO_UNITS: {"配合单位", "协办单位", "配合部门", "参与单位", "协同单位", "协作单位"},
     ColumnRole.DEADLINE: {"完成时限", "完成时间", "时间节点", "完成期限", "时限", "时限要求", "完成时限要求"},
     ColumnRole.CATEGORY: {"类别", "分类", "领域", "类型", "任务类别"},
+    ColumnRole.SERVES: {"对应省级任务", "对应省级任务序号", "省级任务序号", "对应省级序号", "省级任务编号"},
 }
 _SECTION_MARK = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|[IVXⅠⅡⅢⅣⅤ]+[-.、]|第[一二三四五六七八九十]+[部分章节])"
@@ -76,6 +79,8 @@ def header_role(text: str) -> ColumnRole | None:
     for role, names in _EXACT.items():
         if key in names:
             return role
+    if "省级" in key and any(word in key for word in ("任务", "序号", "编号")):
+        return ColumnRole.SERVES
     if "序号" in key:
         return ColumnRole.NUMBER
     if any(word in key for word in ("配合", "协办", "协同")):
@@ -143,6 +148,7 @@ class ParsedTask:
     continuation_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, units, co-units)
     table: str = ""  # the table's label (表8) when the file holds several tables or names its table so
     written_number: str = ""  # the 序号 as the table gives it; ``number`` is “8-3” when the file holds several tables
+    serves: str = ""  # the provincial 序号 the row refines (ColumnRole.SERVES), as written
 
 
 @dataclass
@@ -506,6 +512,7 @@ class _Reader:
             layout=self.layout,
             extra={name: _cell(row, c).text for c, name in self.layout.extra_columns if _cell(row, c).text},
             written_number=number,
+            serves=normalise_number(_cell(row, self.col(ColumnRole.SERVES)).text),
         )
         for c, label, due in self.layout.milestone_columns:
             if outcome := _cell(row, c).text:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Count, Prefetch, Q
@@ -51,7 +51,11 @@ from .bulk import insert_plain
 from .carry_over import CARRIED_CATEGORY, CARRIED_TABLE
 from .history import start_of_day
 from .plans import PlanNotFound, issuing_office
+from .refinement import refinements_apply, refinements_resolve
 from .units import unit_index
+
+if TYPE_CHECKING:
+    from .refinement import Refinements
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +137,7 @@ class ImportReport:
     plan_id: int | None = None
     starts: dt.date | None = None
     issuer: Unit | None = None
+    refinements: Refinements | None = None  # the provincial items the rows refine (细化), see refinement.py
 
     @property
     def errors(self) -> list[Any]:
@@ -216,6 +221,7 @@ def plan_import(
     starts: dt.date | None = None,
     stash: Path | None = None,
     issuer: str | None = None,
+    serves: dict[str, str] | None = None,
 ) -> ImportReport:
     """Read ``data`` (the file called ``filename``) as the task list of ``year`` and, unless ``dry_run`` or any
     error, apply it. The report says what was read, what changed and every problem with its location.
@@ -228,7 +234,10 @@ def plan_import(
     and its confirmation read the file once (see ``read_grids``).
 
     ``issuer``: the code of the office whose plan this is (default: the provincial programme office); a city's or
-    a district's plan dispatches only to the units of its own subtree."""
+    a district's plan dispatches only to the units of its own subtree.
+
+    ``serves``: the provincial task (序号, "" for none) each task (by 序号) refines, as chosen in the preview; over the
+    file's column (对应省级任务). See ``refinement.refinements_resolve``."""
     report = ImportReport(filename=filename, year=year, dry_run=dry_run, problems=Problems(filename), starts=starts)
     try:
         report.issuer = issuing_office(issuer)
@@ -252,6 +261,7 @@ def plan_import(
     parent = _missing_units_parent(report, create_missing_units_under)
     _resolve(report, table, index, parent)
     _within_issuer(report)
+    refinements_resolve(report=report, chosen=serves)
     if not report.ok:
         return report
     if dry_run:
@@ -757,6 +767,7 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
     Task.objects.filter(pk__in=removed).delete()
     _sync_milestones(report, tasks, existing)
     _sync_assignments(report, tasks, existing, before, units, by=by, now=now, since=since if created else now)
+    refinements_apply(report=report, tasks=tasks)
     PlanImport.objects.create(
         plan=plan,
         filename=report.filename,

@@ -37,6 +37,7 @@ from processes.rules import assignments_in_scope, can_close, can_report, can_ver
 from processes.services import deadlines, lifecycle
 from processes.services.history import ENDED_STATES
 from processes.services.lights import lights_for
+from processes.services.refinement import refinement_progress, refinement_report_text
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -116,8 +117,14 @@ class ItemView(LoginRequiredMixin, View):
         return render(request, "processes/item.html", item_context(request, item_in_scope(request, pk)))
 
 
+FILL_FROM_REFINEMENTS = "refinements"  # ?fill=refinements: the report's text starts from the city tasks' states
+
+
 def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> dict[str, Any]:
-    initial = {"assignment": assignment.pk, "state": assignment.state}
+    initial: dict[str, Any] = {"assignment": assignment.pk, "state": assignment.state}
+    refinements = refinement_progress(assignment=assignment, viewer=request.user)
+    if refinements.tasks and request.GET.get("fill") == FILL_FROM_REFINEMENTS:
+        initial["text"] = refinement_report_text(assignment=assignment, progress=refinements)
     timeline = (
         AssignmentTransition.objects.filter(assignment=assignment)
         .select_related("by", "report")
@@ -143,6 +150,11 @@ def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> 
     )
     return {
         "light": lights_for([assignment.pk]).get(assignment.pk),
+        "refinements": refinements,
+        # A city task refining a provincial item: that item, linked for those who may open it.
+        "serves": assignment.task.serves,
+        "serves_visible": assignment.task.serves_id is not None
+        and assignments_in_scope(request.user).filter(pk=assignment.task.serves_id).exists(),
         "notices": notices,
         "pending_extension": pending_extension(assignment),
         "extensions": ExtensionRequest.objects.filter(assignment=assignment).select_related(

@@ -39,6 +39,7 @@ from processes.services.exports import CONTENT_TYPES, FORMATS, export_filename, 
 from processes.services.ledger import ledger_as_of, ledger_queryset
 from processes.services.lifecycle import InvalidInput, LifecycleError
 from processes.services.lights import lights_for
+from processes.services.refinement import city_plans_progress
 from processes.views.mixins import PlanMixin
 from security.models import AuditEventKind
 from security.services import audit_record
@@ -131,6 +132,7 @@ class LedgerView(LoginRequiredMixin, PlanMixin, ListView):
             query=query.urlencode(),
             formats=FORMATS,
         )
+        context["city_plans"] = city_plans_progress(plan=self.plan, viewer=self.request.user)  # 各地细化计划
         return context
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
