@@ -160,7 +160,7 @@ class Targets:
 
 def find_targets() -> Targets:
     from processes.models import Assignment, Obligation, ObligationKind, ObligationState, Plan, User
-    from processes.services.scope import assignments_in_scope
+    from processes.rules import assignments_in_scope
 
     plan = Plan.objects.order_by("-year").first()
     if plan is None:

@@ -55,11 +55,11 @@ from .models import (
     Visit,
     VisitRating,
 )
+from .rules import can_import_plans
 from .services.assessment import weights_check
 from .services.calendar_years import NoticeReading, calendar_year_confirm, holiday_notice_read
 from .services.lifecycle import InvalidInput, NotAllowed
 from .services.pairings import pairing_check, visits_sync, visits_task
-from .services.scope import can_import_plans
 
 
 class ReadOnlyAdminMixin:
@@ -170,7 +170,7 @@ class LadderRungInline(admin.TabularInline):
 def _office_of(request: HttpRequest) -> int | None:
     """The office whose rows a staff member of a city's (district's) office sees in the admin; ``None``: every
     office's (the provincial office's people, superusers)."""
-    from processes.services.scope import sees_everything
+    from processes.rules import sees_everything
 
     if sees_everything(request.user):
         return None

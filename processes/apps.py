@@ -10,7 +10,10 @@ class ProcessesConfig(AppConfig):
     def ready(self) -> None:
         from notifications import attachments
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            rules,  # noqa: F401  (registers who may take which step: the transitions ask by name)
+        )
         from .services.attachments import message_attachments
 
         attachments.register(message_attachments)  # the outbox attaches the domain's documents without knowing them

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.backends import BaseBackend
 
-from processes.permissions import unit_permissions
+from processes.rules import unit_permissions
 
 
 class ScopePermissionBackend(BaseBackend):

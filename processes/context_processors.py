@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from notifications.health import system_state_cached
 from processes import workdays
-from processes.services.scope import can_import_plans, sees_everything
+from processes.rules import can_import_plans, sees_everything
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

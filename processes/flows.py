@@ -1,5 +1,5 @@
 """The approval processes: who acts after whom. Each human step is offered, through its permission, to the people
-whose role and scope let them take it (see processes/permissions.py), and shows in their 待办. The steps are taken
+whose role and scope let them take it (see processes/rules.py), and shows in their 待办. The steps are taken
 through the lifecycle services (processes/services/lifecycle.py), which move the assignment's state machine and
 complete the step in the same transaction; the gateways read that state, the single source of truth.
 
@@ -16,6 +16,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from processes.models import AssignmentState, CompletionProcess, EscalationProcess, ExtensionProcess
+from processes.rules import step_permission
 
 
 def item_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -25,10 +26,15 @@ def item_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     return HttpResponseRedirect(assignment.get_absolute_url())
 
 
-def _unit(activation: Any) -> int:
-    process = activation.process
-    assignment = process.request.assignment if isinstance(process, ExtensionProcess) else process.assignment
-    return int(assignment.unit_id)
+def _permission(kind: str) -> Any:
+    """The permission a step asks for, from the rules (``processes.rules.step_permission``)."""
+
+    def name(activation: Any) -> str:
+        process = activation.process
+        assignment = process.request.assignment if isinstance(process, ExtensionProcess) else process.assignment
+        return step_permission(kind, assignment)
+
+    return name
 
 
 def _state_is(state: str) -> Any:
@@ -60,23 +66,17 @@ class CompletionFlow(ItemFlow):
     needs_signoff = flow.If(_state_is(AssignmentState.SIGNOFF)).Then(this.signoff).Else(this.verify)
     signoff = (
         flow.View(item_page)
-        .Permission(lambda activation: f"processes.signoff_unit_{_unit(activation)}")
+        .Permission(_permission("signoff"))
         .Annotation(title=_("Unit sign-off"))
         .Next(this.signed_off)
     )
     signed_off = flow.If(_state_is(AssignmentState.REPORTED)).Then(this.verify).Else(this.returned)
     verify = (
-        flow.View(item_page)
-        .Permission(lambda activation: f"processes.verify_unit_{_unit(activation)}")
-        .Annotation(title=_("Verification"))
-        .Next(this.verified)
+        flow.View(item_page).Permission(_permission("verify")).Annotation(title=_("Verification")).Next(this.verified)
     )
     verified = flow.If(_state_is(AssignmentState.VERIFIED)).Then(this.close_out).Else(this.returned)
     close_out = (
-        flow.View(item_page)
-        .Permission(lambda activation: f"processes.close_unit_{_unit(activation)}")
-        .Annotation(title=_("Close-out (销号)"))
-        .Next(this.closed)
+        flow.View(item_page).Permission(_permission("close")).Annotation(title=_("Close-out (销号)")).Next(this.closed)
     )
     returned = flow.End()
     closed = flow.End()
@@ -96,7 +96,7 @@ class EscalationFlow(ItemFlow):
     start = flow.StartHandle(this.start_process).Next(this.handle)
     handle = (
         flow.View(item_page)
-        .Permission(lambda activation: f"processes.close_unit_{_unit(activation)}")
+        .Permission(_permission("close"))
         .Annotation(title=_("Handle the supervision"))
         .Next(this.end)
     )
@@ -117,7 +117,7 @@ class ExtensionFlow(ItemFlow):
     start = flow.StartHandle(this.start_process).Next(this.decide)
     decide = (
         flow.View(item_page)
-        .Permission(lambda activation: f"processes.verify_unit_{_unit(activation)}")
+        .Permission(_permission("verify"))
         .Annotation(title=_("Decide the extension"))
         .Next(this.end)
     )

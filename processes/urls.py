@@ -19,6 +19,7 @@ from processes.views.bulletins import (
     BulletinPublishView,
     BulletinView,
 )
+from processes.views.carry_over import CarryOverView
 from processes.views.dashboard import DashboardView, LatestPlanView
 from processes.views.imports import ImportConfirmView, ImportPreviewView, ImportUploadView
 from processes.views.items import EvidenceView, ExtensionRequestView, ItemView, StepView
@@ -75,6 +76,7 @@ class PlansApp(Application):
         path("notices/<int:pk>/pdf/", NoticePdfView.as_view(), name="notice_pdf"),
         path("notices/sign/", NoticesSignView.as_view(), name="notices_sign"),
         path("<plan:plan>/ledger/remind/", RemindView.as_view(), name="ledger_remind"),
+        path("<plan:plan>/carry-over/", CarryOverView.as_view(), name="carry_over"),
         path("<plan:plan>/dashboard/", DashboardView.as_view(), name="dashboard"),
         path("<plan:plan>/bulletins/", BulletinListView.as_view(), name="bulletins"),
         path("bulletins/<int:pk>/", BulletinView.as_view(), name="bulletin"),
@@ -89,6 +91,6 @@ class PlansApp(Application):
         path("<plan:plan>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
-        # Last: ``items/4921/`` has the shape of a plan (``<issuer>/<year>``) and must reach its own view first.
+        # Last: "<issuer>/<year>/" would also match "items/1234/", "rounds/1234/" … of a four-digit id.
         path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
     ]

@@ -2,6 +2,10 @@
 
 ``parse_deadline`` never raises anything but ``DeadlineError``, whose message says what could not be read;
 ``parse_period_end`` reads the period of a milestone column (“2022-2024年” → 2024-12-31).
+
+Besides dates, periods and frequencies, offices write ranges (“2021.10-2023.12”, “2023年6月至12月”: due at the
+range's end, the start kept in the text as written), two stages (“2024年底前完成，2025年巩固提升”: a deadline and
+a milestone, ``Deadline.stages``) and a day within a frequency (“每月25日前报送进展”: ``Deadline.day``).
 """
 
 from __future__ import annotations
@@ -23,11 +27,22 @@ class DeadlineError(ValueError):
 
 
 @dataclass(frozen=True)
+class Stage:
+    """A later stage of a two-stage deadline: its period as written, its end, and the stage as written."""
+
+    label: str
+    due_date: dt.date
+    outcome: str
+
+
+@dataclass(frozen=True)
 class Deadline:
     kind: DeadlineKind
     due_date: dt.date | None
     frequency: Frequency | None = None
     warning: str = ""
+    stages: tuple[Stage, ...] = ()
+    day: int | None = None  # the day of the month each occurrence of recurring work is due (每月25日前 → 25)
 
 
 DONE_WORDS = ("已完成", "已经完成", "已落实")
@@ -58,6 +73,13 @@ _QUARTER = re.compile(r"^(?:(\d{4})年)?第?([一二三四1-4])季度?(?:末|底
 _HALF = re.compile(r"^(?:(\d{4})年)?([上下])半年(?:末|底)?$")
 _YEAR_RANGE = re.compile(r"^(\d{4})年?[-—–~至到](\d{4})年?(?:底|末)?$")
 _YEAR_ONLY = re.compile(r"^(\d{4})年?(?:底|末)?$")
+_YEAR_MONTH = re.compile(r"^(\d{4})[-/.年](\d{1,2})月?(底|末|份)?$")
+_RANGE_MARK = re.compile(r"[-—–~至到]")
+_STAGE_MARK = re.compile(r"[,;]")
+# The day of a frequency: 每月25日前, 每两月10日前, 每季度末月20日前 (each occurrence is due on that day of the
+# period's last month). Reports “on the month before” (每月5日前报送上月…) are due after the period: no day is kept.
+_FREQUENCY_DAY = re.compile(r"(?:每|逐)(?:个|两个?|2个?|季度?|半年)?(?:末月|末)?月?(\d{1,2})(?:日|号)")
+_PREVIOUS_PERIOD = re.compile(r"上(?:个|一个?)?(?:月|季度|半年|年度)")
 
 
 def detect_frequencies(text: str) -> list[Frequency]:
@@ -106,6 +128,8 @@ def _period_end(text: str, *, year: int, written: str) -> dt.date | None:
         if last < first:
             raise DeadlineError(_("“%(text)s” ends before it starts.") % {"text": written})
         return _date(last, 12, 31, written)
+    if match := _YEAR_MONTH.match(text):
+        return _month_end(int(match[1]), int(match[2]), written)
     if match := _YEAR_ONLY.match(text):
         return _date(int(match[1]), 12, 31, written)
     if match := _YEAR_END.match(text):
@@ -118,7 +142,89 @@ def _check_year(year: int) -> None:
         raise DeadlineError(_("The plan year %(year)s is out of range.") % {"year": year})
 
 
-def _recurring(frequencies: list[Frequency], year_end: dt.date) -> Deadline:
+def _range_end(text: str, *, year: int, written: str) -> dt.date | None:
+    """The end of a range (“2021.10-2023.12”, “2023年6月至12月”, “2023年3-6月”); None if ``text`` is none."""
+    for mark in _RANGE_MARK.finditer(text):
+        left, right = text[: mark.start()], _TRAILING.sub("", text[mark.end() :])
+        if not left or not right:
+            continue
+        if re.fullmatch(r"(?:\d{4}年)?\d{1,2}", left) and right.endswith("月"):
+            left += "月"  # 2023年3-6月
+        start = _period_end(left, year=year, written=written)
+        if start is None:
+            continue
+        stated = re.match(r"^(\d{4})", left)
+        end = _period_end(right, year=int(stated[1]) if stated else year, written=written)
+        if end is None:
+            continue
+        if end < start:
+            raise DeadlineError(_("“%(text)s” ends before it starts.") % {"text": written})
+        return end
+    return None
+
+
+def _stage_period(stage: str, *, year: int, written: str) -> tuple[str, dt.date] | None:
+    """The period a stage starts with (“2025年” of “2025年巩固提升”) and its end."""
+    for length in range(len(stage), 1, -1):
+        head = stage[:length]
+        due = _period_end(_TRAILING.sub("", head), year=year, written=written)
+        if due is not None:
+            return _TRAILING.sub("", head), due
+    return None
+
+
+def _stages(text: str, *, year: int, task_text: str, written: str) -> Deadline | None:
+    """“2024年底前完成，2025年巩固提升”: the first stage is the deadline, each later one a milestone."""
+    parts = [part for part in _STAGE_MARK.split(text) if part]
+    if len(parts) < 2:
+        return None
+    try:
+        first = parse_deadline(parts[0], year=year, task_text=task_text)
+    except DeadlineError:
+        return None
+    if first.kind not in (DeadlineKind.DATE, DeadlineKind.ONGOING) or first.due_date is None:
+        return None
+    stages = []
+    for part in parts[1:]:
+        found = _stage_period(part, year=year, written=written)
+        if found is None:
+            return None
+        stages.append(Stage(label=found[0], due_date=found[1], outcome=part))
+    labels = [stage.label for stage in stages]
+    if len(set(labels)) != len(labels):
+        return None
+    return Deadline(first.kind, first.due_date, None, first.warning, tuple(stages))
+
+
+def frequency_day(text: str) -> tuple[int | None, str]:
+    """The day of the month a frequency names (每月25日前 → 25), with a warning when it cannot be kept."""
+    match = _FREQUENCY_DAY.search(squeeze(text))
+    if match is None:
+        return None, ""
+    day = int(match[1])
+    if not 1 <= day <= 31:
+        return None, _("“%(text)s” names no day of a month; each occurrence is due at the period's end.") % {
+            "text": match[0]
+        }
+    if _PREVIOUS_PERIOD.search(squeeze(text)):
+        return None, _(
+            "“%(text)s” reports on the period before: each occurrence is due at its period's end, not on day "
+            "%(day)s of it."
+        ) % {"text": match[0], "day": day}
+    return day, ""
+
+
+def _recurring(frequencies: list[Frequency], year_end: dt.date, *texts: str) -> Deadline:
+    deadline = _recurring_frequency(frequencies, year_end)
+    for text in texts:
+        day, warning = frequency_day(text)
+        if day is not None or warning:
+            warnings = " ".join(w for w in (deadline.warning, warning) if w)
+            return Deadline(deadline.kind, deadline.due_date, deadline.frequency, warnings, day=day)
+    return deadline
+
+
+def _recurring_frequency(frequencies: list[Frequency], year_end: dt.date) -> Deadline:
     if not frequencies:
         return Deadline(
             DeadlineKind.RECURRING,
@@ -152,8 +258,11 @@ def parse_deadline(written: str, *, year: int, task_text: str = "") -> Deadline:
     if text in DONE_WORDS:
         return Deadline(DeadlineKind.DONE, None)
     if text.startswith(RECURRING_WORDS):
-        return _recurring(detect_frequencies(text) or detect_frequencies(task_text), year_end)
+        own = detect_frequencies(text)
+        return _recurring(own or detect_frequencies(task_text), year_end, text, *([] if own else [task_text]))
     due = _period_end(_TRAILING.sub("", text), year=year, written=written)
+    if due is None:
+        due = _range_end(_TRAILING.sub("", text), year=year, written=written)
     if due is not None:
         warning = ""
         if due.year != year:
@@ -163,7 +272,9 @@ def parse_deadline(written: str, *, year: int, task_text: str = "") -> Deadline:
             }
         return Deadline(DeadlineKind.DATE, due, None, warning)
     if own := detect_frequencies(text):
-        return _recurring(own, year_end)
+        return _recurring(own, year_end, text)
+    if staged := _stages(text, year=year, task_text=task_text, written=written):
+        return staged
     if (until := _ONGOING_UNTIL.match(text)) and (
         due := _period_end(_TRAILING.sub("", until[1]), year=year, written=written)
     ):

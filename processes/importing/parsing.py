@@ -66,7 +66,8 @@ def clean_text(value: object) -> str:
 
 def parse(kind: str, data: bytes, caps: Caps) -> list[dict[str, Any]]:
     """Every table of the file (``kind``: xlsx, docx or csv), each as ``{"sheet": title}`` or ``{"table": number}``
-    with ``rows`` (lists of texts of equal length) and ``merged`` (the [row, column] of each copied merged value)."""
+    with ``rows`` (lists of texts of equal length) and ``merged`` (the [row, column] of each copied merged value);
+    a Word table also with ``before``, the paragraphs above it (``{"text": …, "heading": bool}``)."""
     if kind == "xlsx":
         return list(_xlsx(data, caps))
     if kind == "docx":
@@ -170,15 +171,52 @@ def _xlsx_sheet(workbook: Any, sheet: Any, caps: Caps) -> dict[str, Any]:
     return {"sheet": sheet.title, "rows": rows, "merged": merged}
 
 
+# The paragraphs kept before each Word table (the notice's text before the first, a caption such as “表8 …” before
+# the others): the first and the last of them, each cut to a length that a title or a 文号 never exceeds.
+PARAGRAPHS_KEPT = 60
+PARAGRAPH_CHARS = 300
+_HEADING_STYLES = ("heading", "title", "标题", "subtitle")
+
+
+def _paragraph(paragraph: Any) -> dict[str, Any]:
+    """A paragraph's text, and whether it is set as a heading (a heading or title style, or centred)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    style = (getattr(paragraph.style, "name", "") or "").lower()
+    heading = style.startswith(_HEADING_STYLES) or paragraph.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    return {"text": clean_text(paragraph.text).replace("\n", " ")[:PARAGRAPH_CHARS], "heading": bool(heading)}
+
+
+def _body(document: Any) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """The body's tables in order, each with the non-empty paragraphs between it and the table before it."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    tables: list[tuple[Any, list[dict[str, Any]]]] = []
+    before: list[dict[str, Any]] = []
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = _paragraph(Paragraph(child, document))
+            if paragraph["text"]:
+                before.append(paragraph)
+        elif tag == "tbl":
+            if len(before) > PARAGRAPHS_KEPT:
+                before = before[: PARAGRAPHS_KEPT // 2] + before[-PARAGRAPHS_KEPT // 2 :]
+            tables.append((Table(child, document), before))
+            before = []
+    return tables
+
+
 def _docx(data: bytes, caps: Caps) -> Iterator[dict[str, Any]]:
     import docx
 
     try:
         document = docx.Document(io.BytesIO(data))
-        tables = list(document.tables)
+        tables = _body(document)
     except Exception as exc:  # python-docx raises many kinds of errors for a damaged document
         raise _unreadable("docx_unreadable", exc) from exc
-    for number, table in enumerate(tables, start=1):
+    for number, (table, before) in enumerate(tables, start=1):
         rows: list[list[str]] = []
         merged: list[list[int]] = []
         previous_tcs: list[object] = []
@@ -207,7 +245,7 @@ def _docx(data: bytes, caps: Caps) -> Iterator[dict[str, Any]]:
             raise
         except Exception as exc:
             raise _unreadable("docx_unreadable", exc) from exc
-        yield {"table": number, "rows": rows, "merged": merged}
+        yield {"table": number, "rows": rows, "merged": merged, "before": before}
 
 
 def decode(data: bytes) -> str | None:

@@ -31,7 +31,16 @@ from . import worker
 from .parsing import Caps, ParseRefused, clean_text, column_letter, decode
 from .problems import FileRefused, Problem, Severity
 
-__all__ = ["SUPPORTED_SUFFIXES", "Cell", "Grid", "ReadLimits", "clean_text", "column_letter", "read_grids"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Cell",
+    "Grid",
+    "Paragraph",
+    "ReadLimits",
+    "clean_text",
+    "column_letter",
+    "read_grids",
+]
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".xlsx", ".csv", ".docx")
@@ -44,13 +53,25 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of a Word notice above a table; ``heading`` when it is set as one (a heading style, centred)."""
+
+    text: str
+    heading: bool = False
+
+
+@dataclass(frozen=True)
 class Grid:
     """One table of the file: ``rows[i]`` is shown to people as row ``numbers[i]``; ``sheet`` names the worksheet
-    or the Word table when a file can hold several ("" for a CSV)."""
+    or the Word table when a file can hold several ("" for a CSV). ``before``: the paragraphs of a Word document
+    between this table and the one before it (the notice's text, a caption such as “表8 …”); ``worksheet`` is true
+    when ``sheet`` is a worksheet's own name (which can name the table), not a Word table's number."""
 
     sheet: str
     rows: list[list[Cell]]
     numbers: list[int]
+    before: tuple[Paragraph, ...] = ()
+    worksheet: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,7 +284,14 @@ def _sheet_name(table: dict[str, Any]) -> str:
 def _grid(table: dict[str, Any]) -> Grid:
     merged = {(r, c) for r, c in table["merged"]}
     rows = [[Cell(text, (r, c) in merged) for c, text in enumerate(texts)] for r, texts in enumerate(table["rows"])]
-    return Grid(sheet=_sheet_name(table), rows=rows, numbers=list(range(1, len(rows) + 1)))
+    before = tuple(Paragraph(str(p.get("text", "")), bool(p.get("heading"))) for p in table.get("before", ()))
+    return Grid(
+        sheet=_sheet_name(table),
+        rows=rows,
+        numbers=list(range(1, len(rows) + 1)),
+        before=before,
+        worksheet="sheet" in table and bool(table["sheet"]),
+    )
 
 
 def _refusal(filename: str, refused: dict[str, Any], limits: ReadLimits) -> FileRefused:

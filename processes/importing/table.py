@@ -1,6 +1,10 @@
-"""Find the task table in a grid and read its rows: header names as offices write them, title rows above the
+"""Find the task tables in a grid and read their rows: header names as offices write them, title rows above the
 header, a two-level header whose sub-columns are milestones, section rows that give the category below them,
-vertically merged rows that continue a task, and extra columns kept as task fields."""
+vertically merged rows that continue a task, rows split at a page break, and extra columns kept as task fields.
+
+A file may hold several task tables (a Word notice's tables 7–9, a workbook's sheets, tables one under another in
+a sheet or a CSV), each numbering its tasks from 1: the tasks are then numbered “8-3” in the plan and keep their
+table's label (表8). A Word notice's text above its first table gives the plan's title and 文号."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from .deadlines import DeadlineError, parse_period_end
 from .problems import Problems
-from .readers import Cell, Grid, column_letter
+from .readers import Cell, Grid, Paragraph, column_letter
 
 HEADER_SCAN_ROWS = 30
 MAX_TITLE = 300  # Plan.title
@@ -27,6 +31,7 @@ class ColumnRole(StrEnum):
     CO_UNITS = "co_units"
     DEADLINE = "deadline"
     CATEGORY = "category"
+    SERVES = "serves"  # a city's or district's plan: the provincial task (序号) a row refines (细化)
 
 
 REQUIRED_ROLES = (ColumnRole.NUMBER, ColumnRole.TASK, ColumnRole.UNITS, ColumnRole.DEADLINE)
@@ -37,6 +42,7 @@ ROLE_NAMES = {
     ColumnRole.CO_UNITS: "配合单位",
     ColumnRole.DEADLINE: "完成时限",
     ColumnRole.CATEGORY: "类别",
+    ColumnRole.SERVES: "对应省级任务",
 }
 _EXACT = {
     ColumnRole.NUMBER: {"序号", "编号", "序列号", "no", "no."},
@@ -55,6 +61,7 @@ _EXACT = {
     ColumnRole.CO_UNITS: {"配合单位", "协办单位", "配合部门", "参与单位", "协同单位", "协作单位"},
     ColumnRole.DEADLINE: {"完成时限", "完成时间", "时间节点", "完成期限", "时限", "时限要求", "完成时限要求"},
     ColumnRole.CATEGORY: {"类别", "分类", "领域", "类型", "任务类别"},
+    ColumnRole.SERVES: {"对应省级任务", "对应省级任务序号", "省级任务序号", "对应省级序号", "省级任务编号"},
 }
 _SECTION_MARK = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|[IVXⅠⅡⅢⅣⅤ]+[-.、]|第[一二三四五六七八九十]+[部分章节])"
@@ -72,6 +79,8 @@ def header_role(text: str) -> ColumnRole | None:
     for role, names in _EXACT.items():
         if key in names:
             return role
+    if "省级" in key and any(word in key for word in ("任务", "序号", "编号")):
+        return ColumnRole.SERVES
     if "序号" in key:
         return ColumnRole.NUMBER
     if any(word in key for word in ("配合", "协办", "协同")):
@@ -106,6 +115,9 @@ class Layout:
     extra_columns: list[tuple[int, str]]
     headers: list[str]  # the header text over each column, for messages
     title: str
+    end_row: int = 0  # index into grid.rows past the table's last row (the next table's title or header)
+    skip_rows: frozenset[int] = frozenset()  # header rows repeated after a page break
+    label: str = ""  # the table as the file names it: 表8, a worksheet's name, or 表1, 表2 … in order
 
     @property
     def complete(self) -> bool:
@@ -134,15 +146,21 @@ class ParsedTask:
     milestones: list[MilestoneCell] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
     continuation_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, units, co-units)
+    table: str = ""  # the table's label (表8) when the file holds several tables or names its table so
+    written_number: str = ""  # the 序号 as the table gives it; ``number`` is “8-3” when the file holds several tables
+    serves: str = ""  # the provincial 序号 the row refines (ColumnRole.SERVES), as written
 
 
 @dataclass
 class ParsedTable:
-    """Every task of the file, from every sheet or table that has a task header, in order."""
+    """Every task of the file, from every sheet or table that has a task header, in order; with what the text
+    around the tables says of the plan (a Word notice's title and 文号)."""
 
     title: str
     tasks: list[ParsedTask]
     layouts: list[Layout]
+    doc_no: str = ""
+    title_from: str = ""  # where the title was read, for messages: “the notice's heading”, a table's title row
 
 
 def _score(row: list[Cell]) -> dict[ColumnRole, int]:
@@ -154,13 +172,68 @@ def _score(row: list[Cell]) -> dict[ColumnRole, int]:
     return roles
 
 
+def _header_roles(row: list[Cell]) -> dict[ColumnRole, int] | None:
+    roles = _score(row)
+    return roles if ColumnRole.NUMBER in roles and ColumnRole.TASK in roles and len(roles) >= 3 else None
+
+
+def _texts(row: list[Cell]) -> list[str]:
+    return [cell.text for cell in row if cell.text]
+
+
 def find_layout(grid: Grid, *, year: int, problems: Problems) -> Layout | None:
     """Locate the header row (possibly two-level) and what each column holds. None if this grid has none."""
+    layouts = find_layouts(grid, year=year, problems=problems)
+    return layouts[0] if layouts else None
+
+
+def find_layouts(grid: Grid, *, year: int, problems: Problems) -> list[Layout]:
+    """Every task table of the grid: a sheet or a CSV may hold several one under another, each with its own title
+    row (“表8 …”) and header. A header row repeated without a title between (a table continued after a page break)
+    continues the table above and is skipped."""
+    first: tuple[int, dict[ColumnRole, int]] | None = None
     for index, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
-        roles = _score(row)
-        if ColumnRole.NUMBER in roles and ColumnRole.TASK in roles and len(roles) >= 3:
-            return _layout_from(grid, index, roles, year=year, problems=problems)
-    return None
+        if roles := _header_roles(row):
+            first = (index, roles)
+            break
+    if first is None:
+        return []
+    starts: list[tuple[int, int, dict[ColumnRole, int]]] = [(0, first[0], first[1])]  # (title start, header, roles)
+    skipped: set[int] = set()
+    for index in range(first[0] + 1, len(grid.rows)):
+        roles = _header_roles(grid.rows[index])
+        if roles is None or grid.rows[index][roles[ColumnRole.NUMBER]].merged:
+            continue  # no header, or the lower half of a header merged over two rows
+        previous_header = starts[-1][1]
+        top = index
+        for above in range(index - 1, previous_header + 1, -1):
+            texts = _texts(grid.rows[above])
+            if not texts:
+                continue
+            if len(set(texts)) != 1 or _NOTE_ROW.match(texts[0]) or _NUMBER.match(normalise_number(texts[0])):
+                break
+            top = above
+        if top == index and _texts(grid.rows[index]) == _texts(grid.rows[previous_header]):
+            skipped.add(index)
+            problems.warning(
+                _("The header row is repeated here (a table continued on a new page); the row is skipped."),
+                row=grid.numbers[index],
+                sheet=grid.sheet,
+            )
+            continue
+        starts.append((top, index, roles))
+    layouts = []
+    for number, (top, header, roles) in enumerate(starts):
+        end = starts[number + 1][0] if number + 1 < len(starts) else len(grid.rows)
+        layout = _layout_from(grid, header, roles, year=year, problems=problems, top=top)
+        layout.end_row = end
+        two_level = layout.first_data_row - layout.header_row == 2
+        layout.skip_rows = frozenset(
+            {row for row in skipped if header < row < end}
+            | {row + 1 for row in skipped if two_level and header < row < end}
+        )
+        layouts.append(layout)
+    return layouts
 
 
 def missing_columns_problem(grids: list[Grid], problems: Problems) -> None:
@@ -189,8 +262,8 @@ def missing_columns_problem(grids: list[Grid], problems: Problems) -> None:
     )
 
 
-def _title_above(grid: Grid, header_index: int, problems: Problems) -> str:
-    for line, row in zip(grid.numbers, grid.rows[:header_index], strict=False):
+def _title_above(grid: Grid, header_index: int, problems: Problems, *, top: int = 0) -> str:
+    for line, row in zip(grid.numbers[top:header_index], grid.rows[top:header_index], strict=False):
         texts = {cell.text for cell in row if cell.text}
         if len(texts) == 1:
             title = texts.pop().replace("\n", "")
@@ -217,7 +290,7 @@ _SINGLE_COLUMN_ROLES = (ColumnRole.NUMBER, ColumnRole.TASK, ColumnRole.CATEGORY)
 
 
 def _layout_from(
-    grid: Grid, header_index: int, detected: dict[ColumnRole, int], *, year: int, problems: Problems
+    grid: Grid, header_index: int, detected: dict[ColumnRole, int], *, year: int, problems: Problems, top: int = 0
 ) -> Layout:
     header = grid.rows[header_index]
     width = max(len(row) for row in grid.rows)
@@ -321,7 +394,8 @@ def _layout_from(
         co_unit_columns=co_unit_columns,
         extra_columns=extra_columns,
         headers=headers,
-        title=_title_above(grid, header_index, problems),
+        title=_title_above(grid, header_index, problems, top=top),
+        end_row=len(grid.rows),
     )
 
 
@@ -335,11 +409,31 @@ def normalise_number(text: str) -> str:
     return text.strip().rstrip(".、")
 
 
-class _Reader:
-    """Reads the rows below one layout's header into tasks, sharing the 序号 seen across the whole file."""
+# A table's label as files write it in its title or caption: 表8, 附表2, 表3-1.
+_TABLE_LABEL = re.compile(r"^(附?表\s*\d+(?:[-—.]\d+)?)(?!\d)")
+_TERMINAL = ("。", ";", ";", "!", "?")
+# An unnumbered row holding only text in the task column continues the task above (a page break split it) when it
+# reads as prose rather than a heading: it has sentence punctuation, or it is long and the task above is unfinished.
+_PROSE = re.compile(r"[,。;:、]")
+CONTINUATION_MIN_LENGTH = 16
 
-    def __init__(self, grid: Grid, layout: Layout, problems: Problems, seen: dict[str, int]) -> None:
-        self.grid, self.layout, self.problems, self.seen = grid, layout, problems, seen
+
+def table_label(text: str) -> str:
+    match = _TABLE_LABEL.match(re.sub(r"\s+", "", text))
+    return match[1] if match else ""
+
+
+def _table_number(label: str) -> str:
+    match = re.search(r"\d+(?:[-.]\d+)?", label)
+    return match[0] if match else ""
+
+
+class _Reader:
+    """Reads the rows below one layout's header into tasks; each table numbers its own tasks."""
+
+    def __init__(self, grid: Grid, layout: Layout, problems: Problems) -> None:
+        self.grid, self.layout, self.problems = grid, layout, problems
+        self.seen: dict[str, int] = {}
         self.tasks: list[ParsedTask] = []
         self.category = ""
 
@@ -353,8 +447,9 @@ class _Reader:
         return "、".join(_cell(row, c).text for c in self.layout.co_unit_columns if _cell(row, c).text)
 
     def read(self) -> list[ParsedTask]:
-        for index in range(self.layout.first_data_row, len(self.grid.rows)):
-            self.read_row(self.grid.rows[index], self.grid.numbers[index])
+        for index in range(self.layout.first_data_row, self.layout.end_row):
+            if index not in self.layout.skip_rows:
+                self.read_row(self.grid.rows[index], self.grid.numbers[index])
         return self.tasks
 
     def read_row(self, row: list[Cell], line: int) -> None:
@@ -387,7 +482,7 @@ class _Reader:
             self.continue_task(row, line)
             return
         if not _NUMBER.match(number):
-            self.read_unnumbered(row, line, number, task_cell.text, filled)
+            self.read_unnumbered(row, line, number, task_cell, filled)
             return
         if number in self.seen:
             self.error(
@@ -416,19 +511,30 @@ class _Reader:
             deadline_text=_cell(row, self.col(ColumnRole.DEADLINE)).text,
             layout=self.layout,
             extra={name: _cell(row, c).text for c, name in self.layout.extra_columns if _cell(row, c).text},
+            written_number=number,
+            serves=normalise_number(_cell(row, self.col(ColumnRole.SERVES)).text),
         )
         for c, label, due in self.layout.milestone_columns:
             if outcome := _cell(row, c).text:
                 task.milestones.append(MilestoneCell(label=label, due_date=due, outcome=outcome))
         self.tasks.append(task)
 
-    def read_unnumbered(self, row: list[Cell], line: int, number: str, task_text: str, filled: list[str]) -> None:
-        """A row without a valid 序号: a section heading, more units for the task above, or an error."""
+    def _prose(self, text: str) -> bool:
+        """Text in the task column of an unnumbered row that continues the task above rather than heading a section."""
+        if not text or _SECTION_MARK.match(text):
+            return False
+        unfinished = not self.tasks[-1].text.endswith(_TERMINAL)
+        return bool(_PROSE.search(text)) or (unfinished and len(text) >= CONTINUATION_MIN_LENGTH)
+
+    def read_unnumbered(self, row: list[Cell], line: int, number: str, task_cell: Cell, filled: list[str]) -> None:
+        """A row without a valid 序号: a section heading, the task above continued, or an error."""
+        task_text = task_cell.text
         unit_columns = {self.col(ColumnRole.UNITS), *self.layout.co_unit_columns} - {None}
         filled_columns = {c for c, cell in enumerate(row) if cell.text}
         payload_columns = (
             unit_columns | {self.col(ColumnRole.DEADLINE)} | {c for c, *_ in self.layout.milestone_columns}
-        )
+        ) - {None}
+        spans = len(set(filled)) == 1 and len(filled_columns) > 1  # one text merged across the row: a heading
         if not number and not task_text and filled_columns <= unit_columns and self.tasks:
             self.problems.warning(
                 _("This row has no 序号 and names only units: they are added to task %(number)s above.")
@@ -437,6 +543,17 @@ class _Reader:
                 **self.layout.where(ColumnRole.UNITS),
             )
             self.continue_task(row, line)
+        elif (
+            not number
+            and self.tasks
+            and not spans
+            and not _SECTION_MARK.match(task_text)
+            and (
+                filled_columns & payload_columns
+                or (filled_columns <= {self.col(ColumnRole.TASK)} and self._prose(task_text))
+            )
+        ):
+            self.join_task(row, line)
         elif len(set(filled)) == 1 or not filled_columns & payload_columns:
             # A section heading: “一、加强组织领导” spanning the table, or “一” | “加强组织领导”, “I-1 建立…”.
             category = " ".join(dict.fromkeys(text.replace("\n", "") for text in filled))
@@ -457,6 +574,39 @@ class _Reader:
                 ColumnRole.NUMBER,
             )
 
+    def join_task(self, row: list[Cell], line: int) -> None:
+        """A row without 序号 below a task, as a page break leaves it: its task text, deadline and other cells are
+        the rest of the task's, its units more units of the task."""
+        task = self.tasks[-1]
+        text = _cell(row, self.col(ColumnRole.TASK)).text
+        if text and text != task.text:
+            task.text = task.text + text
+        deadline = _cell(row, self.col(ColumnRole.DEADLINE)).text
+        if deadline and deadline != task.deadline_text:
+            task.deadline_text = task.deadline_text + deadline
+        for c, name in self.layout.extra_columns:
+            if (value := _cell(row, c).text) and value != task.extra.get(name):
+                task.extra[name] = task.extra.get(name, "") + value
+        for c, label, due in self.layout.milestone_columns:
+            if outcome := _cell(row, c).text:
+                found = next((m for m in task.milestones if m.label == label), None)
+                if found is None:
+                    task.milestones.append(MilestoneCell(label=label, due_date=due, outcome=outcome))
+                elif outcome != found.outcome:
+                    found.outcome += outcome
+        units, co_units = _cell(row, self.col(ColumnRole.UNITS)).text, self.co_units(row)
+        if units or co_units:
+            task.continuation_rows.append((line, units, co_units))
+        self.problems.warning(
+            _(
+                "This row has no 序号: it is read as the rest of task %(number)s above (a row split at a page "
+                "break), its text, units and deadline added to that task's."
+            )
+            % {"number": task.number},
+            row=line,
+            **self.layout.where(ColumnRole.NUMBER),
+        )
+
     def continue_task(self, row: list[Cell], line: int) -> None:
         task = self.tasks[-1]
         task.continuation_rows.append((line, _cell(row, self.col(ColumnRole.UNITS)).text, self.co_units(row)))
@@ -473,25 +623,149 @@ class _Reader:
             )
 
 
+# 文号 as notices print them: 长朝无废办〔2023〕3号, 吉环固体字〔2023〕15号 (the year in 〔〕, [], () or 【】).
+DOC_NO = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,20}[〔\[(【]\s*(\d{4})\s*[〕\])】]\s*\d{1,5}\s*号")
+_MASTHEAD = re.compile(r"(?:文件|简报|通报|便函)$")
+_NOTICE = re.compile(r"关于印发?[《<“\"](.+?)[》>”\"]的?(?:通知|函)")
+_DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+MAX_NOTICE_TITLE = 120
+
+
+def find_doc_no(texts: list[str]) -> str:
+    """The notice's own 文号: a line that starts with one (“长朝无废办〔2023〕3号 签发人：…”), not one the text
+    cites (“根据《…》（吉环固体字〔2023〕15号）”)."""
+    for text in texts:
+        if match := DOC_NO.match(re.sub(r"\s+", "", text)):
+            return match[0]
+    return ""
+
+
+def notice_title(paragraphs: list[Paragraph]) -> str:
+    """The plan's title from a Word notice's text: the first heading-like paragraph — the title of the 工作要点
+    itself, or the document named by “关于印发《…》的通知” — skipping the masthead, the 文号, the addressees, dates,
+    sentences and table captions."""
+
+    def usable(text: str) -> bool:
+        return bool(
+            text
+            and len(text) <= MAX_NOTICE_TITLE
+            and not DOC_NO.search(text)
+            and not _MASTHEAD.search(text)
+            and not _DATE_LINE.match(text)
+            and not text.endswith((":", ":"))
+            and not text.endswith(_TERMINAL)
+            and not table_label(text)
+            and not _NOTE_ROW.match(text)
+            and not _SECTION_MARK.match(text)
+            and not text.startswith("附件")
+        )
+
+    candidates = [p for p in paragraphs if usable(re.sub(r"\s+", "", p.text))]
+    chosen = next((p for p in candidates if p.heading), candidates[0] if candidates else None)
+    if chosen is None:
+        return ""
+    text = re.sub(r"\s+", "", chosen.text)
+    if match := _NOTICE.search(text):
+        return match[1]
+    return text
+
+
+def _label_from(grid: Grid, layout: Layout, first_in_grid: bool, alone_in_grid: bool) -> tuple[str, str]:
+    """The table's label and title: from its title row (表8 …), else the caption above a Word table, else the name
+    of the worksheet it fills alone."""
+    if label := table_label(layout.title):
+        return label, layout.title
+    caption = grid.before[-1].text if first_in_grid and grid.before else ""
+    if label := table_label(caption):
+        return label, layout.title or re.sub(r"\s+", " ", caption).strip()
+    if grid.worksheet and alone_in_grid:
+        return grid.sheet, layout.title
+    return "", layout.title
+
+
+def _plain_title(title: str) -> str:
+    """A table's title as the plan's: without its “表8” and the punctuation after it."""
+    match = re.match(r"^\s*附?表\s*\d+(?:[-—.]\d+)?\s*[::、.]?\s*", title)
+    return title[match.end() :].strip() if match and table_label(title) else title
+
+
 def parse_grids(grids: list[Grid], *, year: int, problems: Problems) -> ParsedTable | None:
-    """The tasks of every grid that holds a task table (every sheet of a workbook, every table of a notice).
-    Reports the missing columns when none does."""
-    layouts: list[Layout] = []
-    tasks: list[ParsedTask] = []
-    seen: dict[str, int] = {}
+    """The tasks of every task table in the file: every sheet of a workbook, every table of a notice, several
+    tables one under another in a sheet or a CSV. Reports the missing columns when none holds one.
+
+    When the file holds several task tables, each numbers its own tasks (from 1): a task's number becomes the
+    table's number and its 序号, “8-3”, and the task keeps its table's label (表8)."""
+    found: list[tuple[Grid, Layout]] = []
+    unread: list[Grid] = []
     for grid in grids:
-        layout = find_layout(grid, year=year, problems=problems)
-        if layout is None:
-            continue
-        layouts.append(layout)
-        if layout.complete:
-            tasks.extend(_Reader(grid, layout, problems, seen).read())
-    if not layouts:
+        layouts = find_layouts(grid, year=year, problems=problems)
+        if not layouts and any(_texts(row) for row in grid.rows):
+            unread.append(grid)
+        for position, layout in enumerate(layouts):
+            layout.label, layout.title = _label_from(grid, layout, position == 0, len(layouts) == 1)
+            if layout.label and layout.label != grid.sheet:
+                # Problems name the table as the file does too: “table 2 (表8)”, “制度体系 (表3)”, “表2” in a CSV.
+                layout.sheet = f"{grid.sheet} ({layout.label})" if grid.sheet else layout.label
+            found.append((grid, layout))
+    if not found:
         if any(grid.rows for grid in grids):
             missing_columns_problem(grids, problems)
         else:
             problems.error(_("The file holds no table."))
         return None
-    return ParsedTable(
-        title=next((layout.title for layout in layouts if layout.title), ""), tasks=tasks, layouts=layouts
-    )
+    for grid in unread:
+        problems.warning(
+            _("This part of the file has no task header (序号, 任务, 责任单位, 完成时限) and was not read."),
+            sheet=grid.sheet,
+        )
+    per_table: list[tuple[Layout, list[ParsedTask]]] = []
+    for grid, layout in found:
+        if layout.complete and (read := _Reader(grid, layout, problems).read()):
+            per_table.append((layout, read))
+    tasks = _number_tables(per_table, problems)
+    layouts = [layout for _grid, layout in found]
+    preamble = list(grids[0].before) if grids and grids[0].before else []
+    title, title_from = "", ""
+    own = layouts[0].title if len(per_table) <= 1 and layouts else ""
+    if own and not table_label(own):
+        # One task list with a title row of its own (附件 吉林省2023年度…任务清单): that names the plan.
+        title, title_from = own, _("the title above the table")
+    elif preamble and (title := notice_title(preamble)):
+        title_from = _("the notice's heading")
+    if not title:
+        title = next((_plain_title(layout.title) for layout in layouts if layout.title), "")
+        title_from = _("the title above the table") if title else ""
+    titles = [p.text for p in preamble] + [layout.title for layout in layouts if layout.title]
+    return ParsedTable(title=title, tasks=tasks, layouts=layouts, doc_no=find_doc_no(titles), title_from=title_from)
+
+
+MAX_NUMBER = 20  # Task.number
+
+
+def _number_tables(per_table: list[tuple[Layout, list[ParsedTask]]], problems: Problems) -> list[ParsedTask]:
+    tasks = [task for _layout, read in per_table for task in read]
+    if len(per_table) == 1:
+        layout = per_table[0][0]
+        if table_label(layout.label):
+            for task in tasks:
+                task.table = layout.label
+        return tasks
+    numbers = [_table_number(table_label(layout.label)) for layout, _read in per_table]
+    if not all(numbers) or len(set(numbers)) != len(numbers):
+        numbers = [str(position) for position in range(1, len(per_table) + 1)]
+    for (layout, read), number in zip(per_table, numbers, strict=True):
+        label = layout.label or _("表%(number)s") % {"number": number}
+        for task in read:
+            task.table = label[:100]
+            task.number = f"{number}-{task.written_number}"
+            if len(task.number) > MAX_NUMBER:
+                problems.error(
+                    _(
+                        "The task number %(number)s (table %(table)s, 序号 %(written)s) is longer than %(limit)s "
+                        "characters."
+                    )
+                    % {"number": task.number, "table": label, "written": task.written_number, "limit": MAX_NUMBER},
+                    row=task.row,
+                    **layout.where(ColumnRole.NUMBER),
+                )
+    return tasks

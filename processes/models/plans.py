@@ -111,6 +111,15 @@ class Task(models.Model):
     deadline_kind = models.CharField(_("deadline kind"), max_length=16, choices=DeadlineKind.choices)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     frequency = models.CharField(_("frequency"), max_length=16, choices=Frequency.choices, blank=True)
+    recurring_day = models.PositiveSmallIntegerField(
+        _("due on day"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For recurring work: the day of the period's last month each occurrence is due (每月25日前 → 25); "
+            "empty: at the period's end."
+        ),
+    )
     extra = models.JSONField(_("other columns"), default=dict, blank=True)
     source_row = models.PositiveIntegerField(_("source row"), null=True, blank=True)
 
@@ -123,6 +132,10 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=models.Q(deadline_kind="done") | models.Q(due_date__isnull=False),
                 name="task_due_date_unless_done",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recurring_day__isnull=True) | models.Q(recurring_day__gte=1, recurring_day__lte=31),
+                name="task_recurring_day_1_31",
             ),
         ]
 

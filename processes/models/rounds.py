@@ -11,9 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from processes.permissions import can_report, can_verify
-
-from .assignments import Assignment
+from .assignments import Assignment, can_report, can_verify
 from .plans import Milestone, Plan
 
 

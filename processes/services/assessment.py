@@ -78,7 +78,7 @@ from processes.models import (
 )
 from processes.spreadsheets import xlsx_append
 
-from .history import end_of_day, start_of_day, state_at, suspension_at
+from .history import ENDED_STATES, end_of_day, start_of_day, state_at, suspension_at
 from .lifecycle import InvalidInput
 from .pdf import render_pdf
 
@@ -269,7 +269,7 @@ def _timeliness(plan: Plan, ids: list[int], start: dt.date, as_of: dt.date) -> t
             # The item: its state then, when it was last reported done, closed out, and suspended or resumed.
             state_then=state_at(until, "assignment_id"),
             reported_at=Subquery(item_steps.filter(action__in=REPORTING_DONE).values("at")[:1]),
-            closed_at=Subquery(item_steps.filter(target=AssignmentState.CLOSED).values("at")[:1]),
+            closed_at=Subquery(item_steps.filter(target__in=ENDED_STATES).values("at")[:1]),
             suspension_then=suspension_at(until, "assignment_id"),
             paused_at=Subquery(pauses.values("at")[:1]),
         )
@@ -307,9 +307,11 @@ def _timeliness(plan: Plan, ids: list[int], start: dt.date, as_of: dt.date) -> t
             if due >= today:
                 continue  # due today: late only once the day is over
             paused_on = day(paused_at) if pause == TransitionAction.SUSPENDED else None
-            closed_on = day(closed_at) if state == AssignmentState.CLOSED else None
+            closed_on = day(closed_at) if state in ENDED_STATES else None
             if paused_on is not None and paused_on <= due:
                 continue  # the clock stopped (中止) before it fell due
+            if state == AssignmentState.CARRIED and closed_on is not None and closed_on <= due:
+                continue  # nothing owed here once carried into next year's plan (已结转)
             if kind != ObligationKind.DEADLINE and closed_on is not None and closed_on <= due:
                 continue  # a report no longer owed: the item was closed out by then
         region = by_unit.setdefault(unit_id, _Timeliness())

@@ -45,6 +45,7 @@ from processes.models import (
     User,
 )
 from processes.models.bulletins import LINE_ORDER
+from processes.rules import Viewer, manages_plan, sees_everything
 
 from .assessment import period_check
 from .dashboard import progress_by_region
@@ -52,7 +53,6 @@ from .history import end_of_day, state_at
 from .ladder import issuer_name, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
 from .pdf import render_pdf
-from .scope import Viewer, manages_plan, sees_everything
 
 EDITABLE = ("masthead", "issuer", "issued_on", "report_to", "send_to", "issue_to")
 HEADLINE_MAX = 200
@@ -113,6 +113,7 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         Assignment.objects.filter(task__plan=plan, due_date__lte=as_of)
         .annotate(state_then=state_at(end_of_day(as_of)))
         .filter(state_then__isnull=False)
+        .exclude(state_then=AssignmentState.CARRIED)  # its deadline is next year's plan's now
         .values_list("state_then", flat=True)
     )
     due_closed = sum(state == AssignmentState.CLOSED for state in due)
@@ -122,6 +123,7 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         "items": total.total,
         "closed": total.closed,
         "open": total.open,
+        "carried": total.carried,
         "late": total.late,
         "due": len(due),
         "due_closed": due_closed,

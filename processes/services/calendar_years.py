@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from processes import workdays
 from processes.holiday_notice import ParsedNotice, parse_holiday_notice
 from processes.models import CalendarYear, User
+from processes.rules import administers_installation
 from processes.services.lifecycle import InvalidInput, NotAllowed
-from processes.services.scope import administers_installation
 
 
 @dataclass(frozen=True)

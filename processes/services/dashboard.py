@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from processes.models import Assignment, AssignmentState, Light, Obligation, Plan, Unit, UnitLevel
+from processes.rules import Viewer, assignments_in_scope, plans_in_scope
 
 from . import offices
-from .history import end_of_day, obligations_owed_as_of, state_at
+from .history import ENDED_STATES, end_of_day, obligations_owed_as_of, state_at
 from .lights import lights_for
-from .scope import Viewer, assignments_in_scope, plans_in_scope
 
 
 @dataclass
@@ -24,12 +24,13 @@ class RegionProgress:
     unit: Unit
     total: int = 0
     closed: int = 0
+    carried: int = 0  # 已结转 into next year's plan: neither open nor closed
     late: int = 0
     lights: dict[str, int] = field(default_factory=lambda: {light.value: 0 for light in Light})
 
     @property
     def open(self) -> int:
-        return self.total - self.closed
+        return self.total - self.closed - self.carried
 
     @property
     def on_track(self) -> int:
@@ -95,8 +96,9 @@ def progress_by_region(plan: Plan, viewer: Viewer | None, as_of: dt.date | None 
         for counts in (entry, total):
             counts.total += 1
             counts.closed += state == AssignmentState.CLOSED
-            counts.late += pk in late and state != AssignmentState.CLOSED
-            counts.lights[lights[pk]] += state != AssignmentState.CLOSED
+            counts.carried += state == AssignmentState.CARRIED
+            counts.late += pk in late and state not in ENDED_STATES
+            counts.lights[lights[pk]] += state not in ENDED_STATES
     regions = sorted(by_region.values(), key=lambda r: (not r.unit.code, r.unit.position, r.unit.code))
     return Progress(regions=regions, total=total)
 

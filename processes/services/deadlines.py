@@ -19,6 +19,7 @@ from processes import workdays
 from processes.models import (
     OWED_STATES,
     Assignment,
+    AssignmentState,
     AssignmentTransition,
     ExtensionProcess,
     ExtensionRequest,
@@ -29,7 +30,7 @@ from processes.models import (
     TransitionAction,
     User,
 )
-from processes.permissions import can_close, can_report, can_verify
+from processes.rules import can_close, can_report, can_verify
 
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, _lock
 
@@ -220,6 +221,13 @@ def reminders_send(*, assignments: Sequence[Assignment], by: User, comment: str 
         raise InvalidInput(_("Choose the items to remind."), field="items")
     if not all(can_verify(assignment, by) for assignment in assignments):
         raise NotAllowed(_("The selection includes items outside your scope; nothing was sent."))
+    carried = [assignment for assignment in assignments if assignment.state == AssignmentState.CARRIED]
+    if carried:
+        raise InvalidInput(
+            _("%(item)s was carried over into next year's plan (已结转): remind on the new item; nothing was sent.")
+            % {"item": carried[0]},
+            field="items",
+        )
     comment = (comment or "").strip()
     created: list[int] = []
     with transaction.atomic():

@@ -155,12 +155,15 @@ def _title(ledger: Ledger) -> str:
 
 
 def _counts(ledger: Ledger) -> str:
-    """The counts line of the spreadsheet's heading."""
-    return _("On the ledger (挂账) %(total)s · closed out (已销号) %(closed)s · remaining (剩余) %(remaining)s") % {
+    """The counts line of the spreadsheet's heading; items carried into next year's plan, when there are any."""
+    counts = _("On the ledger (挂账) %(total)s · closed out (已销号) %(closed)s · remaining (剩余) %(remaining)s") % {
         "total": ledger.total,
         "closed": ledger.closed,
         "remaining": ledger.remaining,
     }
+    if ledger.carried:
+        counts += " · " + _("carried over (已结转) %(carried)s") % {"carried": ledger.carried}
+    return counts
 
 
 def ledger_csv(ledger: Ledger) -> bytes:

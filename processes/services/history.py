@@ -23,6 +23,9 @@ from processes.models import (
 )
 
 OPEN_DEADLINE_STATES = (AssignmentState.ASSIGNED, AssignmentState.RETURNED)
+# Off the plan's ledger: closed out (销号), or carried into next year's plan (已结转). Neither counts as open, nor
+# owes anything from then on; a carried item is not closed either.
+ENDED_STATES = (AssignmentState.CLOSED, AssignmentState.CARRIED)
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
@@ -53,8 +56,9 @@ def suspension_at(until: dt.datetime, assignment: str = "pk") -> Subquery:
 
 def obligations_owed_as_of(queryset: QuerySet[Obligation], day: dt.date) -> QuerySet[Obligation]:
     """The obligations of ``queryset`` that a unit still owed at the end of ``day``: they existed by then, the item
-    was neither closed out nor suspended, and — an item's deadline — the item had not been reported done, or — any
-    other obligation — it had no standing report (none yet, or the last one returned) and its round was open."""
+    was neither closed out, carried over nor suspended, and — an item's deadline — the item had not been reported
+    done, or — any other obligation — it had no standing report (none yet, or the last one returned) and its round
+    was open."""
     until = end_of_day(day)
     last_step = AssignmentTransition.objects.filter(obligation=OuterRef("pk"), at__lt=until)
     annotated = queryset.filter(created_at__lt=until).annotate(
@@ -66,7 +70,7 @@ def obligations_owed_as_of(queryset: QuerySet[Obligation], day: dt.date) -> Quer
     reports = (
         ~Q(kind=ObligationKind.DEADLINE)
         & Q(state_then__isnull=False)
-        & ~Q(state_then=AssignmentState.CLOSED)
+        & ~Q(state_then__in=ENDED_STATES)
         & (Q(last_step_then__isnull=True) | Q(last_step_then=TransitionAction.PROGRESS_RETURNED))
         & (Q(round__isnull=True) | Q(round__closed_at__isnull=True) | Q(round__closed_at__gte=until))
     )

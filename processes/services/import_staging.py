@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -35,6 +35,8 @@ class StagedImport:
     uploaded_at: str
     starts: str = ""  # ISO date, or "" for the default
     issuer: str = ""  # the issuing office's code, or "" for the provincial programme office
+    # The provincial task (序号, "" for none) each task (序号) refines, as chosen in the preview (细化).
+    serves: dict[str, str] = field(default_factory=dict)
 
     @property
     def starts_on(self) -> dt.date | None:
@@ -82,8 +84,19 @@ def staged_import_save(
         issuer=issuer,
     )
     staged.path.write_bytes(data)
-    (_staging_dir() / f"{staged.token}.json").write_text(json.dumps(asdict(staged), ensure_ascii=False), "utf-8")
+    _describe(staged)
     return staged
+
+
+def _describe(staged: StagedImport) -> None:
+    (_staging_dir() / f"{staged.token}.json").write_text(json.dumps(asdict(staged), ensure_ascii=False), "utf-8")
+
+
+def staged_import_choose(*, staged: StagedImport, serves: dict[str, str]) -> StagedImport:
+    """Keep the provincial tasks chosen in the preview with the upload, so that confirming applies them."""
+    chosen = replace(staged, serves=dict(serves))
+    _describe(chosen)
+    return chosen
 
 
 def staged_import_get(*, token: str, by: User) -> StagedImport | None:

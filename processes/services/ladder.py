@@ -51,7 +51,7 @@ from processes.models import (
     UnitLevel,
     User,
 )
-from processes.services.history import end_of_day, obligations_owed_as_of, start_of_day
+from processes.services.history import ENDED_STATES, end_of_day, obligations_owed_as_of, start_of_day
 from processes.services.lifecycle import InvalidInput
 from processes.services.signing import signers_remind
 
@@ -113,8 +113,8 @@ def fire_date(due: dt.date, offset: int) -> dt.date:
 
 
 def owed_now() -> Q:
-    """What a unit still owes: not closed out, not suspended; a deadline until the item is reported, any other
-    obligation until its report is submitted (and its round, if any, is still open)."""
+    """What a unit still owes: not closed out nor carried over, not suspended; a deadline until the item is
+    reported, any other obligation until its report is submitted (and its round, if any, is still open)."""
     deadline = Q(kind=ObligationKind.DEADLINE) & Q(
         assignment__state__in=[AssignmentState.ASSIGNED, AssignmentState.RETURNED]
     )
@@ -123,9 +123,7 @@ def owed_now() -> Q:
         & Q(state__in=OWED_STATES)
         & (Q(round__isnull=True) | Q(round__closed_at__isnull=True))
     )
-    return (
-        Q(assignment__suspended_at__isnull=True) & ~Q(assignment__state=AssignmentState.CLOSED) & (deadline | reports)
-    )
+    return Q(assignment__suspended_at__isnull=True) & ~Q(assignment__state__in=ENDED_STATES) & (deadline | reports)
 
 
 @dataclass(frozen=True)

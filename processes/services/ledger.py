@@ -26,9 +26,9 @@ from processes.models import (
     Round,
     Unit,
 )
-from processes.services.scope import Viewer, assignments_in_scope
+from processes.rules import Viewer, assignments_in_scope
 
-from .history import end_of_day, state_at
+from .history import ENDED_STATES, end_of_day, state_at
 from .lifecycle import InvalidInput
 
 __all__ = ["Ledger", "burndown", "end_of_day", "ledger_as_of", "ledger_queryset"]
@@ -39,10 +39,11 @@ class UnitCounts:
     unit: Unit
     total: int = 0
     closed: int = 0
+    carried: int = 0
 
     @property
     def remaining(self) -> int:
-        return self.total - self.closed
+        return self.total - self.closed - self.carried
 
 
 @dataclass
@@ -52,17 +53,19 @@ class Ledger:
     rows: list[Assignment]
     total: int = 0
     closed: int = 0
+    carried: int = 0  # 已结转: carried into next year's plan, neither open (剩余) nor closed out
     by_state: dict[str, int] = field(default_factory=dict)
     by_unit: list[UnitCounts] = field(default_factory=list)
 
     @property
     def remaining(self) -> int:
-        return self.total - self.closed
+        return self.total - self.closed - self.carried
 
 
 def ledger_queryset(plan: Plan, viewer: Viewer | None, as_of: dt.date) -> QuerySet[Assignment]:
     """Every assignment of the plan in the viewer's scope (``None``: the whole plan, for the command line) that
-    existed on ``as_of``, annotated with its state, latest progress text and last report date as of that day."""
+    existed on ``as_of``, annotated with its state, latest progress text and last report date as of that day, and
+    ``carried_to``, the item it was carried into (上年结转) if it was."""
     until = end_of_day(as_of)
     reports = Report.objects.filter(
         assignment=OuterRef("pk"), status=ReportStatus.SUBMITTED, submitted_at__lt=until
@@ -74,6 +77,7 @@ def ledger_queryset(plan: Plan, viewer: Viewer | None, as_of: dt.date) -> QueryS
             state_as_of=state_at(until),
             latest_text=Subquery(reports.values("text")[:1]),
             last_report_at=Subquery(reports.values("submitted_at")[:1]),
+            carried_to=Subquery(Assignment.objects.filter(carried_from=OuterRef("pk")).values("pk")[:1]),
         )
         # An item exists from the first line of its history (the plan's start, for the items it was imported with).
         .filter(state_as_of__isnull=False)
@@ -102,8 +106,11 @@ def ledger_as_of(plan: Plan, viewer: Viewer | None, as_of: dt.date | None = None
         counts.total += 1
         if state == AssignmentState.CLOSED:
             counts.closed += 1
+        elif state == AssignmentState.CARRIED:
+            counts.carried += 1
     ledger.total = len(rows)
     ledger.closed = states[AssignmentState.CLOSED]
+    ledger.carried = states[AssignmentState.CARRIED]
     ledger.by_state = {state.value: states[state.value] for state in AssignmentState}
     ledger.by_unit = sorted(units.values(), key=lambda c: (c.unit.position, c.unit.code))
     return ledger
@@ -117,7 +124,7 @@ class BurndownPoint:
 
 
 def burndown(plan: Plan, viewer: Viewer, *, until: dt.date | None = None) -> list[BurndownPoint]:
-    """Open items (not yet 销号) at the plan's start and at each later round's due date, up to ``until``: the
+    """Open items (not yet 销号 nor 结转) at the plan's start and at each later round's due date, up to ``until``: the
     销号清零 curve. One query for the history, replayed in memory."""
     until = until or timezone.localdate()
     in_scope = assignments_in_scope(viewer, Assignment.objects.filter(task__plan=plan))
@@ -144,5 +151,5 @@ def burndown(plan: Plan, viewer: Viewer, *, until: dt.date | None = None) -> lis
             assignment_id, _at, target = history[index]
             state[assignment_id] = target
             index += 1
-        points.append(BurndownPoint(day, label, sum(1 for s in state.values() if s != AssignmentState.CLOSED)))
+        points.append(BurndownPoint(day, label, sum(1 for s in state.values() if s not in ENDED_STATES)))
     return points

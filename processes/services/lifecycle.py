@@ -362,7 +362,7 @@ def assignment_reopen(
 
 def assignment_escalate(*, assignment: Assignment | int, by: User, comment: str) -> Assignment:
     """转督办: a supervisor in scope puts an open item under supervision; it lands in the office's 待办."""
-    from processes.permissions import can_verify
+    from processes.rules import can_verify
 
     comment = _text(comment, field="comment", message=_("Say why the item needs supervision."))
     flows = _flows()
@@ -392,7 +392,7 @@ def assignment_escalate(*, assignment: Assignment | int, by: User, comment: str)
 
 def assignment_escalation_handle(*, assignment: Assignment | int, by: User, comment: str) -> Assignment:
     """The office records how it handled a supervised item; the item stays marked until it is closed out."""
-    from processes.permissions import can_close
+    from processes.rules import can_close
 
     comment = _text(comment, field="comment", message=_("Say how the supervision was handled."))
     flows = _flows()

@@ -27,7 +27,7 @@ from processes.models import (
     Unit,
     User,
 )
-from processes.permissions import can_report
+from processes.rules import can_report
 
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, evidence_check
 from .pdf import render_pdf

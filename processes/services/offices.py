@@ -71,32 +71,3 @@ def plan_office(plan: Plan | None) -> Unit:
 def office_people(office_id: int, *roles: str) -> QuerySet[User]:
     """The office's active people of ``roles``."""
     return User.objects.filter(is_active=True, unit_id=office_id, role__in=roles or [Role.SUPERVISOR, Role.ADMIN])
-
-
-def oversees_plan(user: object, plan: Plan) -> bool:
-    """Whether ``user`` sees the whole of ``plan`` as its office does (every region's assessment, the ranking, the
-    drafts): the provincial office and superusers for every plan; a city's (district's) office for its own."""
-    from .scope import sees_everything
-
-    if not isinstance(user, User) or not user.is_active:
-        return False
-    if sees_everything(user):
-        return True
-    return user.role in (Role.SUPERVISOR, Role.ADMIN) and user.unit_id is not None and user.unit_id == plan.issuer_id
-
-
-def closes_on_task(user: object, task_id: int) -> bool:
-    """销号 is the office's: only the admins of the office that issues the task's plan (and superusers) close its
-    items — a city office closes its own plan's items, not the province's items addressed to it, and the provincial
-    office does not close a city's. Remembered on the user object for the request."""
-    if not isinstance(user, User) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    if user.unit_id is None:
-        return False
-    cache: dict[int, bool] = user.__dict__.setdefault("_closes_on_task", {})
-    if task_id not in cache:
-        issuer_id = Plan.objects.filter(tasks__pk=task_id).values_list("issuer_id", flat=True).first()
-        cache[task_id] = issuer_id is not None and issuer_id == user.unit_id
-    return cache[task_id]

@@ -46,13 +46,13 @@ from processes.models import (
     VisitOutcome,
     VisitRating,
 )
+from processes.rules import manages_plan, sees_everything, unit_subtree
 
-from .history import end_of_day, obligations_owed_as_of, state_at
+from .history import ENDED_STATES, end_of_day, obligations_owed_as_of, state_at
 from .ladder import issuer_name
 from .lifecycle import InvalidInput, NotAllowed
 from .lights import lights_for
 from .offices import is_provincial
-from .scope import manages_plan, sees_everything, unit_subtree
 
 NOTICE_OF = {
     VisitOutcome.WARNING: DocumentKind.WARNING_LETTER,
@@ -509,7 +509,7 @@ def region_statuses(pairings: Iterable[Pairing], as_of: dt.date | None = None) -
         Assignment.objects.filter(unit_id__in=region_ids, task__plan_id__in=plans)
         .annotate(state_then=state_at(end_of_day(as_of)))
         .filter(state_then__isnull=False)
-        .exclude(state_then=AssignmentState.CLOSED)
+        .exclude(state_then__in=ENDED_STATES)
         .values_list("pk", "unit_id", "task__plan_id")
     )
     lights = lights_for([pk for pk, *_rest in assignments], as_of)

@@ -12,10 +12,11 @@ import datetime as dt
 import difflib
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Count, Prefetch, Q
@@ -27,8 +28,8 @@ from processes import workdays
 from processes.importing.deadlines import Deadline, DeadlineError, parse_deadline
 from processes.importing.problems import FileRefused, Problems
 from processes.importing.readers import read_grids
-from processes.importing.table import ColumnRole, ParsedTable, ParsedTask, parse_grids
-from processes.importing.units import UnitIndex
+from processes.importing.table import DOC_NO, ColumnRole, MilestoneCell, ParsedTable, ParsedTask, parse_grids
+from processes.importing.units import GENERIC, UnitIndex
 from processes.models import (
     Assignment,
     AssignmentRole,
@@ -47,9 +48,14 @@ from processes.models import (
 )
 
 from .bulk import insert_plain
+from .carry_over import CARRIED_CATEGORY, CARRIED_TABLE
 from .history import start_of_day
 from .plans import PlanNotFound, issuing_office
+from .refinement import refinements_apply, refinements_resolve
 from .units import unit_index
+
+if TYPE_CHECKING:
+    from .refinement import Refinements
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +89,8 @@ class ResolvedTask:
             "deadline_kind": self.deadline.kind,
             "due_date": self.deadline.due_date,
             "frequency": self.deadline.frequency or "",
+            "recurring_day": self.deadline.day,
+            "table": self.parsed.table,
             "extra": self.parsed.extra,
         }
 
@@ -121,12 +129,15 @@ class ImportReport:
     doc_no: str = ""
     tasks: list[ResolvedTask] = field(default_factory=list)
     new_units: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (code, parent code)
+    new_unit_kinds: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (level, name as written)
+    created_for: dict[str, str] = field(default_factory=dict)  # name as written → name of the unit created
     changes: list[Change] = field(default_factory=list)
     unit_names: dict[str, str] = field(default_factory=dict)
     applied: bool = False
     plan_id: int | None = None
     starts: dt.date | None = None
     issuer: Unit | None = None
+    refinements: Refinements | None = None  # the provincial items the rows refine (细化), see refinement.py
 
     @property
     def errors(self) -> list[Any]:
@@ -210,6 +221,7 @@ def plan_import(
     starts: dt.date | None = None,
     stash: Path | None = None,
     issuer: str | None = None,
+    serves: dict[str, str] | None = None,
 ) -> ImportReport:
     """Read ``data`` (the file called ``filename``) as the task list of ``year`` and, unless ``dry_run`` or any
     error, apply it. The report says what was read, what changed and every problem with its location.
@@ -222,7 +234,10 @@ def plan_import(
     and its confirmation read the file once (see ``read_grids``).
 
     ``issuer``: the code of the office whose plan this is (default: the provincial programme office); a city's or
-    a district's plan dispatches only to the units of its own subtree."""
+    a district's plan dispatches only to the units of its own subtree.
+
+    ``serves``: the provincial task (序号, "" for none) each task (by 序号) refines, as chosen in the preview; over the
+    file's column (对应省级任务). See ``refinement.refinements_resolve``."""
     report = ImportReport(filename=filename, year=year, dry_run=dry_run, problems=Problems(filename), starts=starts)
     try:
         report.issuer = issuing_office(issuer)
@@ -240,11 +255,13 @@ def plan_import(
     if table is None:
         return report
     report.title = title or table.title
-    report.doc_no = doc_no
-    index = unit_index()
+    report.doc_no = doc_no or table.doc_no
+    _check_year(report, table, title_given=bool(title), doc_no_given=bool(doc_no))
+    index = unit_index(within=report.issuer)
     parent = _missing_units_parent(report, create_missing_units_under)
     _resolve(report, table, index, parent)
     _within_issuer(report)
+    refinements_resolve(report=report, chosen=serves)
     if not report.ok:
         return report
     if dry_run:
@@ -293,12 +310,49 @@ def _read(report: ImportReport, data: bytes, *, max_bytes: int, stash: Path | No
     return table
 
 
+_TITLE_YEAR = re.compile(r"(?<![\d\-—–~至到])(\d{4})年度?(?![\d\-—–~至到])")
+
+
+def _check_year(report: ImportReport, table: ParsedTable, *, title_given: bool, doc_no_given: bool) -> None:
+    """A 文号 or a title (“2023年度工作要点”) of another year than the one the plan is imported as: every deadline
+    written without a year would be read in the wrong year, so say so (a plan issued late in the year before is
+    fine, hence a warning)."""
+    if report.doc_no and (match := DOC_NO.search(re.sub(r"\s+", "", report.doc_no))) and int(match[1]) != report.year:
+        report.problems.warning(
+            _(
+                "The 文号 %(doc_no)s%(source)s is of %(found)s, but the plan is imported as the plan of %(year)s: "
+                "deadlines written without a year are read in %(year)s. Check the year."
+            )
+            % {
+                "doc_no": report.doc_no,
+                "source": "" if doc_no_given else _(" (read from the file)"),
+                "found": match[1],
+                "year": report.year,
+            },
+            field="文号",
+        )
+    if report.title and (match := _TITLE_YEAR.search(report.title)) and int(match[1]) != report.year:
+        report.problems.warning(
+            _(
+                "The title “%(title)s”%(source)s names the year %(found)s, but the plan is imported as the plan of "
+                "%(year)s: deadlines written without a year are read in %(year)s. Check the year."
+            )
+            % {
+                "title": report.title,
+                "source": "" if title_given else _(" (read from %(where)s)") % {"where": table.title_from},
+                "found": match[1],
+                "year": report.year,
+            },
+            field=_("title"),
+        )
+
+
 def _within_issuer(report: ImportReport) -> None:
     """A city's or a district's plan dispatches to the units under its office, never to another region's."""
     issuer = report.issuer
     if issuer is None or issuer.level == UnitLevel.PROVINCE:
         return
-    from .scope import unit_subtree
+    from processes.rules import unit_subtree
 
     inside = {code for (code,) in Unit.objects.filter(pk__in=unit_subtree(issuer.pk)).values_list("code")}
     inside.update(code for code, parent in report.new_units.values() if parent in inside)
@@ -369,6 +423,12 @@ def _deadline(report: ImportReport, parsed: ParsedTask, location: dict[str, str]
         return None
     if deadline.warning:
         report.problems.warning(deadline.warning, row=parsed.row, **location)
+    # “2024年底前完成，2025年巩固提升”: the later stages are the task's milestones.
+    parsed.milestones.extend(
+        MilestoneCell(label=stage.label, due_date=stage.due_date, outcome=stage.outcome)
+        for stage in deadline.stages
+        if all(stage.label != milestone.label for milestone in parsed.milestones)
+    )
     return deadline
 
 
@@ -395,18 +455,90 @@ def _units(
     for error in resolution.errors:
         if not any(f"“{name}”" in error for name in unknown):
             report.problems.error(error, row=row, **location)
-    for name in resolution.unknown:
-        if name not in report.new_units:
-            code = _new_code(parent.code, taken_codes)
-            report.new_units[name] = (code, parent.code)
-            report.problems.warning(
-                _("Unknown unit “%(name)s” will be created under %(parent)s as %(code)s.")
-                % {"name": name, "parent": parent.name, "code": code},
-                row=row,
-                **location,
-            )
-        codes.append(report.new_units[name][0])
+    for written in resolution.unknown:
+        if written not in report.created_for:
+            _plan_new_unit(report, index, written, parent, taken_codes, row=row, location=location)
+        name = report.created_for[written]
+        codes.append(report.new_units[name][0] if name in report.new_units else name)
     return codes
+
+
+_COUNTY_WORDS = re.compile(r"^(?:区|县|旗)|(?:区|县|旗)(?:人民)?政府$")
+_CITY_WORDS = re.compile(r"^市(?!场)|市(?:人民)?政府$")
+_PLACE = {
+    UnitLevel.COUNTY: re.compile(r"^.*?[区县旗]"),
+    UnitLevel.CITY: re.compile(r"^.*?[市州盟]"),
+    UnitLevel.PROVINCE: re.compile(r"^.*?省"),
+}
+
+
+def _level_named(name: str) -> UnitLevel | None:
+    """The level a unit's name says it is of: 区…/县… (or …区政府) a district's, 市… (or …市政府) a city's."""
+    if _COUNTY_WORDS.search(name):
+        return UnitLevel.COUNTY
+    if _CITY_WORDS.search(name):
+        return UnitLevel.CITY
+    if name.startswith("省"):
+        return UnitLevel.PROVINCE
+    return None
+
+
+def _place_of(unit: Unit) -> str:
+    for text in (unit.short_name, unit.name):
+        if text and (match := _PLACE[UnitLevel(unit.level)].match(text)):
+            return match[0]
+    return unit.display_name
+
+
+def _plan_new_unit(
+    report: ImportReport,
+    index: UnitIndex,
+    written: str,
+    parent: Unit,
+    taken_codes: set[str],
+    *,
+    row: int,
+    location: dict[str, str],
+) -> None:
+    """Where a unit the file names but the table lacks is created: under the unit of the level its name says
+    (区… under the district, 市… under the city, walking up from ``parent``), and a name that says its level but
+    not its place (区政府) qualified by its parent's place (朝阳区区政府), so that two districts' never meet."""
+    level = _level_named(written)
+    found: Unit | None = parent
+    while level is not None and found is not None and found.level != level:
+        found = found.parent
+    placed = found or parent
+    if found is None:
+        report.problems.warning(
+            _("“%(name)s” names a unit of a %(level)s, but no such unit is above %(parent)s; it is placed under it.")
+            % {"name": written, "level": UnitLevel(level).label if level else "", "parent": parent.name},
+            row=row,
+            **location,
+        )
+        level = None
+    name = f"{_place_of(placed)}{written}" if GENERIC.match(written) else written
+    report.created_for[written] = name
+    existing = index.lookup(name)
+    if existing is not None and len(existing.codes) == 1:
+        report.created_for[written] = existing.codes[0]  # 朝阳区区政府 is there already: that is the one meant
+        report.problems.warning(
+            _("“%(written)s” is read as %(name)s.") % {"written": written, "name": index.name_of(existing.codes[0])},
+            row=row,
+            **location,
+        )
+        return
+    if name in report.new_units:
+        return
+    code = _new_code(placed.code, taken_codes)
+    report.new_units[name] = (code, placed.code)
+    unit_level = level or CHILD_LEVEL[UnitLevel(placed.level)]
+    report.new_unit_kinds[name] = (unit_level, written if name != written else "")
+    report.problems.warning(
+        _("Unknown unit “%(name)s” will be created under %(parent)s as %(code)s.")
+        % {"name": name if name == written else f"{written}” → “{name}", "parent": placed.name, "code": code},
+        row=row,
+        **location,
+    )
 
 
 def _new_code(parent_code: str, taken: set[str]) -> str:
@@ -425,7 +557,8 @@ def _existing_tasks(plan: Plan | None) -> dict[str, Task]:
         worked_on=Count("transitions", filter=~Q(transitions__action__in=IMPORT_ACTIONS))
     )
     tasks = Task.objects.filter(plan=plan).prefetch_related(Prefetch("assignments", queryset=assignments), "milestones")
-    return {task.number: task for task in tasks}
+    # The tasks a year-end carry-over made (结转-N, table 上年结转) are not the file's: a re-import leaves them be.
+    return {task.number: task for task in tasks.exclude(table=CARRIED_TABLE, category=CARRIED_CATEGORY)}
 
 
 TRACKED_FIELDS = {
@@ -435,6 +568,8 @@ TRACKED_FIELDS = {
     "co_units_text": gettext_lazy("cooperating units"),
     "deadline_text": gettext_lazy("deadline"),
     "frequency": gettext_lazy("frequency"),
+    "recurring_day": gettext_lazy("due on day"),
+    "table": gettext_lazy("table"),
     "extra": gettext_lazy("other columns"),
 }
 
@@ -632,6 +767,7 @@ def _apply(report: ImportReport, *, data: bytes, by: User | None) -> None:
     Task.objects.filter(pk__in=removed).delete()
     _sync_milestones(report, tasks, existing)
     _sync_assignments(report, tasks, existing, before, units, by=by, now=now, since=since if created else now)
+    refinements_apply(report=report, tasks=tasks)
     PlanImport.objects.create(
         plan=plan,
         filename=report.filename,
@@ -667,8 +803,9 @@ def _create_units(report: ImportReport) -> dict[str, Unit]:
     units = {unit.code: unit for unit in Unit.objects.filter(code__in={c for t in report.tasks for c in t.units})}
     for name, (code, parent_code) in report.new_units.items():
         parent = Unit.objects.get(code=parent_code)
+        level, short_name = report.new_unit_kinds.get(name, (CHILD_LEVEL[UnitLevel(parent.level)], ""))
         units[code] = Unit.objects.create(
-            code=code, name=name, level=CHILD_LEVEL[UnitLevel(parent.level)], parent=parent, position=10_000
+            code=code, name=name, short_name=short_name, level=level, parent=parent, position=10_000
         )
     return units
 

@@ -114,6 +114,7 @@ def region_figures(plan: Plan, day: dt.date) -> list[RegionFigures]:
             start=TruncDate(Subquery(first_step)),  # in the project's time zone
         )
         .filter(state_then__isnull=False)  # an item exists from the first line of its history
+        .exclude(state_then=AssignmentState.CARRIED)  # carried into next year's plan: this one's no more
         .order_by()
         .values_list("pk", "unit_id", "state_then", "due_date", "start", "suspension_then")
     )

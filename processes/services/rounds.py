@@ -47,10 +47,11 @@ from processes.models import (
     Unit,
     User,
 )
-from processes.permissions import can_report
+from processes.rules import can_report
 from processes.workdays import next_workday
 
 from .bulk import insert_plain
+from .history import ENDED_STATES
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed, assignment_report, evidence_check
 
 MONTHS_PER_PERIOD = {
@@ -139,7 +140,7 @@ def round_open(
         )
         if not round_.is_open:
             return round_, 0
-        owing = Assignment.objects.filter(task__plan=plan).exclude(state=AssignmentState.CLOSED)
+        owing = Assignment.objects.filter(task__plan=plan).exclude(state__in=ENDED_STATES)
         have = set(Obligation.objects.filter(round=round_).values_list("assignment_id", flat=True))
         new = [
             Obligation(
@@ -193,6 +194,13 @@ def round_close(*, round_: Round, by: User) -> Round:
     return round_
 
 
+def _occurrence_due(end: dt.date, day: int | None) -> dt.date:
+    """An occurrence is due at its period's end, or on the task's day of the period's last month (每月25日前)."""
+    if day is None:
+        return end
+    return end.replace(day=min(day, end.day))
+
+
 def _occurrences(year: int, frequency: str) -> list[tuple[dt.date, dt.date, str]]:
     months = MONTHS_PER_PERIOD[Frequency(frequency)]
     labels = {
@@ -221,6 +229,7 @@ def _obligations_sync(plan: Plan, at: dt.datetime) -> int:
             "pk", "deadline_kind", "frequency"
         )
     }
+    days = dict(Task.objects.filter(plan=plan, recurring_day__isnull=False).values_list("pk", "recurring_day"))
     milestones: dict[int, list[tuple[int, str, dt.date]]] = {}
     for pk, task_id, label, due in Milestone.objects.filter(task__plan=plan).values_list(
         "pk", "task_id", "label", "due_date"
@@ -229,7 +238,7 @@ def _obligations_sync(plan: Plan, at: dt.datetime) -> int:
             milestones.setdefault(task_id, []).append((pk, label, due))
     assignments = (
         Assignment.objects.filter(task__plan=plan)
-        .exclude(state=AssignmentState.CLOSED)
+        .exclude(state__in=ENDED_STATES)
         .order_by("pk")
         .values_list("pk", "task_id", "due_date")
     )
@@ -283,7 +292,7 @@ def _obligations_sync(plan: Plan, at: dt.datetime) -> int:
                             "label": label,
                             "period_start": start,
                             "period_end": end,
-                            "due_date": end,
+                            "due_date": _occurrence_due(end, days.get(task_id)),
                             "created_at": at,
                         }
                     )
@@ -352,6 +361,8 @@ def progress_save(
             raise NotAllowed(_("You may not report on this item."))
         if locked.state not in OWED_STATES:
             raise AlreadyHandled
+        if assignment.state == AssignmentState.CARRIED:
+            raise InvalidInput(_("The item was carried over into next year's plan (已结转): report on the new item."))
         if locked.round is not None and not locked.round.is_open:
             raise InvalidInput(_("The round %(round)s is closed: it takes no more reports.") % {"round": locked.round})
         draft = Report.objects.filter(obligation=locked, status=ReportStatus.DRAFT).first()

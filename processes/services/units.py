@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from processes.importing.problems import FileRefused, Problem, Problems, Severity
 from processes.importing.readers import clean_text, column_letter, decode_text
-from processes.importing.units import GroupEntry, UnitEntry, UnitIndex
+from processes.importing.units import GENERIC, GroupEntry, UnitEntry, UnitIndex
 from processes.models import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
 UNIT_COLUMNS = ("code", "name", "short_name", "level", "parent_code", "aliases")  # optional: is_office
@@ -163,17 +163,20 @@ def units_load_csv(*, data: bytes, filename: str) -> LoadResult:
 
 
 def _check_names(rows: list[tuple[int, dict[str, str]]], problems: Problems, col: dict[str, str]) -> None:
-    """Every name, short name and alias must point at one unit only, or plan cells could not be read."""
+    """Every name, short name and alias must point at one unit only, or plan cells could not be read — except a
+    short name that says a level but not a place (区发改局, 区政府): each district's bureau has it, and a district's
+    plan reads it as its own (``unit_index(within=…)``)."""
     owner: dict[str, tuple[str, int]] = {}
     file_codes = {values["code"] for _n, values in rows}
     for unit in Unit.objects.exclude(code__in=file_codes).prefetch_related("aliases"):
-        for name in [unit.name, unit.short_name, *(alias.name for alias in unit.aliases.all())]:
+        short = "" if GENERIC.match(unit.short_name) else unit.short_name
+        for name in [unit.name, short, *(alias.name for alias in unit.aliases.all())]:
             if name:
                 owner.setdefault(name, (unit.code, 0))
     for number, values in rows:
         for field_name, names in (
             ("name", [values["name"]]),
-            ("short_name", [values["short_name"]]),
+            ("short_name", [] if GENERIC.match(values["short_name"]) else [values["short_name"]]),
             ("aliases", _split(values["aliases"])),
         ):
             for name in names:
@@ -273,8 +276,11 @@ def unit_groups_load_csv(*, data: bytes, filename: str) -> LoadResult:
     return result
 
 
-def unit_index() -> UnitIndex:
-    """The names a plan may use for units and groups (inactive units known, to say so), in five queries."""
+def unit_index(*, within: Unit | None = None) -> UnitIndex:
+    """The names a plan may use for units and groups (inactive units known, to say so), in five queries.
+
+    ``within``: the office issuing the plan. For a city's or a district's, a name several units share (区政府, the
+    short name of each district's) is read as the one in the office's subtree."""
     every = list(Unit.objects.prefetch_related("aliases"))
     active = [unit for unit in every if unit.is_active]
     units = [
@@ -290,4 +296,17 @@ def unit_index() -> UnitIndex:
         groups.append(
             GroupEntry(group.name, tuple(unit.code for unit in members), tuple(a.name for a in group.aliases.all()))
         )
-    return UnitIndex(units, groups)
+    preferred: set[str] | None = None
+    if within is not None and within.level != UnitLevel.PROVINCE:
+        children: dict[int | None, list[Unit]] = {}
+        for unit in every:
+            children.setdefault(unit.parent_id, []).append(unit)
+        preferred, stack = set(), [within.pk]
+        while stack:
+            pk = stack.pop()
+            for child in children.get(pk, []):
+                if child.code not in preferred:
+                    preferred.add(child.code)
+                    stack.append(child.pk)
+        preferred.add(within.code)
+    return UnitIndex(units, groups, preferred=preferred)

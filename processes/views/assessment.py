@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from processes.models import Plan, ScoringScheme, Unit, User
+from processes.rules import oversees_plan, scope_unit_ids
 from processes.services.assessment import (
     Assessment,
     assessment_compute,
@@ -28,8 +29,6 @@ from processes.services.assessment import (
 )
 from processes.services.circulars import circular_draft
 from processes.services.lifecycle import InvalidInput
-from processes.services.offices import oversees_plan
-from processes.services.scope import scope_unit_ids
 from processes.services.signing import can_prepare
 from processes.views.mixins import PlanMixin
 from security.models import AuditEventKind

@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from processes.rules import oversees_plan
 from processes.services.assessment import assessment_compute, scheme_ensure
 from processes.services.dashboard import latest_plan_for, progress_by_region
 from processes.services.ledger import burndown
 from processes.services.lifecycle import InvalidInput
-from processes.services.offices import oversees_plan
 from processes.views.charts import burndown_chart, stacked_bars
 from processes.views.mixins import PlanMixin
 

@@ -17,14 +17,15 @@ from django.views.generic import FormView
 
 from processes.forms import PlanUploadForm
 from processes.models import DeadlineKind, Plan, User
+from processes.rules import can_import_plans, offices_importable_by
 from processes.services.import_staging import (
     StagedImport,
+    staged_import_choose,
     staged_import_discard,
     staged_import_get,
     staged_import_save,
 )
 from processes.services.plan_import import ImportReport, plan_import
-from processes.services.scope import can_import_plans, offices_importable_by
 
 
 class ImportPermissionMixin(LoginRequiredMixin, UserPassesTestMixin):
@@ -89,7 +90,24 @@ def _run(staged: StagedImport, by: User, *, dry_run: bool) -> ImportReport:
         dry_run=dry_run,
         max_bytes=settings.IMPORT_MAX_BYTES,
         stash=staged.stash,  # the file is read once; later previews and the confirmation use what was read
+        serves=staged.serves,
     )
+
+
+SERVES_FIELD = "serves:"  # the preview's select of the provincial task a row refines: ``serves:<序号>``
+SERVES_SHOWN = "serves-shown:"  # what the select showed, so that only what the person changed is kept
+
+
+def _chosen_links(request: HttpRequest, staged: StagedImport) -> StagedImport:
+    """Keep with the upload the provincial tasks the person chose in the preview (those they changed)."""
+    chosen = dict(staged.serves)
+    for key in request.POST:
+        if not key.startswith(SERVES_FIELD):
+            continue
+        number, value = key.removeprefix(SERVES_FIELD), request.POST.get(key, "")
+        if number in chosen or value != request.POST.get(SERVES_SHOWN + number, ""):
+            chosen[number] = value
+    return staged_import_choose(staged=staged, serves=chosen) if chosen != staged.serves else staged
 
 
 class StagedImportMixin(ImportPermissionMixin):
@@ -108,26 +126,32 @@ class ImportPreviewView(StagedImportMixin, View):
 
     @staticmethod
     def context(staged: StagedImport, report: ImportReport) -> dict[str, Any]:
-        problems_by_row: dict[int | None, list[Any]] = {}
+        # By table and row: the tables of a Word notice, or the sheets of a workbook, each count their rows from 1.
+        problems_by_row: dict[tuple[str, int | None], list[Any]] = {}
         for problem in [*report.errors, *report.warnings]:
-            problems_by_row.setdefault(problem.row, []).append(problem)
+            problems_by_row.setdefault((problem.sheet, problem.row), []).append(problem)
+        refinements = report.refinements
         rows = [
             {
                 "task": task,
+                "serves": refinements.value_of(task.number) if refinements else "",
                 "units": [(report.unit_label(code), role) for code, role in task.units.items()],
-                "problems": problems_by_row.get(task.parsed.row, []),
+                "problems": problems_by_row.get((task.parsed.layout.sheet, task.parsed.row), []),
                 "done": task.deadline.kind == DeadlineKind.DONE,
             }
             for task in report.tasks
         ]
-        task_rows = {task.parsed.row for task in report.tasks}
-        other_problems = [p for row, items in problems_by_row.items() if row not in task_rows for p in items]
+        task_rows = {(task.parsed.layout.sheet, task.parsed.row) for task in report.tasks}
+        other_problems = [p for key, items in problems_by_row.items() if key not in task_rows for p in items]
         return {
             "staged": staged,
             "report": report,
             "rows": rows,
             "other_problems": other_problems,
             "change_summary": report.change_summary(),
+            # 细化: a select per row of the provincial tasks this office's plan may refine.
+            "serves_options": refinements.options if refinements and refinements.provincial else [],
+            "provincial_plan": refinements.provincial if refinements else None,
             # A new plan is all creations; for a plan being corrected, every change is listed.
             "detailed_changes": report.changes if any(c.kind != "task_created" for c in report.changes) else [],
         }
@@ -140,6 +164,9 @@ class ImportConfirmView(StagedImportMixin, View):
             staged_import_discard(staged=staged)
             messages.info(request, _("The upload was discarded; nothing was imported."))
             return HttpResponseRedirect(reverse("plans:import_upload"))
+        staged = _chosen_links(request, staged)
+        if request.POST.get("action") == "links":
+            return HttpResponseRedirect(reverse("plans:import_preview", kwargs={"token": staged.token}))
         report = _run(staged, self.importer, dry_run=False)
         if not report.applied:
             messages.error(request, _("The import was refused; nothing was written. See the problems below."))

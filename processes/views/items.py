@@ -33,10 +33,11 @@ from processes.models import (
     TransitionAction,
     User,
 )
-from processes.permissions import can_close, can_report, can_verify
+from processes.rules import assignments_in_scope, can_close, can_report, can_verify
 from processes.services import deadlines, lifecycle
+from processes.services.history import ENDED_STATES
 from processes.services.lights import lights_for
-from processes.services.scope import assignments_in_scope
+from processes.services.refinement import refinement_progress, refinement_report_text
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -50,7 +51,7 @@ def item_in_scope(request: HttpRequest, pk: int) -> Assignment:
 
 
 def days_left(assignment: Assignment) -> int | None:
-    if assignment.due_date is None or assignment.state == AssignmentState.CLOSED:
+    if assignment.due_date is None or assignment.state in ENDED_STATES:
         return None
     return (assignment.due_date - timezone.localdate()).days
 
@@ -61,7 +62,7 @@ def available_steps(assignment: Assignment, user: Any) -> dict[str, bool]:
     def may(step: str) -> bool:
         return has_transition_perm(getattr(assignment, step), user)
 
-    open_item = assignment.state != AssignmentState.CLOSED
+    open_item = assignment.state not in ENDED_STATES
     pending = pending_extension(assignment)
     escalation_open = EscalationProcess.objects.filter(
         assignment=assignment,
@@ -74,9 +75,7 @@ def available_steps(assignment: Assignment, user: Any) -> dict[str, bool]:
         "verify": may("verify"),
         "close": may("close"),
         "reopen": may("reopen"),
-        "escalate": assignment.state != AssignmentState.CLOSED
-        and assignment.escalated_at is None
-        and can_verify(assignment, user),
+        "escalate": open_item and assignment.escalated_at is None and can_verify(assignment, user),
         "handle_escalation": escalation_open and can_close(assignment, user),
         "remind": open_item and can_verify(assignment, user),
         "suspend": open_item and assignment.suspended_at is None and can_close(assignment, user),
@@ -94,13 +93,38 @@ def pending_extension(assignment: Assignment) -> ExtensionRequest | None:
     return ExtensionRequest.objects.filter(assignment=assignment, state=ExtensionState.PENDING).first()
 
 
+def carried_context(assignment: Assignment) -> dict[str, Any]:
+    """年底挂账结转 on the item's page: the item of last year it continues, with that item's history (上年结转), and
+    the item of next year that continues it (已结转)."""
+    old = (
+        Assignment.objects.select_related("task__plan__issuer", "unit").filter(pk=assignment.carried_from_id).first()
+        if assignment.carried_from_id
+        else None
+    )
+    return {
+        "carried_from": old,
+        "carried_from_timeline": AssignmentTransition.objects.filter(assignment=old)
+        .select_related("by")
+        .order_by("at", "pk")
+        if old is not None
+        else [],
+        "carried_into": Assignment.objects.select_related("task__plan__issuer").filter(carried_from=assignment).first(),
+    }
+
+
 class ItemView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "processes/item.html", item_context(request, item_in_scope(request, pk)))
 
 
+FILL_FROM_REFINEMENTS = "refinements"  # ?fill=refinements: the report's text starts from the city tasks' states
+
+
 def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> dict[str, Any]:
-    initial = {"assignment": assignment.pk, "state": assignment.state}
+    initial: dict[str, Any] = {"assignment": assignment.pk, "state": assignment.state}
+    refinements = refinement_progress(assignment=assignment, viewer=request.user)
+    if refinements.tasks and request.GET.get("fill") == FILL_FROM_REFINEMENTS:
+        initial["text"] = refinement_report_text(assignment=assignment, progress=refinements)
     timeline = (
         AssignmentTransition.objects.filter(assignment=assignment)
         .select_related("by", "report")
@@ -126,6 +150,11 @@ def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> 
     )
     return {
         "light": lights_for([assignment.pk]).get(assignment.pk),
+        "refinements": refinements,
+        # A city task refining a provincial item: that item, linked for those who may open it.
+        "serves": assignment.task.serves,
+        "serves_visible": assignment.task.serves_id is not None
+        and assignments_in_scope(request.user).filter(pk=assignment.task.serves_id).exists(),
         "notices": notices,
         "pending_extension": pending_extension(assignment),
         "extensions": ExtensionRequest.objects.filter(assignment=assignment).select_related(
@@ -140,6 +169,7 @@ def item_context(request: HttpRequest, assignment: Assignment, **forms: Any) -> 
         if left is not None and left < 0 and assignment.due_date
         else 0,
         "timeline": timeline,
+        **carried_context(assignment),
         "reports": reports,
         "last_return": last_return,
         "steps": available_steps(assignment, request.user),

@@ -26,13 +26,20 @@ from django.views import View
 from django.views.generic import ListView
 
 from processes.forms import LedgerFilter
-from processes.models import Assignment, AssignmentState, Plan, Role, Unit, User
+from processes.models import Assignment, AssignmentState, Plan, Unit, User
+from processes.rules import (
+    assignments_in_scope,
+    categories_in_scope,
+    manages_plan,
+    scope_unit_ids,
+    supervises_items,
+)
 from processes.services.deadlines import reminders_send
 from processes.services.exports import CONTENT_TYPES, FORMATS, export_filename, ledger_export
 from processes.services.ledger import ledger_as_of, ledger_queryset
 from processes.services.lifecycle import InvalidInput, LifecycleError
 from processes.services.lights import lights_for
-from processes.services.scope import assignments_in_scope, categories_in_scope, scope_unit_ids
+from processes.services.refinement import city_plans_progress
 from processes.views.mixins import PlanMixin
 from security.models import AuditEventKind
 from security.services import audit_record
@@ -101,20 +108,22 @@ class LedgerView(LoginRequiredMixin, PlanMixin, ListView):
             row.light = lights.get(row.pk)
         context.update(
             assignments=page_rows,
-            can_remind=can_remind(self.request.user),
+            can_remind=supervises_items(self.request.user),
+            can_carry_over=manages_plan(self.request.user, self.plan),
             plan=self.plan,
             as_of=self.as_of,
             today=timezone.localdate(),
             date_problem=self.date_problem,
             filter=self.filterset,
             counts=counts,
-            open_count=total - counts[AssignmentState.CLOSED],
+            open_count=total - counts[AssignmentState.CLOSED] - counts[AssignmentState.CARRIED],
             by_unit=[
                 {
                     "unit": self.units[unit_id],
                     "total": sum(c.values()),
                     "closed": c[AssignmentState.CLOSED],
-                    "remaining": sum(c.values()) - c[AssignmentState.CLOSED],
+                    "carried": c[AssignmentState.CARRIED],
+                    "remaining": sum(c.values()) - c[AssignmentState.CLOSED] - c[AssignmentState.CARRIED],
                 }
                 for unit_id, c in sorted(
                     per_unit.items(), key=lambda item: (self.units[item[0]].position, self.units[item[0]].code)
@@ -123,6 +132,7 @@ class LedgerView(LoginRequiredMixin, PlanMixin, ListView):
             query=query.urlencode(),
             formats=FORMATS,
         )
+        context["city_plans"] = city_plans_progress(plan=self.plan, viewer=self.request.user)  # 各地细化计划
         return context
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -155,17 +165,13 @@ class LedgerExportView(LoginRequiredMixin, PlanMixin, View):
         return response
 
 
-def can_remind(user: object) -> bool:
-    return isinstance(user, User) and (user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN))
-
-
 class RemindView(LoginRequiredMixin, PlanMixin, View):
     """催办 on the items chosen on the ledger; every item must be in the sender's scope, or nothing is sent."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
         plan = self.plan
         user = request.user
-        if not isinstance(user, User) or not can_remind(user):
+        if not isinstance(user, User) or not supervises_items(user):
             raise PermissionDenied
         raw = request.POST.getlist("items")
         if not raw or not all(value.isdigit() for value in raw):

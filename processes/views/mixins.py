@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 
 from processes.models import Plan
-from processes.services.scope import plan_in_scope_or_404
+from processes.rules import plan_in_scope_or_404
 
 
 class PlanMixin:

@@ -15,12 +15,11 @@ from django.views import View
 
 from processes.forms import NoticeAnswerForm, NoticeDraftForm, WithdrawForm
 from processes.models import DocumentKind, Notice, User, Visit
-from processes.permissions import can_report
+from processes.rules import can_report, scope_unit_ids, sees_everything
 from processes.services.circulars import circular_copied_people
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
 from processes.services.notices import notice_answer, notice_pdf
 from processes.services.pairings import pairings_for
-from processes.services.scope import scope_unit_ids, sees_everything
 from processes.services.signing import (
     can_prepare,
     can_sign,

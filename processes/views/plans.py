@@ -11,8 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView
 
 from processes.models import Assignment, AssignmentState, Plan, Task
-from processes.services.ledger import burndown
-from processes.services.scope import (
+from processes.rules import (
     assignments_in_scope,
     categories_in_scope,
     manages_plan,
@@ -20,18 +19,22 @@ from processes.services.scope import (
     scope_unit_ids,
     tasks_in_scope,
 )
+from processes.services.ledger import burndown
 from processes.views.charts import burndown_chart
 from processes.views.mixins import PlanMixin
 
 
 def state_counts(path: str, unit_ids: set[int] | None) -> dict[str, Count]:
-    """Annotations counting the assignments at ``path`` (all, open, closed) within the units in scope."""
+    """Annotations counting the assignments at ``path`` (all, open, closed, carried over) within the units in
+    scope; one carried into next year's plan (已结转) is neither open nor closed."""
     in_scope = Q() if unit_ids is None else Q(**{f"{path}__unit_id__in": unit_ids})
     closed = Q(**{f"{path}__state": AssignmentState.CLOSED})
+    carried = Q(**{f"{path}__state": AssignmentState.CARRIED})
     return {
         "total": Count(path, filter=in_scope, distinct=True),
-        "open": Count(path, filter=in_scope & ~closed, distinct=True),
+        "open": Count(path, filter=in_scope & ~closed & ~carried, distinct=True),
         "closed": Count(path, filter=in_scope & closed, distinct=True),
+        "carried": Count(path, filter=in_scope & carried, distinct=True),
     }
 
 

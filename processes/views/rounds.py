@@ -26,11 +26,11 @@ from processes.models import (
     Round,
     User,
 )
-from processes.permissions import can_report, can_verify
+from processes.rules import assignments_in_scope, can_report, can_verify, manages_plan, scope_unit_ids
 from processes.services import rounds as services
 from processes.services.ledger import burndown
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
-from processes.services.scope import assignments_in_scope, manages_plan, scope_unit_ids
+from processes.services.refinement import refinement_progress, refinement_report_text
 from processes.views.charts import burndown_chart
 from processes.views.mixins import PlanMixin
 
@@ -200,12 +200,17 @@ class ObligationView(LoginRequiredMixin, View):
             if draft
             else {}
         )
+        # 细化: a city reporting on a provincial item may start from the states of its own plan's tasks refining it.
+        refinements = refinement_progress(assignment=obligation.assignment, viewer=request.user)
+        if refinements.tasks and request.GET.get("fill") == "refinements":
+            initial["text"] = refinement_report_text(assignment=obligation.assignment, progress=refinements)
         owed = obligation.state in (ObligationState.OPEN, ObligationState.RETURNED)
         closed_round = obligation.round is not None and not obligation.round.is_open
         return {
             "obligation": obligation,
             "item": obligation.assignment,
             "draft": draft,
+            "refinements": refinements,
             "form": form or ProgressReportForm(initial=initial),
             "may_report": owed and not closed_round and can_report(obligation, request.user),
             "may_review": obligation.state == ObligationState.SUBMITTED and can_verify(obligation, request.user),

@@ -28,13 +28,12 @@ from processes.models import (
     ExtensionProcess,
     Obligation,
     ObligationState,
-    Role,
     User,
 )
+from processes.rules import acts_on_task, assignments_in_scope, closes_on_task, is_unit_member, supervises_items
 from processes.services import lifecycle
+from processes.services.history import ENDED_STATES
 from processes.services.lights import lights_for
-from processes.services.offices import closes_on_task
-from processes.services.scope import acts_on_task, assignments_in_scope
 from processes.services.signing import can_prepare, can_sign, drafted_waiting_since, drafts_for
 
 from .items import days_left
@@ -81,10 +80,10 @@ def _waiting_steps(
 
 
 def unit_open_items(user: User) -> QuerySet[Assignment]:
-    """The unit's items not yet closed: returned first (they wait for the unit), then by deadline."""
+    """The unit's items not yet closed (nor carried over): returned first (they wait for the unit), then by deadline."""
     return (
         Assignment.objects.filter(unit_id=user.unit_id)
-        .exclude(state=AssignmentState.CLOSED)
+        .exclude(state__in=ENDED_STATES)
         .select_related("task__plan", "unit")
         .annotate(
             returned_first=Case(
@@ -99,15 +98,11 @@ def owed_obligations(user: User) -> QuerySet[Obligation]:
     """What the unit owes and has not reported (or had returned), on items not yet closed out, soonest first."""
     return (
         Obligation.objects.filter(assignment__unit_id=user.unit_id, state__in=OWED_STATES)
-        .exclude(assignment__state=AssignmentState.CLOSED)
+        .exclude(assignment__state__in=ENDED_STATES)
         .exclude(round__closed_at__isnull=False)
         .select_related("assignment__task", "round")
         .order_by("due_date", "assignment__task__position")
     )
-
-
-def can_verify_anything(user: User) -> bool:
-    return user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
 def progress_to_review(user: User) -> QuerySet[Obligation]:
@@ -147,7 +142,7 @@ class WorkView(LoginRequiredMixin, View):
                 draft.waited = waited.get(draft.pk, 0)  # type: ignore[attr-defined]
             context["to_sign"] = waiting
             context["may_sign"] = can_sign(user)
-        if user.role in (Role.REPORTER, Role.LEADER) and user.unit_id is not None:
+        if is_unit_member(user) and user.unit_id is not None:
             items = list(unit_open_items(user))
             lights = lights_for([item.pk for item in items])
             for item in items:
@@ -155,7 +150,7 @@ class WorkView(LoginRequiredMixin, View):
                 item.light = lights.get(item.pk)  # type: ignore[attr-defined]
             context["unit_items"] = items
             context["owed"] = list(owed_obligations(user))
-        if can_verify_anything(user):
+        if supervises_items(user):
             context["progress_review"] = list(progress_to_review(user))
         keys = (
             "to_sign",

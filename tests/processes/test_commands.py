@@ -147,10 +147,11 @@ def test_load_demo_loads_everything_and_can_run_again() -> None:
     with time_machine.travel(dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC), tick=False):
         run("load_demo", "--no-replay")
         run("load_demo", "--no-replay")
-    plan = Plan.objects.get()
+    plan = Plan.objects.get(issuer__code="JL-PRO")
     assert plan.year == 2026 and plan.starts_on == dt.date(2026, 6, 3) and "演示" in plan.title
-    assert Unit.objects.count() == 16
-    assert Assignment.objects.count() == 289
+    assert Unit.objects.count() == 16 + 7  # and 长春市's departments, for its own plan (细化)
+    assert Assignment.objects.filter(task__plan=plan).count() == 289
+    assert Plan.objects.filter(issuer__code="220100", year=2026).get().tasks.count() == 8
     roles = dict(User.objects.values_list("username", "role"))
     assert roles == {
         "songyuan_reporter": "reporter",
@@ -159,6 +160,7 @@ def test_load_demo_loads_everything_and_can_run_again() -> None:
         "office_admin": "admin",
         "office_signer": "leader",
         "baobao_leader": "leader",
+        "changchun_office": "admin",
     }
     assert User.objects.get(username="songyuan_reporter").unit.code == "220700"
     # The office's 签发人 (issue 11): the only signer.

@@ -171,3 +171,63 @@ def test_month_day_dates_parse_or_are_refused_as_invalid(written: str) -> None:
     else:
         assert deadline.kind == DeadlineKind.DATE
         assert deadline.due_date is not None and deadline.due_date.day == int(written.split("月")[1].rstrip("日"))
+
+
+@pytest.mark.parametrize(
+    ("written", "due"),
+    [
+        ("2021.10-2023.12", D(2023, 12, 31)),
+        ("2023年6月至12月", D(2023, 12, 31)),
+        ("2023年3-6月", D(2023, 6, 30)),
+        ("6月至9月底", D(2023, 9, 30)),
+        ("2023年6月-2024年3月", D(2024, 3, 31)),
+        ("2023.11", D(2023, 11, 30)),
+    ],
+)
+def test_a_range_is_due_at_its_end(written: str, due: dt.date) -> None:
+    deadline = parse_deadline(written, year=2023)
+    assert (deadline.kind, deadline.due_date) == (DeadlineKind.DATE, due)
+
+
+def test_a_range_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(DeadlineError, match="ends before it starts"):
+        parse_deadline("2023年9月至6月", year=2023)
+
+
+def test_two_stages_give_a_deadline_and_a_milestone() -> None:
+    deadline = parse_deadline("2024年底前完成，2025年巩固提升", year=2024)
+    assert (deadline.kind, deadline.due_date, deadline.warning) == (DeadlineKind.DATE, D(2024, 12, 31), "")
+    [stage] = deadline.stages
+    assert (stage.label, stage.due_date, stage.outcome) == ("2025年", D(2025, 12, 31), "2025年巩固提升")
+
+
+def test_a_second_stage_without_a_period_is_not_a_deadline() -> None:
+    with pytest.raises(DeadlineError):
+        parse_deadline("2024年底前完成,巩固提升", year=2024)
+
+
+@pytest.mark.parametrize(
+    ("written", "task_text", "frequency", "day"),
+    [
+        ("每月25日前报送进展", "", Frequency.MONTHLY, 25),
+        ("按频次要求持续推进", "每月25日前报送进展", Frequency.MONTHLY, 25),
+        ("按频次要求持续推进", "每季度末月20日前报送", Frequency.QUARTERLY, 20),
+        ("每两月10日前", "", Frequency.BIMONTHLY, 10),
+        ("按频次要求持续推进", "每季度调度", Frequency.QUARTERLY, None),
+    ],
+)
+def test_the_day_within_a_frequency_is_kept(
+    written: str, task_text: str, frequency: Frequency, day: int | None
+) -> None:
+    deadline = parse_deadline(written, year=2023, task_text=task_text)
+    assert (deadline.kind, deadline.frequency, deadline.day, deadline.warning) == (
+        DeadlineKind.RECURRING,
+        frequency,
+        day,
+        "",
+    )
+
+
+def test_a_day_for_the_period_before_is_not_kept_and_says_so() -> None:
+    deadline = parse_deadline("按频次要求持续推进", year=2023, task_text="每月5日前报送上月进展")
+    assert deadline.day is None and "period before" in deadline.warning

@@ -34,7 +34,7 @@ def test_the_demo_is_a_plan_in_use_today() -> None:
     out = io.StringIO()
     with time_machine.travel(TODAY, tick=False):
         call_command("load_demo", stdout=out)
-        plan = Plan.objects.get()
+        plan = Plan.objects.get(issuer__code="JL-PRO")
         assert plan.year == 2026 and plan.starts_on == dt.date(2026, 6, 3) and "演示" in plan.title
         assert "2026-12-01" in out.getvalue()
 
@@ -61,7 +61,23 @@ def test_the_demo_is_a_plan_in_use_today() -> None:
         work = signed_in("office_signer").get("/plans/work/").content.decode()
         assert 'data-testid="signing-queue"' in work and Notice.objects.filter(state="draft").exists()
 
+        # 细化: 长春市's own plan, some of its tasks refining the province's, seen from both sides.
+        city = Plan.objects.get(issuer__code="220100")
+        assert (city.year, city.tasks.count(), city.tasks.exclude(serves=None).count()) == (2026, 8, 7)
+        assert city.starts_on == dt.date(2026, 7, 18) and "长春市" in city.title
+        assert {task.serves.task.plan for task in city.tasks.exclude(serves=None)} == {plan}
+        assert {task.serves.unit.code for task in city.tasks.exclude(serves=None)} == {"220100"}
+        office = signed_in("changchun_office")
+        assert office.get("/plans/220100/2026/ledger/").status_code == 200
+        assert office.get("/plans/import/").status_code == 200  # the city's admin imports its own plans
+        refined = city.tasks.get(number="1").serves
+        page = signed_in("province_supervisor").get(refined.get_absolute_url()).content.decode()
+        assert 'data-testid="refinements"' in page and "调整充实市“无废城市”建设工作领导小组" in page
+        ledger = signed_in("province_supervisor").get("/plans/JL-PRO/2026/ledger/").content.decode()
+        assert 'data-plan="220100/2026"' in ledger.split('data-testid="city-plans"')[1]
+
         # Run again the same day: the data stays and nothing is added twice.
         steps, messages = AssignmentTransition.objects.count(), Message.objects.count()
         call_command("load_demo", stdout=io.StringIO())
         assert (AssignmentTransition.objects.count(), Message.objects.count()) == (steps, messages)
+        assert Plan.objects.count() == 2

@@ -464,7 +464,7 @@ def test_every_sheet_with_a_task_header_is_read(units: dict[str, Unit], import_f
     for row in [HEADER, [1, "任务甲", "省生态环境厅", "8月31日"]]:
         first.append(row)
     second = workbook.create_sheet("二、项目建设")
-    for row in [HEADER, [2, "任务乙", "各地生态环境局", "9月30日"]]:
+    for row in [HEADER, [1, "任务乙", "各地生态环境局", "9月30日"]]:
         second.append(row)
     workbook.create_sheet("说明").append(["填表说明:请按时报送"])
     out = io.BytesIO()
@@ -472,11 +472,14 @@ def test_every_sheet_with_a_task_header_is_read(units: dict[str, Unit], import_f
     report = import_file(out.getvalue(), "two-sheets.xlsx")
     assert report.applied, report.errors
     assert (len(report.tasks), report.assignment_count) == (2, 12)
+    # Each sheet numbers its own tasks: the plan's numbers are the sheet's place and the 序号, the label its name.
+    assert list(Task.objects.values_list("number", "table")) == [("1-1", "一、组织领导"), ("2-1", "二、项目建设")]
+    assert any(w.sheet == "说明" and "not read" in w.message for w in report.warnings)
     second.append([1, "任务丙", "省生态环境厅", "8月31日"])
     out = io.BytesIO()
     workbook.save(out)
     report = import_file(out.getvalue(), "two-sheets.xlsx")
-    duplicate = report.errors[0]
+    duplicate = report.errors[0]  # within one sheet, a 序号 is still given once
     assert (duplicate.sheet, duplicate.row, duplicate.column) == ("二、项目建设", 3, "A")
     assert "[二、项目建设]" in str(duplicate)
 

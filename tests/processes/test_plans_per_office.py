@@ -30,7 +30,7 @@ from processes.models import (
     UnitLevel,
     User,
 )
-from processes.permissions import can_close, can_verify
+from processes.rules import can_close, can_verify, plans_in_scope
 from processes.services.assessment import assessment_compute, regions_of, scheme_ensure
 from processes.services.bulletins import bulletin_draft, bulletin_publish
 from processes.services.circulars import circular_draft
@@ -44,7 +44,6 @@ from processes.services.lifecycle import (
 )
 from processes.services.pairings import pairing_save, pairings_for
 from processes.services.region_warnings import region_figures
-from processes.services.scope import plans_in_scope
 from processes.services.signing import notices_sign
 
 from ..conftest import ImportFile

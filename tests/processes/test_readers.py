@@ -75,3 +75,19 @@ def test_text_that_is_neither_utf8_nor_gb18030_is_refused() -> None:
 
 def test_column_letters_are_those_a_spreadsheet_shows() -> None:
     assert [column_letter(i) for i in (0, 3, 25, 26, 27)] == ["A", "D", "Z", "AA", "AB"]
+
+
+def test_a_word_notice_keeps_the_paragraphs_above_each_table() -> None:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    data = (Path(settings.BASE_DIR) / "tests" / "data" / "district" / "chaoyang-2023.docx").read_bytes()
+    grids = read_grids(data, "chaoyang-2023.docx", max_bytes=LIMIT)
+    assert [grid.sheet for grid in grids] == ["table 1", "table 2", "table 3", "table 4"]
+    first = grids[0].before
+    assert first[1].text == "长朝无废办〔2023〕3号" and first[1].heading
+    assert not first[3].heading  # the addressees, not centred
+    assert first[-1].text.startswith("表7")
+    assert [grid.before[-1].text[:3] for grid in grids[1:]] == ["表8 ", "表9 ", "表10"]
+    assert not any(grid.worksheet for grid in grids)

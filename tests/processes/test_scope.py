@@ -3,7 +3,7 @@
 import pytest
 
 from processes.models import Assignment, Plan, Role, Unit, User
-from processes.services.scope import assignments_in_scope, can_import_plans, scope_unit_ids
+from processes.rules import assignments_in_scope, can_import_plans, scope_unit_ids
 
 from ..factories import UnitFactory, UserFactory
 

@@ -190,3 +190,94 @@ def test_any_list_of_cities_with_one_suffix_names_those_cities(places: list[str]
 def test_an_empty_cell_names_nobody(cell: str) -> None:
     result = INDEX.resolve(cell)
     assert result.codes == [] and result.errors == []
+
+
+# ---- lists as districts and cities write them ---------------------------------------------------------------------
+
+
+def _district_index(*, within: str | None = None) -> UnitIndex:
+    units = [
+        UnitEntry("CY-ST", "长春市生态环境局朝阳区分局", "区生态环境分局", ("区生态环境局分局",)),
+        UnitEntry("CY-FG", "朝阳区发展和改革局", "区发改局"),
+        UnitEntry("CY-KFQ", "长春朝阳经济开发区管理委员会", "开发区管委会"),
+        UnitEntry("NG-FG", "南关区发展和改革局", "区发改局"),
+        UnitEntry("CY-GOV", "朝阳区区政府", "区政府"),
+    ]
+    preferred = {"CY": {"CY-ST", "CY-FG", "CY-KFQ", "CY-GOV"}, "NG": {"NG-FG"}}.get(within or "")
+    return UnitIndex(units, [GroupEntry("朝阳区各街道", ("CY-ST",), ("各乡镇(街道)",))], preferred=preferred)
+
+
+def test_a_list_joined_by_及_names_two_units() -> None:
+    result = _district_index(within="CY").resolve("区生态环境分局及区发改局")
+    assert (result.codes, result.errors) == (["CY-ST", "CY-FG"], [])
+
+
+@pytest.mark.parametrize("joined", ["和", "与", "并", "及"])
+def test_every_conjunction_joins_two_whole_names(joined: str) -> None:
+    assert _district_index(within="CY").resolve(f"开发区管委会{joined}区发改局").codes == ["CY-KFQ", "CY-FG"]
+
+
+def test_a_whole_name_does_not_take_the_suffix_of_the_last() -> None:
+    # Once glued into “区生态环境局分局管委会”: the first name ends as an organ's name does, so it is whole.
+    result = _district_index(within="CY").resolve("区生态环境局分局、开发区管委会")
+    assert (result.codes, result.errors) == (["CY-ST", "CY-KFQ"], [])
+
+
+def test_a_place_without_its_level_word_takes_the_level_and_the_suffix() -> None:
+    result = INDEX.resolve("松原、白城市生态环境局")
+    assert (result.codes, result.errors) == (["220700", "220800"], [])
+
+
+def test_a_group_phrase_takes_no_suffix_and_is_reported_not_made_a_unit() -> None:
+    result = INDEX.resolve("省直有关部门、各地生态环境局")
+    assert result.codes == LOCAL_BUREAUS
+    assert result.unknown == [] and result.errors == []
+    assert result.phrases == ["省直有关部门"]
+    assert "省直有关部门" in result.warnings[0] and "省直有关部门生态环境局" not in " ".join(result.warnings)
+
+
+@pytest.mark.parametrize(
+    "cell", ["各乡镇政府等部门按职责分工负责", "市“无废城市”建设工作领导小组成员单位", "有关部门", "按职责分工负责"]
+)
+def test_phrases_without_a_group_are_warnings_naming_them(cell: str) -> None:
+    result = _district_index(within="CY").resolve(cell)
+    assert (result.codes, result.unknown, result.errors) == ([], [], [])
+    assert result.phrases and cell in result.warnings[-1]
+
+
+def test_a_phrase_with_a_group_of_its_name_is_the_group() -> None:
+    index = UnitIndex(
+        [UnitEntry("A", "甲街道办事处"), UnitEntry("B", "乙街道办事处")],
+        [GroupEntry("各乡镇政府", ("A", "B"))],
+    )
+    result = index.resolve("各乡镇政府等部门按职责分工负责")
+    assert result.codes == ["A", "B"] and result.phrases == []
+    assert _district_index().resolve("各乡镇（街道）").codes == ["CY-ST"]  # an alias of a group, full-width brackets
+
+
+def test_a_shared_short_name_is_read_inside_the_issuers_subtree() -> None:
+    assert _district_index(within="CY").resolve("区发改局").codes == ["CY-FG"]
+    assert _district_index(within="NG").resolve("区发改局").codes == ["NG-FG"]
+    everywhere = _district_index().resolve("区发改局")  # the province's plan: either district's
+    assert everywhere.codes == [] and "ambiguous" in everywhere.errors[0]
+
+
+def test_another_districts_generic_name_is_not_this_plans() -> None:
+    result = _district_index(within="NG").resolve("区政府")
+    assert (result.codes, result.unknown) == ([], ["区政府"])
+    assert _district_index(within="CY").resolve("区政府").codes == ["CY-GOV"]
+
+
+def test_a_name_broken_over_two_lines_is_joined() -> None:
+    assert _district_index(within="CY").resolve("区生态环境\n分局").codes == ["CY-ST"]
+
+
+def test_a_group_named_with_its_等_is_read_whole() -> None:
+    index = UnitIndex([UnitEntry("A", "甲街道办事处")], [GroupEntry("各乡镇政府等部门", ("A",))])
+    result = index.resolve("各乡镇政府等部门")
+    assert (result.codes, result.warnings) == (["A"], [])
+
+
+def test_towns_share_the_suffix_of_their_government() -> None:
+    index = UnitIndex([UnitEntry("A", "兴隆镇人民政府"), UnitEntry("B", "永安镇人民政府")])
+    assert index.resolve("兴隆镇、永安镇人民政府").codes == ["A", "B"]

@@ -47,6 +47,7 @@ DEMO_USERS = (
     ("office_admin", "推进组办公室管理员", "JL-PRO", Role.ADMIN, True),
     ("office_signer", "推进组办公室主任", "JL-PRO", Role.LEADER, False),
     ("baobao_leader", "省厅包保负责人", "JL-EEB", Role.LEADER, False),
+    ("changchun_office", "长春市无废城市建设办公室管理员", "220100", Role.ADMIN, False),
 )
 DEMO_SIGNER = "office_signer"  # the office's 签发人: signs the numbered documents
 # The demo distribution list of the bulletins (报 / 送 / 发), delivered to the local mail folder like everything else.
@@ -63,6 +64,12 @@ DEMO_PAIRING = ("baobao_leader", "JL-EEB", ("220700", "220800"))
 DEMO_MONTHS_AGO = 6
 DEMO_SEED = 1
 DEMO_UNIT = "220700"  # 松原: the demo accounts' unit
+# 细化: 长春市 runs its own plan under the province's, its office the city's 生态环境局, with a few city departments;
+# some of its tasks name the provincial task they refine (对应省级任务). Not replayed: its items stand as imported.
+CITY_OFFICE = "220100"
+CITY_UNITS = "jilin-changchun-units.csv"
+CITY_TASKS = "changchun-tasks.csv"
+CITY_PLAN_DAYS_LATER = 45  # the city's plan follows the province's (the annex's task 13 gives cities to 7月31日)
 
 
 def demo_start(today: dt.date) -> dt.date:
@@ -91,6 +98,7 @@ class Command(BaseCommand):
             )
         try:
             units = units_load_csv(data=(DATA / "jilin-units.csv").read_bytes(), filename="jilin-units.csv")
+            city_units = units_load_csv(data=(DATA / CITY_UNITS).read_bytes(), filename=CITY_UNITS)
             groups = unit_groups_load_csv(
                 data=(DATA / "jilin-unit-groups.csv").read_bytes(), filename="jilin-unit-groups.csv"
             )
@@ -98,9 +106,10 @@ class Command(BaseCommand):
             raise CommandError(str(rejected)) from rejected
         # The notice puts the programme office (推进组办公室) in charge of dispatch and close-out.
         Unit.objects.filter(code=PROGRAMME_OFFICE).update(is_office=True)
+        Unit.objects.filter(code=CITY_OFFICE).update(is_office=True)  # 长春市 issues its own plan
         self.stdout.write(
             _("Units: %(units)s created; groups: %(groups)s created.")
-            % {"units": len(units.created), "groups": len(groups.created)}
+            % {"units": len(units.created) + len(city_units.created), "groups": len(groups.created)}
         )
         today = timezone.localdate()
         year = today.year
@@ -126,6 +135,7 @@ class Command(BaseCommand):
                     "start": report.starts.isoformat() if report.starts else "",
                 }
             )
+        self.city_plan(today)
         with transaction.atomic():
             for username, name, code, role, staff in DEMO_USERS:
                 user, created = User.objects.get_or_create(username=username)
@@ -149,6 +159,28 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Demo accounts (password %(password)s): %(users)s")
             % {"password": DEMO_PASSWORD, "users": ", ".join(u[0] for u in DEMO_USERS)}
+        )
+
+    def city_plan(self, today: dt.date) -> None:
+        """长春市's plan of the year, imported after the province's, some of its tasks refining provincial ones."""
+        office = Unit.objects.get(code=CITY_OFFICE)
+        if Plan.objects.filter(issuer=office, year=today.year).exists():
+            return
+        report = plan_import(
+            data=(DATA / CITY_TASKS).read_bytes(),
+            filename=CITY_TASKS,
+            year=today.year,
+            issuer=CITY_OFFICE,
+            title=_("长春市%(year)s年“无废城市”建设工作要点任务分解表（演示）") % {"year": today.year},
+            starts=min(demo_start(today) + dt.timedelta(days=CITY_PLAN_DAYS_LATER), today),
+            max_bytes=settings.IMPORT_MAX_BYTES,
+        )
+        if not report.applied:
+            raise CommandError("\n".join(str(problem) for problem in report.errors))
+        linked = sum(1 for link in (report.refinements.links.values() if report.refinements else ()) if link)
+        self.stdout.write(
+            _("Plan of %(office)s %(year)s: %(tasks)s tasks, %(linked)s refining provincial tasks.")
+            % {"office": office.name, "year": today.year, "tasks": len(report.tasks), "linked": linked}
         )
 
     def replay(self, plan: Plan) -> None:

@@ -27,7 +27,7 @@ def offices_of_what_was_issued(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('processes', '0024_plans_per_office'),
+        ('processes', '0025_recurring_day'),
     ]
 
     operations = [
