@@ -87,6 +87,15 @@ imports_plans = is_active_person & (is_superuser | (is_admin & of_an_office))
 administers_installation_rule = is_active_person & (is_superuser | (is_admin & of_the_programme_office))
 
 
+#: A supervisor or an admin of an office (the province's, a city's, a district's): reads and prepares its documents.
+staffs_an_office = is_active_person & is_supervisor_or_admin & of_an_office
+
+
+def office_staff(user: Viewer) -> bool:
+    """A supervisor or admin of an office (which one is the caller's to compare)."""
+    return bool(staffs_an_office(user))
+
+
 def sees_everything(user: Viewer) -> bool:
     return bool(sees_everything_rule(user))
 
@@ -231,7 +240,7 @@ def oversees_plan(user: Viewer, plan: Plan) -> bool:
         return False
     if sees_everything(user):
         return True
-    return user.role in (Role.SUPERVISOR, Role.ADMIN) and user.unit_id is not None and user.unit_id == plan.issuer_id
+    return office_staff(user) and user.unit_id == plan.issuer_id
 
 
 def manages_plan(user: Viewer, plan: Plan) -> bool:

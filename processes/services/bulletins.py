@@ -38,14 +38,13 @@ from processes.models import (
     Plan,
     Report,
     ReportStatus,
-    Role,
     Task,
     Unit,
     UnitLevel,
     User,
 )
 from processes.models.bulletins import LINE_ORDER
-from processes.rules import Viewer, manages_plan, sees_everything
+from processes.rules import Viewer, administers_installation, manages_plan, office_staff, sees_everything
 
 from .assessment import period_check
 from .dashboard import progress_by_region
@@ -66,7 +65,7 @@ def can_edit_bulletins(user: Viewer, plan: Plan | None = None) -> bool:
     admins)."""
     if plan is not None:
         return manages_plan(user, plan)
-    return isinstance(user, User) and sees_everything(user) and (user.role == Role.ADMIN or user.is_superuser)
+    return administers_installation(user)
 
 
 def can_read_bulletin(bulletin: Bulletin, user: Viewer) -> bool:
@@ -74,13 +73,10 @@ def can_read_bulletin(bulletin: Bulletin, user: Viewer) -> bool:
     bulletin it is."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if not bulletin.is_draft or sees_everything(user):
-        return True
     return (
-        isinstance(user, User)
-        and user.role in (Role.ADMIN, Role.SUPERVISOR)
-        and user.unit_id is not None
-        and user.unit_id == bulletin_office(bulletin).pk
+        not bulletin.is_draft
+        or sees_everything(user)
+        or (office_staff(user) and getattr(user, "unit_id", None) == bulletin_office(bulletin).pk)
     )
 
 

@@ -37,7 +37,6 @@ from processes.models import (
     Pairing,
     Plan,
     RegionWarning,
-    Role,
     Task,
     TransitionAction,
     Unit,
@@ -46,7 +45,14 @@ from processes.models import (
     VisitOutcome,
     VisitRating,
 )
-from processes.rules import manages_plan, sees_everything, unit_subtree
+from processes.rules import (
+    administers_installation,
+    is_unit_member,
+    manages_plan,
+    office_staff,
+    sees_everything,
+    unit_subtree,
+)
 
 from .history import ENDED_STATES, end_of_day, obligations_owed_as_of, state_at
 from .ladder import issuer_name
@@ -281,7 +287,7 @@ def pairings_for(user: User) -> QuerySet[Pairing]:
     if not user.is_active or user.unit_id is None:
         return pairings.none()
     own = Q(leader=user) | Q(leader__isnull=True, unit_id=user.unit_id) | Q(unit_id=user.unit_id)
-    if user.role in (Role.ADMIN, Role.SUPERVISOR) and user.unit is not None and user.unit.is_office:
+    if office_staff(user):
         own |= Q(plan__issuer_id=user.unit_id)
     return pairings.filter(own)
 
@@ -289,13 +295,9 @@ def pairings_for(user: User) -> QuerySet[Pairing]:
 def can_record_visit(pairing: Pairing, user: User) -> bool:
     if not user.is_active:
         return False
-    if sees_everything(user) and user.role == Role.ADMIN:
+    if administers_installation(user) or manages_plan(user, pairing.plan):  # the province's, the plan's office
         return True
-    if manages_plan(user, pairing.plan):  # the office of the plan the pairing is of
-        return True
-    return pairing.leader_id == user.pk or (
-        user.unit_id == pairing.unit_id and user.role in (Role.LEADER, Role.REPORTER)
-    )
+    return pairing.leader_id == user.pk or (user.unit_id == pairing.unit_id and bool(is_unit_member(user)))
 
 
 # --- Visits -----------------------------------------------------------------------------------------------------

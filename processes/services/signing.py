@@ -42,6 +42,7 @@ from processes.models import (
     User,
     Visit,
 )
+from processes.rules import office_staff
 
 from .history import end_of_day
 from .lifecycle import AlreadyHandled, InvalidInput, LifecycleError, NotAllowed
@@ -74,10 +75,7 @@ def can_prepare(user: object, office: Unit | int | None = None) -> bool:
         return True
     return (
         isinstance(user, User)
-        and user.is_active
-        and user.unit is not None
-        and user.unit.is_office
-        and user.role in (Role.ADMIN, Role.SUPERVISOR)
+        and office_staff(user)
         and (office is None or user.unit_id == (office.pk if isinstance(office, Unit) else office))
     )
 
