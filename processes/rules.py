@@ -83,7 +83,8 @@ supervises = is_active_person & (is_superuser | is_supervisor_or_admin)
 administers = is_active_person & (is_superuser | is_admin)
 #: Imports the plans of their office.
 imports_plans = is_active_person & (is_superuser | (is_admin & of_an_office))
-#: What belongs to the whole installation (the official calendar of a year); a plan's pairings and bulletins are its office's.
+#: What belongs to the whole installation (the official calendar of a year); a plan's pairings and bulletins
+#: are its office's.
 administers_installation_rule = is_active_person & (is_superuser | (is_admin & of_the_programme_office))
 
 
