@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -80,6 +81,22 @@ class DocumentSettings(models.Model):
 
     def __str__(self) -> str:
         return self.issuer
+
+    def clean(self) -> None:
+        """Two offices never share a 代字: their numbers would collide (长春无废督〔2023〕1号 is one document)."""
+        codes = {"warning_code": self.warning_code, "supervision_code": self.supervision_code}
+        codes["circular_code"] = self.circular_code
+        others = DocumentSettings.objects.exclude(pk=self.pk)
+        taken = {
+            field: _("Another office's documents already use the 代字 %(code)s.") % {"code": code}
+            for field, code in codes.items()
+            if code
+            and others.filter(
+                models.Q(warning_code=code) | models.Q(supervision_code=code) | models.Q(circular_code=code)
+            ).exists()
+        }
+        if taken:
+            raise ValidationError(taken)
 
     @classmethod
     def current(cls) -> DocumentSettings:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.urls import resolve, reverse
@@ -21,6 +22,7 @@ from processes.models import (
     Assignment,
     AssignmentState,
     DocumentKind,
+    DocumentSettings,
     Notice,
     NoticeState,
     Plan,
@@ -352,3 +354,15 @@ def test_a_four_digit_id_is_not_taken_for_a_plans_year(prefix: str) -> None:
     """``/plans/items/4921/`` has the shape of ``<issuer>/<year>``: it still reaches the item, not a plan."""
     assert resolve(f"/plans/{prefix}/4921/").url_name != "plan_detail"
     assert resolve("/plans/220100/2023/").url_name == "plan_detail"
+
+
+def test_two_offices_never_share_a_daizi(plan: Plan, city: City) -> None:
+    """Each office's 代字 is its own: the admin refuses a city's 代字 that the province's documents use."""
+    province = DocumentSettings.current()
+    ours = DocumentSettings.for_office(city.office)
+    assert (ours.warning_code, ours.supervision_code, ours.circular_code) == ("长春无废预", "长春无废督", "长春无废通")
+    ours.supervision_code = province.supervision_code
+    with pytest.raises(ValidationError, match=province.supervision_code):
+        ours.full_clean()
+    ours.supervision_code = "长无废督"
+    ours.full_clean()
