@@ -370,9 +370,15 @@ def unit_permissions(user: Any) -> set[str]:
     if unit_ids is None:
         unit_ids = set(Unit.objects.values_list("pk", flat=True))
     offices = Unit.objects.filter(is_office=True).exclude(level=UnitLevel.PROVINCE).values_list("pk", flat=True)
+    superuser = bool(is_superuser(user))
     for kind in kinds:
-        permissions.update(f"processes.{kind}_unit_{unit_id}" for unit_id in unit_ids)
+        # Close-out is the issuing office's own (closes_on_task): the province's plan's steps go to its office's
+        # admins, a city's plan's to that city office's admins.
+        if kind == "verify" or superuser or bool(of_the_programme_office(user)):
+            permissions.update(f"processes.{kind}_unit_{unit_id}" for unit_id in unit_ids)
         for office_id in offices:
+            if kind == "close" and not superuser and office_id != user.unit_id:
+                continue
             if _acts_for_issuer(user, office_id, UnitLevel.CITY):
                 inside = unit_ids & unit_subtree(office_id)
                 permissions.update(f"processes.{kind}_unit_{unit_id}_of_{office_id}" for unit_id in inside)

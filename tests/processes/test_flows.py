@@ -11,6 +11,7 @@ from django.utils import translation
 from viewflow.workflow import chart
 
 from processes.flows import CompletionFlow, EscalationFlow
+from processes.models import Assignment, Plan
 
 DOCS = Path(settings.BASE_DIR) / "docs"
 
@@ -24,8 +25,13 @@ def test_the_readme_chart_is_current(flow: type, name: str) -> None:
     assert (DOCS / name).read_text("utf-8") == drawn, "the flow changed: run `make charts` and commit docs/"
 
 
-def test_each_human_step_is_offered_by_a_per_unit_permission() -> None:
-    activation = SimpleNamespace(process=SimpleNamespace(assignment=SimpleNamespace(unit_id=7)))
+@pytest.mark.django_db
+def test_each_human_step_is_offered_by_a_per_unit_permission(plan_2023: Plan) -> None:
+    """On the province's plan, per unit (a city's plan adds its office: tests/processes/test_rules.py)."""
+    item = Assignment.objects.filter(task__plan=plan_2023).first()
+    assert item is not None
+    activation = SimpleNamespace(process=SimpleNamespace(assignment=item))
+    unit = item.unit_id
     offered = {
         node.name: node.calc_owner_permission(activation)
         for flow in (CompletionFlow, EscalationFlow)
@@ -33,8 +39,8 @@ def test_each_human_step_is_offered_by_a_per_unit_permission() -> None:
         if node.task_type == "HUMAN"
     }
     assert offered == {
-        "signoff": "processes.signoff_unit_7",
-        "verify": "processes.verify_unit_7",
-        "close_out": "processes.close_unit_7",
-        "handle": "processes.close_unit_7",
+        "signoff": f"processes.signoff_unit_{unit}",
+        "verify": f"processes.verify_unit_{unit}",
+        "close_out": f"processes.close_unit_{unit}",
+        "handle": f"processes.close_unit_{unit}",
     }

@@ -164,3 +164,18 @@ def test_no_module_but_the_rules_decides_by_role() -> None:
             if compares_role or reads_superuser:
                 offenders.append(f"{relative}:{node.lineno}")
     assert offenders == []
+
+
+def test_close_out_steps_are_offered_to_the_issuing_offices_admins_only(
+    plan_2023: Plan, city_plan: Plan, city: dict[str, Unit], units: dict[str, Unit], office_admin: User
+) -> None:
+    department_admin = UserFactory(unit=units["JL-EEB"], role=Role.ADMIN)  # over the city bureaus, not the office
+    city_admin = UserFactory(unit=city["office"], role=Role.ADMIN)
+    provincial_item = Assignment.objects.filter(task__plan=plan_2023, unit=city["office"]).first()
+    city_item = Assignment.objects.get(task__plan=city_plan, unit=city["district"])
+    assert provincial_item is not None
+    provincial_close, city_close = step_permission("close", provincial_item), step_permission("close", city_item)
+    assert provincial_close in unit_permissions(office_admin) and city_close not in unit_permissions(office_admin)
+    assert provincial_close not in unit_permissions(department_admin)
+    assert provincial_close not in unit_permissions(city_admin) and city_close in unit_permissions(city_admin)
+    assert not rules.has_perm("processes.close_assignment", department_admin, provincial_item)
