@@ -455,5 +455,5 @@ def test_a_report_racing_the_carry_over_leaves_one_of_them_done(
         assert not item.reports.exists()
     else:
         assert (item.state, carried) == (AssignmentState.REPORTED, 0)
-        assert "changed since the preview" in results[0]
+        assert "CarryOverRefused" in results[0] and f"#{item.pk}" in results[0]  # changed since the preview
         assert not Task.objects.filter(plan=target, category=CARRIED_CATEGORY).exists()

@@ -231,7 +231,8 @@ def test_the_provincial_item_shows_the_city_tasks_their_states_and_counts(
 
     # The city task's page names the provincial item it refines.
     city_page = client_for(city_admin).get(city_item.get_absolute_url()).content.decode()
-    assert 'data-testid="serves"' in city_page and "Task 21 of" in city_page
+    serves = city_page.split('data-testid="serves">')[1].split("</dd>")[0]
+    assert "任务21" in serves  # 「…任务21」: the provincial task, in the default Chinese
 
 
 def test_the_late_count_follows_what_the_city_items_owe(city_plan: Plan, plan_2023: Plan, supervisor: User) -> None:
