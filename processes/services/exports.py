@@ -88,7 +88,8 @@ def _line(row: Assignment, standing: Standing) -> LedgerLine:
         deadline=_deadline(row.task.deadline_text),
         unit=row.unit.name,
         role=str(row.get_role_display()),
-        state=str(AssignmentState(state).label),
+        state=str(AssignmentState(state).label)
+        + (" · " + _("carried over from last year (上年结转)") if row.carried_from_id else ""),
         latest=getattr(row, "latest_text", None) or "",
         last_report=timezone.localtime(last_at).date() if last_at else None,
         light=standing.light,

@@ -193,6 +193,12 @@ class ImportReport:
             "assignments": self.assignment_count,
             "closed": self.closed_count,
             "milestones": self.milestone_count,
+            # 细化: task 序号 → the 序号 of the provincial task it refines (from the file's column or the preview)
+            "refines": {
+                number: serves
+                for number, serves in (self.refinements.shown if self.refinements else {}).items()
+                if serves
+            },
             "created_units": [
                 {"name": name, "code": code, "parent": parent} for name, (code, parent) in self.new_units.items()
             ],

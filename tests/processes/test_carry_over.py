@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -35,6 +36,7 @@ from processes.services.carry_over import (
     plan_carry_over,
 )
 from processes.services.dashboard import progress_by_region
+from processes.services.exports import ledger_export
 from processes.services.history import obligations_owed_as_of
 from processes.services.ledger import ledger_as_of
 from processes.services.lifecycle import NotAllowed, assignment_close, assignment_report, assignment_verify
@@ -319,6 +321,11 @@ def test_command_previews_then_carries_and_prints_json(plan: Plan, plan_2024: Pl
         assert by_old[item.pk]["new_id"] == Assignment.objects.get(carried_from=item).pk
         assert by_old[item.pk]["unit"] == "220700" and by_old[item.pk]["number"] == item.task.number
     assert Assignment.objects.get(carried_from=songyuan[0]).due_date == dt.date(2024, 3, 31)
+    # The exported ledgers say it too: 上年结转 on the new one's rows, 已结转 on the old one's.
+    with at(CARRY_DAY):
+        new_rows = ledger_export(ledger_as_of(plan_2024, None), "csv").decode("utf-8-sig")
+        old_rows = ledger_export(ledger_as_of(plan, None), "csv").decode("utf-8-sig")
+    assert new_rows.count("上年结转") == 2 and old_rows.count("已结转") >= 2
     with at(CARRY_DAY), pytest.raises(CommandError):  # the same items again: no longer open
         call_command("carry_over", "--from-year", "2023", "--to-year", "2024", "--due", "2024-06-30", "--items", spec,
                      stdout=StringIO(), stderr=StringIO())  # fmt: skip
@@ -360,6 +367,14 @@ def test_page_previews_confirms_and_both_ledgers_show_the_badges(
     assert f'data-carried-in="{items[0].pk}"' in new_ledger
     assert f'data-carried-to="{new.pk}"' in old_ledger
     assert 'data-count="carried">2<' in old_ledger
+    # By unit too: a unit's carried items are neither closed nor remaining, and its row adds up.
+    unit_rows = re.findall(
+        r'data-unit-counts="(\w+)"><td>[^<]*</td><td class="app-num">(\d+)</td><td class="app-num">(\d+)</td>'
+        r'<td class="app-num" data-unit-carried>(\d+)</td><td class="app-num">(\d+)</td>',
+        old_ledger,
+    )
+    assert unit_rows and all(int(t) == int(c) + int(k) + int(r) for _code, t, c, k, r in unit_rows)
+    assert sum(int(k) for _code, _t, _c, k, _r in unit_rows) == 2
     assert 'data-testid="carried-from-timeline"' in item_page and 'data-action="created"' in item_page
     assert 'data-testid="carried-into"' in old_page
     assert items[0].get_absolute_url() in item_page

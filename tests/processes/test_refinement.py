@@ -89,6 +89,8 @@ def test_the_city_plan_links_its_tasks_by_the_files_column(
     # Each link is the provincial task's item of 长春 itself, not another unit's.
     assert {task.serves.unit.code for task in city.tasks.exclude(serves=None)} == {CHANGCHUN}
     assert city.tasks.get(number="1").serves == provincial_item(plan_2023, "13")
+    # The command's --json says the same (import_plan prints report.as_dict()).
+    assert report.as_dict()["refines"] == {n: p for n, p in links.items() if p}
 
 
 def test_an_unknown_provincial_number_is_a_warning_naming_file_row_and_column(
