@@ -127,8 +127,14 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
     }
 
 
-def progress_headline() -> str:
-    return _("Progress of the year's tasks of building a “zero-waste” province")
+def progress_headline(plan: Plan) -> str:
+    """The progress piece's headline, for the whole of the plan's area: 全省, 全市 or 全区（县）."""
+    level = plan.issuer.level
+    if level == UnitLevel.PROVINCE:
+        return _("Progress of the year's tasks of building a “zero-waste” province")
+    if level == UnitLevel.CITY:
+        return _("Progress of the city's tasks of the year of building a “zero-waste city”")
+    return _("Progress of the district's (county's) tasks of the year of building a “zero-waste city”")
 
 
 def progress_text(plan: Plan, figures: Mapping[str, Any]) -> str:
@@ -196,7 +202,7 @@ def bulletin_draft(
             created_by=by,
         )
         BulletinPiece.objects.create(
-            bulletin=bulletin, position=1, headline=progress_headline(), text=progress_text(plan, figures)
+            bulletin=bulletin, position=1, headline=progress_headline(plan), text=progress_text(plan, figures)
         )
     return bulletin
 

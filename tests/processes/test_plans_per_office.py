@@ -234,6 +234,8 @@ def test_the_city_plans_bulletin_assessment_and_regions_are_its_districts(
     assert (province.number, province.total_number, ours.number, ours.total_number) == (1, 1, 1, 1)
     assert ours.masthead == "长春“无废城市”建设 工作简报" and ours.issuer == "长春市生态环境局"
     assert province.masthead.startswith("吉林省") and ours.office == city.office
+    headlines = [piece.headline for piece in (province.pieces.first(), ours.pieces.first()) if piece is not None]
+    assert headlines == ["全省“无废城市”建设年度任务推进情况", "全市“无废城市”建设年度任务推进情况"]
     assert "全市" in circular.title and circular.office == city.office
     assert list(circular.sent_to.order_by("code")) == districts
     # The dashboard shows the districts; the city's office sees its plan's ranking, a district only its own row.
