@@ -42,6 +42,7 @@ from .history import end_of_day, start_of_day
 from .late_items import late_items_as_of
 from .ledger import ledger_as_of
 from .lifecycle import NotAllowed
+from .offices import plan_area
 from .signing import can_prepare
 
 COMMEND_AT_MOST = 3
@@ -135,11 +136,6 @@ def circular_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
     }
 
 
-def _area(plan: Plan) -> str:
-    """How the document names the whole of the plan's area: 全省, 全市, 全区(县)."""
-    return {UnitLevel.PROVINCE: "全省", UnitLevel.CITY: "全市"}.get(UnitLevel(plan.issuer.level), "全区（县）")
-
-
 def _office_name(plan: Plan) -> str:
     """Who assessed: the province's programme office, or the city's (district's) office by its full name."""
     if plan.issuer.level == UnitLevel.PROVINCE:
@@ -154,7 +150,7 @@ def _body(plan: Plan, figures: dict[str, Any]) -> list[str]:
         f"按照《{plan.title}》调度销号和考核评估机制，{_office_name(plan)}对{figures['period']}各地"
         "年度任务推进情况进行了调度评估。现将有关情况通报如下。",
         "一、总体情况",
-        f"截至{as_of}，{_area(plan)}{figures['items']}项任务事项中，已销号{figures['closed']}项，正在推进{figures['open']}项，"
+        f"截至{as_of}，{plan_area(plan)}{figures['items']}项任务事项中，已销号{figures['closed']}项，正在推进{figures['open']}项，"
         f"其中逾期{figures['late']}项。",
         "二、工作推进较好的地区",
     ]
@@ -203,7 +199,7 @@ def circular_draft(*, plan: Plan, by: User, start: dt.date, end: dt.date) -> Not
         plan=plan,
         issuer=issuer_name(plan.issuer),
         office=plan.issuer,
-        title=f"关于{figures['period']}{_area(plan)}“无废城市”建设年度任务推进情况的通报",
+        title=f"关于{figures['period']}{plan_area(plan)}“无废城市”建设年度任务推进情况的通报",
         body="\n".join(_body(plan, figures)),
         addressees="、".join(r["name"] for r in figures["regions"]),
         copy_to="、".join(name for name in copied if name),

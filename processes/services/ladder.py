@@ -53,6 +53,7 @@ from processes.models import (
 )
 from processes.services.history import ENDED_STATES, end_of_day, obligations_owed_as_of, start_of_day
 from processes.services.lifecycle import InvalidInput
+from processes.services.offices import plan_area
 from processes.services.signing import signers_remind
 
 logger = logging.getLogger(__name__)
@@ -396,6 +397,7 @@ def _issue_notices(day: dt.date, rung: LadderRung, run: Sweep, rows: list[_Row],
             day=day,
             items=items[unit_id],
             response_workdays=rung.response_workdays,
+            area=plan_area(plan),
         )
         drafts.append(
             Notice(

@@ -26,6 +26,11 @@ def regions_q(plan: Plan, prefix: str = "") -> Q:
     return Q(**{f"{prefix}parent_id": plan.issuer_id})
 
 
+def plan_area(plan: Plan) -> str:
+    """How a document names the whole of the plan's area: 全省, 全市, 全区（县）."""
+    return {UnitLevel.PROVINCE: "全省", UnitLevel.CITY: "全市"}.get(UnitLevel(plan.issuer.level), "全区（县）")
+
+
 def plan_regions(plan: Plan) -> QuerySet[Unit]:
     """The plan's regions that hold an item of it, in the unit table's order (in one query: the issuer's level is
     read in it)."""

@@ -58,7 +58,7 @@ from .history import ENDED_STATES, end_of_day, obligations_owed_as_of, state_at
 from .ladder import issuer_name
 from .lifecycle import InvalidInput, NotAllowed
 from .lights import lights_for
-from .offices import is_provincial
+from .offices import is_provincial, plan_area
 
 NOTICE_OF = {
     VisitOutcome.WARNING: DocumentKind.WARNING_LETTER,
@@ -449,7 +449,13 @@ def _issue_visit_notice(visit: Visit, *, by: User) -> Notice:
     late_ids = list(late.values_list("pk", flat=True))
     items = len(set(Obligation.objects.filter(pk__in=late_ids).values_list("assignment_id", flat=True)))
     title, body = draft_text(
-        kind, addressee=_name(region), day=day, items=items, visit=visit, response_workdays=RESPONSE_WORKDAYS
+        kind,
+        addressee=_name(region),
+        day=day,
+        items=items,
+        visit=visit,
+        response_workdays=RESPONSE_WORKDAYS,
+        area=plan_area(pairing.plan),
     )
     notice = Notice.objects.create(
         kind=kind,

@@ -104,7 +104,14 @@ def drafts_for(user: object) -> QuerySet[Notice]:
 
 
 def draft_text(
-    kind: str, *, addressee: str, day: dt.date, items: int, visit: Visit | None = None, response_workdays: int = 5
+    kind: str,
+    *,
+    addressee: str,
+    day: dt.date,
+    items: int,
+    visit: Visit | None = None,
+    response_workdays: int = 5,
+    area: str = "全省",
 ) -> tuple[str, str]:
     """The title and body a draft starts with, in the office's language; the signer may rewrite both."""
     context = {
@@ -116,6 +123,7 @@ def draft_text(
         "visited_on": chinese_date(visit.visited_on) if visit else "",
         "due_mark": DUE_MARK,
         "response_workdays": response_workdays,
+        "area": area,  # where a 督办通知单 threatens to make it known: 全省, 全市, 全区（县）
     }
     with translation.override("zh-hans"):
         title = render_to_string("documents/notice_title.txt", context).strip()

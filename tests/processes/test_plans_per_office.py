@@ -368,3 +368,14 @@ def test_two_offices_never_share_a_daizi(plan: Plan, city: City) -> None:
         ours.full_clean()
     ours.supervision_code = "长无废督"
     ours.full_clean()
+
+
+def test_a_citys_supervision_notice_threatens_a_city_wide_circular(plan: Plan, city: City) -> None:
+    """督办通知单: “逾期仍未整改到位的，将在全市范围内予以通报” for a city's plan — the province's says 全省."""
+    from processes.services.offices import plan_area
+    from processes.services.signing import draft_text
+
+    assert (plan_area(plan), plan_area(city.plan)) == ("全省", "全市")
+    for area in ("全省", "全市"):
+        _title, body = draft_text("supervision_notice", addressee="南关区", day=D(2023, 9, 1), items=2, area=area)
+        assert f"将在{area}范围内予以通报" in body
