@@ -48,7 +48,7 @@ from .people import Role, User
 from .plans import DeadlineKind, Frequency, Milestone, Plan, PlanImport, RoundFrequency, Task
 from .replay import ReplayState
 from .rounds import OWED_STATES, Obligation, ObligationKind, ObligationState, Round
-from .units import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
+from .units import UNIT_CODE_PATTERN, Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
 __all__ = [
     "HIGHER_IS_BETTER",
@@ -57,6 +57,7 @@ __all__ = [
     "OWED_STATES",
     "RATING_MAX",
     "RATING_MIN",
+    "UNIT_CODE_PATTERN",
     "Assignment",
     "AssignmentRole",
     "AssignmentState",

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+#: A unit's code names its plans in URLs (``/plans/<code>/<year>/``): letters, digits, Chinese, ``-``, ``_`` and ``.``;
+#: never a slash or a space.
+UNIT_CODE_PATTERN = r"^[^/\s?#%]+$"
 
 
 class UnitLevel(models.TextChoices):
@@ -22,7 +27,16 @@ class UnitQuerySet(models.QuerySet["Unit"]):
 class Unit(models.Model):
     """A responsible unit: a provincial department, a city bureau, a county bureau."""
 
-    code = models.CharField(_("code"), max_length=32, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=32,
+        unique=True,
+        validators=[
+            RegexValidator(
+                UNIT_CODE_PATTERN, _("A code has no slash, space, “?”, “#” or “%%”: it names the unit's plans in links.")
+            )
+        ],
+    )
     name = models.CharField(_("name"), max_length=200, unique=True)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
     level = models.CharField(_("level"), max_length=16, choices=UnitLevel.choices)

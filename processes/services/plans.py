@@ -68,7 +68,7 @@ class PlanKey(NamedTuple):
 class PlanKeyConverter:
     """``<plan:plan>`` in a URL: ``JL-PRO/2023``. Reversing takes a :class:`Plan`, a :class:`PlanKey` or the text."""
 
-    regex = r"[A-Za-z0-9_.\-]+/[0-9]{4}"
+    regex = r"[^/?#%\s]+/[0-9]{4}"  # any unit code (UNIT_CODE_PATTERN), then the year
 
     def to_python(self, value: str) -> PlanKey:
         issuer, year = value.rsplit("/", 1)

@@ -341,7 +341,8 @@ def city_plans_progress(*, plan: Plan, viewer: Viewer) -> list[CityPlanProgress]
         return []
     today = timezone.localdate()
     plans = list(
-        Plan.objects.filter(year=plan.year)
+        plans_in_scope(viewer)
+        .filter(year=plan.year)
         .exclude(issuer=office)
         .select_related("issuer")
         .annotate(

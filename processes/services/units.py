@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from processes.importing.problems import FileRefused, Problem, Problems, Severity
 from processes.importing.readers import clean_text, column_letter, decode_text
 from processes.importing.units import GENERIC, GroupEntry, UnitEntry, UnitIndex
-from processes.models import Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
+from processes.models import UNIT_CODE_PATTERN, Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
 UNIT_COLUMNS = ("code", "name", "short_name", "level", "parent_code", "aliases")  # optional: is_office
 GROUP_COLUMNS = ("name", "aliases", "members")  # optional: member_level, description
@@ -88,6 +89,14 @@ def units_load_csv(*, data: bytes, filename: str) -> LoadResult:
                 row=number,
                 column=col["level"],
                 field="level",
+            )
+        if values["code"] and not re.match(UNIT_CODE_PATTERN, values["code"]):
+            problems.error(
+                _("The code “%(code)s” has a slash, a space, “?”, “#” or “%%”: it names the unit's plans in links.")
+                % {"code": values["code"]},
+                row=number,
+                column=col["code"],
+                field="code",
             )
         if values["code"] in seen:
             problems.error(

@@ -278,7 +278,13 @@ def test_the_citys_report_on_the_provincial_item_is_filled_from_its_tasks(
 
 
 def test_the_provincial_ledger_shows_how_far_each_city_plan_has_got(
-    city_plan: Plan, plan_2023: Plan, supervisor: User, reporter: User, city_admin: User, units: dict[str, Unit]
+    city_plan: Plan,
+    plan_2023: Plan,
+    supervisor: User,
+    reporter: User,
+    city_admin: User,
+    units: dict[str, Unit],
+    changchun: Unit,
 ) -> None:
     city_item = city_plan.tasks.get(number="5").assignments.get()
     close_out(city_item, UserFactory(unit=city_item.unit, role=Role.REPORTER), city_admin)
@@ -298,10 +304,14 @@ def test_the_provincial_ledger_shows_how_far_each_city_plan_has_got(
     }
     assert 'href="/plans/220100/2023/"' in row  # the province opens the city's plan
 
-    # A supervisor of another city sees the row but cannot open the plan; a reporter gets no panel.
+    # A supervisor of another city does not see 长春's plan at all (nor its figures); a reporter gets no panel.
     other = UserFactory(unit=units["220200"], role=Role.SUPERVISOR)
-    [only] = city_plans_progress(plan=plan_2023, viewer=other)
-    assert only.plan == city_plan and only.visible is False
+    assert city_plans_progress(plan=plan_2023, viewer=other) == []
+    assert "220100/2023" not in client_for(other).get("/plans/JL-PRO/2023/ledger/").content.decode()
+    # 长春's own supervisor sees its row on the province's ledger.
+    own = UserFactory(unit=changchun, role=Role.SUPERVISOR)
+    [mine] = city_plans_progress(plan=plan_2023, viewer=own)
+    assert mine.plan == city_plan and mine.visible is True
     assert 'data-testid="city-plans"' not in client_for(reporter).get("/plans/JL-PRO/2023/ledger/").content.decode()
     # The city's own ledger has no such panel.
     assert city_plans_progress(plan=city_plan, viewer=supervisor) == []

@@ -4,9 +4,12 @@ state machine, the views, viewflow's steps and the querysets ask."""
 import ast
 import datetime as dt
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import rules
+from django.core.exceptions import ValidationError
+from django.urls import resolve, reverse
 from django_fsm import has_transition_perm
 
 from processes.models import Assignment, Plan, Role, Unit, User
@@ -18,9 +21,12 @@ from processes.rules import (
     step_permission,
     unit_permissions,
 )
+from processes.services.plans import PlanKey
+from processes.services.units import InputRejected, units_load_csv
 
 from ..conftest import ImportFile
 from ..factories import UnitFactory, UserFactory
+from .test_views import client_for
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,3 +185,27 @@ def test_close_out_steps_are_offered_to_the_issuing_offices_admins_only(
     assert provincial_close not in unit_permissions(department_admin)
     assert provincial_close not in unit_permissions(city_admin) and city_close in unit_permissions(city_admin)
     assert not rules.has_perm("processes.close_assignment", department_admin, provincial_item)
+
+
+def test_an_office_of_any_code_names_its_plan_in_links(
+    plan_2023: Plan, units: dict[str, Unit], import_file: ImportFile, supervisor: User
+) -> None:
+    """A unit code is any text without a slash, a space, “?”, “#” or “%”: a Chinese one names its plan in links."""
+    office = UnitFactory(code="长春.市-01", name="长春测试办公室", level="city", is_office=True, parent=units["JL-EEB"])
+    UnitFactory(code="长春.市-01-a", name="测试区生态环境分局", short_name="测试区", level="county", parent=office)
+    report = import_file(
+        "序号,任务,责任单位,完成时限\n1,任务甲,测试区生态环境分局,8月31日\n".encode(), "t.csv", issuer=office.code
+    )
+    assert report.applied, report.errors
+    plan = Plan.objects.get(issuer=office)
+    url = reverse("plans:ledger", kwargs={"plan": plan})
+    assert resolve(unquote(url)).kwargs["plan"] == PlanKey("长春.市-01", 2023)  # as the server reads the path
+    assert client_for(supervisor).get(url).status_code == 200
+    assert client_for(supervisor).get(reverse("plans:plan_list")).status_code == 200
+    with pytest.raises(ValidationError):
+        Unit(code="长春 01", name="x", level="city").full_clean()
+    with pytest.raises(InputRejected) as refused:
+        units_load_csv(
+            data="code,name,short_name,level,parent_code,aliases\n22/01,某单位,,city,,\n".encode(), filename="u.csv"
+        )
+    assert [(problem.row, problem.field) for problem in refused.value.problems] == [(2, "code")]
