@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='unit',
             name='code',
-            field=models.CharField(max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[^/\\s?#%]+$', "A code has no slash, space, “?”, “#” or “%%”: it names the unit's plans in links.")], verbose_name='code'),
+            field=models.CharField(max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[^/\\s?#%]+$', "A code has no slash, space, “?”, “#” or “%%”: it names plans in links.")], verbose_name='code'),
         ),
     ]

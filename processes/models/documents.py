@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class DocumentSettings(models.Model):
                 },
             )
             return found
-        stem = office_stem(office)
+        stem = cls._free_stem(office)
         found, _created = cls.objects.get_or_create(
             office=office,
             defaults={
@@ -150,6 +151,21 @@ class DocumentSettings(models.Model):
             },
         )
         return found
+
+    @classmethod
+    def _free_stem(cls, office: Unit) -> str:
+        """The place its 代字 start from, one no other office's 代字 use: 通化 for 通化市, then 通化县 for 通化县 (two
+        offices with one 代字 would number two documents alike, and a 文号 is unique)."""
+        place = office_stem(office)
+        name = office.short_name or office.name
+        for stem in (place, office_place(office), f"{office_place(office)}{office.code}"):
+            codes = [f"{stem}无废预", f"{stem}无废督", f"{stem}无废通"]
+            taken = cls.objects.exclude(office=office).filter(
+                Q(warning_code__in=codes) | Q(supervision_code__in=codes) | Q(circular_code__in=codes)
+            )
+            if stem and not taken.exists():
+                return stem
+        return name
 
     @property
     def masthead(self) -> str:
@@ -191,6 +207,16 @@ def office_stem(office: Unit) -> str:
             if name.startswith(end, index):
                 return name[:index]
     return name[:2]
+
+
+def office_place(office: Unit) -> str:
+    """The place an office's name begins with, with its level word: 通化县生态环境局 → 通化县."""
+    name = office.short_name or office.name
+    stem = office_stem(office)
+    for end in _PLACE_ENDS:
+        if name.startswith(end, len(stem)):
+            return stem + end
+    return stem
 
 
 # What may not stand in a font's name printed into a style sheet: anything that ends the string, the declaration,

@@ -33,7 +33,8 @@ class Unit(models.Model):
         unique=True,
         validators=[
             RegexValidator(
-                UNIT_CODE_PATTERN, _("A code has no slash, space, “?”, “#” or “%%”: it names the unit's plans in links.")
+                UNIT_CODE_PATTERN,
+                _("A code has no slash, space, “?”, “#” or “%%”: it names plans in links."),
             )
         ],
     )

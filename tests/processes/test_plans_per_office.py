@@ -379,3 +379,16 @@ def test_a_citys_supervision_notice_threatens_a_city_wide_circular(plan: Plan, c
     for area in ("全省", "全市"):
         _title, body = draft_text("supervision_notice", addressee="南关区", day=D(2023, 9, 1), items=2, area=area)
         assert f"将在{area}范围内予以通报" in body
+
+
+def test_two_offices_of_one_place_name_get_different_codes(units: dict[str, Unit]) -> None:
+    """通化市 and 通化县 both start with 通化: the second office's 代字 keep their level word, so their 文号 differ."""
+    city = units["220500"]  # 通化市生态环境局
+    Unit.objects.filter(pk=city.pk).update(is_office=True)
+    county = Unit.objects.create(
+        code="T-COUNTY", name="通化县生态环境分局", short_name="通化县", level="county", parent=city, is_office=True
+    )
+    first, second = DocumentSettings.for_office(city), DocumentSettings.for_office(county)
+    assert (first.warning_code, second.warning_code) == ("通化无废预", "通化县无废预")
+    assert (first.supervision_code, second.supervision_code) == ("通化无废督", "通化县无废督")
+    assert DocumentSettings.for_office(county) == second  # made once
