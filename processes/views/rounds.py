@@ -26,7 +26,7 @@ from processes.models import (
     Round,
     User,
 )
-from processes.rules import assignments_in_scope, can_report, can_verify, manages_plan, scope_unit_ids
+from processes.rules import assignments_in_scope, can_report, can_verify, manages_plan, plans_in_scope, scope_unit_ids
 from processes.services import rounds as services
 from processes.services.ledger import burndown
 from processes.services.lifecycle import AlreadyHandled, LifecycleError, NotAllowed
@@ -132,7 +132,9 @@ class RoundView(LoginRequiredMixin, View):
     """One round: every report owed in the user's scope, who has not reported yet, and the reviews."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        round_ = get_object_or_404(Round.objects.select_related("plan"), pk=pk)
+        round_ = get_object_or_404(
+            Round.objects.select_related("plan").filter(plan__in=plans_in_scope(request.user)), pk=pk
+        )
         obligations = (
             obligations_in_scope(request)
             .filter(round=round_)
@@ -157,7 +159,7 @@ class RoundView(LoginRequiredMixin, View):
         )
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        round_ = get_object_or_404(Round, pk=pk)
+        round_ = get_object_or_404(Round.objects.filter(plan__in=plans_in_scope(request.user)), pk=pk)
         user = _user(request)
         action = request.POST.get("action")
         if action == "close":

@@ -46,6 +46,7 @@ from processes.services.lifecycle import (
 )
 from processes.services.pairings import pairing_save, pairings_for
 from processes.services.region_warnings import region_figures
+from processes.services.rounds import rounds_open_due
 from processes.services.signing import notices_sign
 
 from ..conftest import ImportFile
@@ -165,6 +166,12 @@ def test_the_city_office_runs_its_own_plan_and_closes_only_its_items(
     assert set(plans_in_scope(people["supervisor"])) == {plan, city.plan, city.other_plan}
     other_ledger = reverse("plans:ledger", kwargs={"plan": city.other_plan})
     assert client_for(city.admin).get(other_ledger).status_code == 404
+    # Nor another city's round, by its number.
+    with at("2023-09-02 06:10"):
+        [other_round] = rounds_open_due(plan=city.other_plan, as_of=D(2023, 9, 2))[:1]
+    assert client_for(city.admin).get(other_round.get_absolute_url()).status_code == 404
+    assert client_for(city.admin).post(other_round.get_absolute_url(), {"action": "close"}).status_code == 404
+    assert client_for(people["supervisor"]).get(other_round.get_absolute_url()).status_code == 200
     assert client_for(people["supervisor"]).get(reverse("plans:ledger", kwargs={"plan": city.plan})).status_code == 200
 
 
