@@ -67,6 +67,8 @@ def extension_request(*, assignment: Assignment | int, by: User, new_date: dt.da
         locked = _lock(assignment)
         if not can_report(locked, by):
             raise NotAllowed(_("Only the responsible unit asks to move its deadline."))
+        if locked.state in (AssignmentState.CLOSED, AssignmentState.CARRIED):
+            raise NotAllowed(_("A closed or carried-over item has no deadline left to move."))
         today = timezone.localdate()
         if locked.due_date is None or today > locked.due_date:
             raise InvalidInput(

@@ -372,6 +372,8 @@ def assignment_escalate(*, assignment: Assignment | int, by: User, comment: str)
             raise NotAllowed(_("You may not take this step on this item."))
         if locked.state == AssignmentState.CLOSED:
             raise NotAllowed(_("A closed item cannot be put under supervision."))
+        if locked.state == AssignmentState.CARRIED:
+            raise NotAllowed(_("An item carried into next year's plan is supervised there, not here."))
         if locked.escalated_at is not None:
             raise AlreadyHandled
         now = timezone.now()

@@ -36,10 +36,17 @@ from processes.services.carry_over import (
     plan_carry_over,
 )
 from processes.services.dashboard import progress_by_region
+from processes.services.deadlines import extension_request
 from processes.services.exports import ledger_export
 from processes.services.history import obligations_owed_as_of
 from processes.services.ledger import ledger_as_of
-from processes.services.lifecycle import NotAllowed, assignment_close, assignment_report, assignment_verify
+from processes.services.lifecycle import (
+    NotAllowed,
+    assignment_close,
+    assignment_escalate,
+    assignment_report,
+    assignment_verify,
+)
 from processes.services.lights import standings_for
 from processes.services.rounds import round_open
 from processes.views.plans import state_counts
@@ -188,6 +195,11 @@ def test_a_carried_item_owes_nothing_from_the_carry_on(
         assert not obligations_owed_as_of(owed, AFTER).exists()
         assert standings_for([item.pk], AFTER)[item.pk].late_workdays == 0
         assert item not in unit_open_items(reporter)
+        # Nor can it be put under supervision, or its deadline moved: it lives on in next year's plan.
+        with pytest.raises(NotAllowed):
+            assignment_escalate(assignment=item, by=people["supervisor"], comment="推进缓慢")
+        with pytest.raises(NotAllowed):
+            extension_request(assignment=item, by=reporter, new_date=dt.date(2024, 3, 31), reason="需要更多时间")
         assert not owed_obligations(reporter).filter(assignment=item).exists()
         # A later round of the old plan asks nothing of it.
         round_open(
