@@ -453,8 +453,10 @@ def progress_return(*, obligation: Obligation | int, by: User, reason: str, expe
 
 def round_missing_units(round_: Round, units: Iterable[int] | None = None) -> list[Unit]:
     """The units with at least one obligation in the round they have not reported on (optionally within scope)."""
-    owing = Obligation.objects.filter(round=round_).filter(
-        Q(state=ObligationState.OPEN) | Q(state=ObligationState.RETURNED)
+    owing = (
+        Obligation.objects.filter(round=round_)
+        .filter(Q(state=ObligationState.OPEN) | Q(state=ObligationState.RETURNED))
+        .exclude(assignment__state=AssignmentState.CARRIED)  # carried into next year's plan: it owes nothing here
     )
     if units is not None:
         owing = owing.filter(assignment__unit_id__in=list(units))

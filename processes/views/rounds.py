@@ -18,6 +18,7 @@ from django.views import View
 
 from processes.forms import ManualRoundForm, ProgressReportForm
 from processes.models import (
+    AssignmentState,
     Obligation,
     ObligationKind,
     ObligationState,
@@ -53,6 +54,8 @@ class PlanRoundsView(LoginRequiredMixin, PlanMixin, View):
         plan = self.plan
         unit_ids = scope_unit_ids(request.user)
         in_scope = Q() if unit_ids is None else Q(obligations__assignment__unit_id__in=unit_ids)
+        # An item carried into next year's plan owes its reports there, not in this plan's rounds.
+        in_scope &= ~Q(obligations__assignment__state=AssignmentState.CARRIED)
         opened = {
             (round_.period_start, round_.period_end): round_
             for round_ in Round.objects.filter(plan=plan).annotate(
@@ -138,6 +141,7 @@ class RoundView(LoginRequiredMixin, View):
         obligations = (
             obligations_in_scope(request)
             .filter(round=round_)
+            .exclude(assignment__state=AssignmentState.CARRIED)  # it reports in next year's plan now
             .select_related("assignment__task", "assignment__unit")
             .order_by("assignment__task__position", "assignment__unit__position", "assignment__unit__code")
         )

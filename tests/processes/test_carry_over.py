@@ -23,6 +23,7 @@ from processes.models import (
     Obligation,
     Plan,
     Role,
+    Round,
     Task,
     TransitionAction,
     Unit,
@@ -210,6 +211,16 @@ def test_a_carried_item_owes_nothing_from_the_carry_on(
             by=people["office"],
         )
     assert not Obligation.objects.filter(assignment=item, round__period_start=dt.date(2023, 12, 1)).exists()
+    # The September round, opened before the carry, no longer counts it as owing a report.
+    september = Round.objects.get(plan=plan, period_start=dt.date(2023, 9, 1))
+    with at(CARRY_DAY):
+        page = client_for(people["supervisor"]).get(september.get_absolute_url()).content.decode()
+        rounds_page = client_for(people["supervisor"]).get(reverse("plans:rounds", kwargs={"plan": plan}))
+    in_round = Obligation.objects.filter(round=september)
+    still_owed = in_round.exclude(assignment__state=AssignmentState.CARRIED).count()
+    assert still_owed == in_round.count() - 1
+    assert f'data-count="owed">{still_owed}<' in page
+    assert f"/ {still_owed}<" in rounds_page.content.decode()
     # Before the carry the history still says it owed the September report.
     assert obligations_owed_as_of(owed, BEFORE).exists()
 
