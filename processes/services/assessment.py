@@ -350,6 +350,7 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
     notices = Counter(
         dict(
             Notice.objects.filter(unit_id__in=ids, issued_on__gte=start, issued_on__lte=end)
+            .filter(Q(plan=plan) | Q(plan__isnull=True, office=plan.issuer))  # this plan's, not another office's
             .values_list("unit_id")
             .annotate(n=Count("pk"))
         )

@@ -30,7 +30,15 @@ from processes.models import (
     ObligationState,
     User,
 )
-from processes.rules import acts_on_task, assignments_in_scope, closes_on_task, is_unit_member, supervises_items
+from processes.rules import (
+    acts_for_plan,
+    acts_on_task,
+    assignments_in_scope,
+    closes_on_task,
+    is_unit_member,
+    plans_in_scope,
+    supervises_items,
+)
 from processes.services import lifecycle
 from processes.services.history import ENDED_STATES
 from processes.services.lights import lights_for
@@ -106,10 +114,14 @@ def owed_obligations(user: User) -> QuerySet[Obligation]:
 
 
 def progress_to_review(user: User) -> QuerySet[Obligation]:
-    """Progress reports submitted within the user's scope and not yet reviewed, oldest first."""
+    """Progress reports submitted within the user's scope and not yet reviewed, oldest first: of the plans whose
+    office steps are the user's (the province's office does not review a city's plan)."""
     in_scope = assignments_in_scope(user)
+    acting = [plan.pk for plan in plans_in_scope(user).select_related("issuer") if acts_for_plan(user, plan)]
     return (
-        Obligation.objects.filter(assignment__in=in_scope, state=ObligationState.SUBMITTED)
+        Obligation.objects.filter(
+            assignment__in=in_scope, assignment__task__plan__in=acting, state=ObligationState.SUBMITTED
+        )
         .select_related("assignment__task", "assignment__unit", "round")
         .order_by("submitted_at", "pk")
     )

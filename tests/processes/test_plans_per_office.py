@@ -25,6 +25,7 @@ from processes.models import (
     DocumentSettings,
     Notice,
     NoticeState,
+    Obligation,
     Plan,
     Role,
     Round,
@@ -399,3 +400,38 @@ def test_two_offices_of_one_place_name_get_different_codes(units: dict[str, Unit
     assert (first.warning_code, second.warning_code) == ("通化无废预", "通化县无废预")
     assert (first.supervision_code, second.supervision_code) == ("通化无废督", "通化县无废督")
     assert DocumentSettings.for_office(county) == second  # made once
+
+
+def test_a_citys_progress_reports_wait_for_the_city_not_the_province(
+    plan: Plan, city: City, people: dict[str, User]
+) -> None:
+    from processes.services.rounds import progress_save
+    from processes.views.work import progress_to_review
+
+    with at("2023-09-02 06:10"):
+        rounds_open_due(plan=city.plan, as_of=D(2023, 9, 2))
+    owed = Obligation.objects.filter(assignment__task__plan=city.plan, assignment__unit=city.nanguan).first()
+    assert owed is not None
+    with at("2023-09-04 10:00"):
+        progress_save(obligation=owed, by=city.ng_reporter, text="已完成台账建立。", submit=True)
+    assert owed.pk in [o.pk for o in progress_to_review(city.supervisor)]
+    assert owed.pk not in [o.pk for o in progress_to_review(people["supervisor"])]  # sees the plan, reviews nothing
+
+
+def test_a_citys_assessment_counts_only_its_own_plans_notices(plan: Plan, city: City) -> None:
+    """A province's 督办 to a district counts in the province's plan, not in the city's assessment of the district."""
+    Notice.objects.create(
+        kind=DocumentKind.SUPERVISION_NOTICE,
+        state=NoticeState.ISSUED,
+        unit=city.nanguan,
+        plan=plan,
+        issuer="吉林省“无废城市”建设工作推进组办公室",
+        issued_on=D(2023, 9, 5),
+        year=2023,
+        number=99,
+        doc_no="吉无废督〔2023〕99号",
+    )
+    with at("2023-10-09 09:00"):
+        assessment = assessment_compute(scheme=scheme_ensure(city.plan), start=D(2023, 7, 1), end=D(2023, 9, 30))
+    nanguan = next(score for score in assessment.regions if score.unit == city.nanguan)
+    assert [c.measure for c in nanguan.contributions if c.metric == "notices"] == ["0"]
