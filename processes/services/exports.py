@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from processes.formats import chinese_date
-from processes.models import Assignment, AssignmentState, DocumentSettings, Light
+from processes.models import Assignment, AssignmentState, DocumentSettings, Light, Plan
 from processes.spreadsheets import csv_bytes, xlsx_append
 
 from .ledger import Ledger
@@ -104,10 +104,10 @@ def ledger_lines(ledger: Ledger) -> list[LedgerLine]:
     return [_line(row, standings[row.pk]) for row in ledger.rows]
 
 
-def _font_families() -> dict[str, str]:
-    """The office's document fonts for the PDF's style sheet; a list that is empty or holds characters that are not
-    a font name's (they go into the <style> unescaped) gives way to the default list."""
-    office, default = DocumentSettings.current().css_families(), DocumentSettings().css_families()
+def _font_families(plan: Plan) -> dict[str, str]:
+    """The issuing office's document fonts for the PDF's style sheet; a list that is empty or holds characters that
+    are not a font name's (they go into the <style> unescaped) gives way to the default list."""
+    office, default = DocumentSettings.for_office(plan.issuer).css_families(), DocumentSettings().css_families()
     return {key: value if _FAMILIES.fullmatch(value) else default[key] for key, value in office.items()}
 
 
@@ -256,7 +256,7 @@ def ledger_pdf(ledger: Ledger) -> bytes:
             ],
             "rows": rows,
             "generated": timezone.localtime(),
-            "fonts": _font_families(),
+            "fonts": _font_families(ledger.plan),
         },
     )
     return render_pdf(html)
@@ -267,4 +267,6 @@ def ledger_export(ledger: Ledger, fmt: str) -> bytes:
 
 
 def export_filename(ledger: Ledger, fmt: str) -> str:
-    return f"{ledger.plan.year}-ledger-{ledger.as_of.isoformat()}.{fmt}"
+    """``JL-PRO-2023-ledger-2023-09-30.pdf``: the office's code and the year, so that two offices' ledgers differ."""
+    code = "".join(char if char.isalnum() or char in "-_." else "_" for char in ledger.plan.issuer.code)
+    return f"{code}-{ledger.plan.year}-ledger-{ledger.as_of.isoformat()}.{fmt}"

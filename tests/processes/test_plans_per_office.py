@@ -435,3 +435,13 @@ def test_a_citys_assessment_counts_only_its_own_plans_notices(plan: Plan, city: 
         assessment = assessment_compute(scheme=scheme_ensure(city.plan), start=D(2023, 7, 1), end=D(2023, 9, 30))
     nanguan = next(score for score in assessment.regions if score.unit == city.nanguan)
     assert [c.measure for c in nanguan.contributions if c.metric == "notices"] == ["0"]
+
+
+def test_two_offices_ledgers_download_under_different_names(plan: Plan, city: City, people: dict[str, User]) -> None:
+    with at("2023-09-30 09:00"):
+        client = client_for(people["supervisor"])
+        names = [
+            client.get(reverse("plans:ledger_export", kwargs={"plan": p, "fmt": "csv"}))["Content-Disposition"]
+            for p in (plan, city.plan)
+        ]
+    assert "JL-PRO-2023-ledger-2023-09-30.csv" in names[0] and "220100-2023-ledger-2023-09-30.csv" in names[1]
