@@ -51,7 +51,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -74,6 +74,7 @@ from processes.models import (
     ScoringScheme,
     TransitionAction,
     Unit,
+    UnitLevel,
     VisitRating,
 )
 from processes.spreadsheets import xlsx_append
@@ -323,6 +324,18 @@ def _timeliness(plan: Plan, ids: list[int], start: dt.date, as_of: dt.date) -> t
     return by_unit, anything_due
 
 
+def _this_plans_notices(plan: Plan) -> Q:
+    """The notices that count in ``plan``'s assessment: its own, its office's without a plan, and — for the
+    province's plan — those older rows that name neither (made before offices had their own documents). A
+    province's notice to a district does not count in its city's plan, nor a city's in the province's."""
+    provincial = Exists(Unit.objects.filter(pk=plan.issuer_id, level=UnitLevel.PROVINCE))
+    return (
+        Q(plan_id=plan.pk)
+        | Q(plan__isnull=True, office_id=plan.issuer_id)
+        | Q(provincial, plan__isnull=True, office__isnull=True)
+    )
+
+
 def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -> Assessment:
     """Score and rank the regions of the scheme's plan for ``start``–``end``, as they stood at its end (or today);
     refused for an empty period, weights that do not add up, a period starting after today or over before the plan
@@ -350,7 +363,7 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
     notices = Counter(
         dict(
             Notice.objects.filter(unit_id__in=ids, issued_on__gte=start, issued_on__lte=end)
-            .filter(Q(plan=plan) | Q(plan__isnull=True, office=plan.issuer))  # this plan's, not another office's
+            .filter(_this_plans_notices(plan))
             .values_list("unit_id")
             .annotate(n=Count("pk"))
         )
