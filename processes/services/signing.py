@@ -46,7 +46,7 @@ from processes.rules import office_staff
 
 from .history import end_of_day
 from .lifecycle import AlreadyHandled, InvalidInput, LifecycleError, NotAllowed
-from .plans import programme_office
+from .plans import PlanNotFound, programme_office
 
 # Where the drafted text names the answer's deadline, unknown until the document is signed.
 DUE_MARK = "〔答复期限〕"
@@ -81,10 +81,16 @@ def can_prepare(user: object, office: Unit | int | None = None) -> bool:
 
 
 def notice_office_id(notice: Notice) -> int | None:
-    """The office a document is of: the one it was drafted for, else its plan's issuer."""
+    """The office a document is of: the one it was drafted for, else its plan's issuer, else (a document made before
+    offices had their own, or by hand in the admin) the provincial programme office — as signing numbers it."""
     if notice.office_id is not None:
         return notice.office_id
-    return notice.plan.issuer_id if notice.plan_id is not None and notice.plan is not None else None
+    if notice.plan_id is not None and notice.plan is not None:
+        return notice.plan.issuer_id
+    try:
+        return programme_office().pk
+    except PlanNotFound:
+        return None
 
 
 def drafts(office: Unit | int | None = None) -> QuerySet[Notice]:

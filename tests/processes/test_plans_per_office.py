@@ -445,3 +445,14 @@ def test_two_offices_ledgers_download_under_different_names(plan: Plan, city: Ci
             for p in (plan, city.plan)
         ]
     assert "JL-PRO-2023-ledger-2023-09-30.csv" in names[0] and "220100-2023-ledger-2023-09-30.csv" in names[1]
+
+
+def test_a_document_naming_no_office_is_the_provinces(plan: Plan, city: City, people: dict[str, User]) -> None:
+    """A draft made by hand (or before offices had their own documents) names neither plan nor office: the
+    province's office prepares and signs it, as signing numbers it; no city office reads or edits it."""
+    from processes.services.signing import can_prepare, notice_office_id
+
+    draft = Notice.objects.create(kind=DocumentKind.WARNING_LETTER, unit=city.nanguan, issuer="推进组办公室")
+    office = notice_office_id(draft)
+    assert office == Unit.objects.get(code="JL-PRO").pk
+    assert can_prepare(people["supervisor"], office) and not can_prepare(city.supervisor, office)
