@@ -26,7 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from processes.models import Assignment, Plan, Role, Task, Unit, UnitLevel, User
+from processes.models import Assignment, Plan, Project, ProjectLibrary, Role, Task, Unit, UnitLevel, User
 
 Viewer = User | AnonymousUser
 
@@ -249,6 +249,73 @@ def manages_plan(user: Viewer, plan: Plan) -> bool:
     return bool(is_superuser(user)) or bool(
         (is_active_person & is_admin)(user) and isinstance(user, User) and user.unit_id == plan.issuer_id
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 项目库: a region sees and proposes its own projects; the library's office sees them all and decides
+
+
+def manages_project_library(user: Viewer, library: ProjectLibrary) -> bool:
+    """The library's office staff (its supervisors and admins) and superusers: admit, send back, take out (退库),
+    plan milestones, accept and return reports, import for any region."""
+    if bool(is_superuser(user)):
+        return True
+    return isinstance(user, User) and office_staff(user) and user.unit_id == library.office_id
+
+
+def library_units(library: ProjectLibrary) -> set[int]:
+    """The units whose projects a library holds: every unit for the province's library (its regions are the cities,
+    which sit under the departments, not under the office), the units under a city's or a district's office."""
+    if library.office.level == UnitLevel.PROVINCE:
+        return set(Unit.objects.values_list("pk", flat=True))
+    return unit_subtree(library.office_id)
+
+
+def libraries_in_scope(user: Viewer) -> QuerySet[ProjectLibrary]:
+    """The libraries a person works with: those of offices in their scope and those above their unit (the library
+    their region reports into)."""
+    libraries = ProjectLibrary.objects.select_related("office")
+    if sees_everything(user):
+        return libraries
+    if not isinstance(user, User) or not user.is_active or user.unit_id is None:
+        return libraries.none()
+    above = {library.pk for library in libraries if user.unit_id in library_units(library)}
+    return libraries.filter(Q(pk__in=above) | Q(office_id__in=scope_unit_ids(user) or set()))
+
+
+def projects_in_scope(user: Viewer, queryset: QuerySet[Project] | None = None) -> QuerySet[Project]:
+    """A region's people see its own projects; an office's staff every project of its library and of the regions
+    in their scope; the provincial office and superusers every project."""
+    queryset = Project.objects.all() if queryset is None else queryset
+    if sees_everything(user):
+        return queryset
+    if not isinstance(user, User) or not user.is_active or user.unit_id is None:
+        return queryset.none()
+    unit_ids = scope_unit_ids(user) or set()
+    own_library = Q(library__office_id=user.unit_id) if office_staff(user) else Q(pk__in=[])
+    return queryset.filter(Q(region_id__in=unit_ids) | own_library)
+
+
+def project_visible(user: Viewer, project: Project) -> bool:
+    return projects_in_scope(user, Project.objects.filter(pk=project.pk)).exists()
+
+
+def proposes_project(user: Viewer, project: Project) -> bool:
+    """The region's own people (and those over it) enter and propose its projects; the office may on its behalf."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    if manages_project_library(user, project.library):
+        return True
+    return user.unit_id is not None and unit_in_scope(user, project.region_id) and not bool(is_superuser(user))
+
+
+def regions_proposable_by(user: Viewer, library: ProjectLibrary) -> QuerySet[Unit]:
+    """The regions ``user`` may enter projects for in ``library``: the units under its office within their scope."""
+    provincial = Unit.objects.filter(level=UnitLevel.PROVINCE).values_list("pk", flat=True)
+    inside = library_units(library) - {library.office_id} - set(provincial)
+    if not manages_project_library(user, library):
+        inside &= scope_unit_ids(user) or set()
+    return Unit.objects.filter(pk__in=inside, is_active=True).order_by("level", "position", "code")
 
 
 # ---------------------------------------------------------------------------------------------------------------

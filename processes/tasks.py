@@ -15,14 +15,18 @@ def purge_import_staging(max_age_hours: int = 24) -> int:
 
 @shared_task(name="processes.open_due_rounds", acks_late=True)
 def open_due_rounds() -> int:
-    """Open every dispatch round whose period has ended, by each plan's schedule; idempotent."""
+    """Open every dispatch round whose period has ended, by each plan's schedule, and give the project libraries'
+    projects what they owe this year; idempotent."""
     from django.utils import timezone
 
     from processes.models import Plan
+    from processes.services.projects import libraries_sync
     from processes.services.rounds import rounds_open_due
 
     today = timezone.localdate()
-    return sum(len(rounds_open_due(plan=plan, as_of=today)) for plan in Plan.objects.all())
+    opened = sum(len(rounds_open_due(plan=plan, as_of=today)) for plan in Plan.objects.all())
+    libraries_sync(today)  # what the libraries' projects owe this year (milestones, bimonthly reports)
+    return opened
 
 
 @shared_task(name="processes.render_notice", acks_late=True)

@@ -65,6 +65,7 @@ class PlansApp(Application):
         path("<plan:plan>/rounds/", PlanRoundsView.as_view(), name="rounds"),
         path("rounds/<int:pk>/", RoundView.as_view(), name="round"),
         path("obligations/<int:pk>/", ObligationView.as_view(), name="obligation"),
+        path("projects/reports/<int:pk>/", ObligationView.as_view(), name="project_report"),  # its own page: next
         path("<plan:plan>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
         path("work/", WorkView.as_view(), name="work"),
         path("work/bulk/", BulkStepView.as_view(), name="work_bulk"),

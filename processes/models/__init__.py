@@ -46,17 +46,36 @@ from .pairings import (
 )
 from .people import Role, User
 from .plans import DeadlineKind, Frequency, Milestone, Plan, PlanImport, RoundFrequency, Task
+from .projects import (
+    IN_LIBRARY_STATES,
+    STANDARD_MILESTONES,
+    FieldGroup,
+    MilestoneKind,
+    Project,
+    ProjectAction,
+    ProjectEvent,
+    ProjectField,
+    ProjectInvestment,
+    ProjectLibrary,
+    ProjectMilestone,
+    ProjectProgress,
+    ProjectState,
+    batch_label,
+)
 from .replay import ReplayState
-from .rounds import OWED_STATES, Obligation, ObligationKind, ObligationState, Round
+from .rounds import OWED_STATES, PROJECT_KINDS, Obligation, ObligationKind, ObligationState, Round
 from .units import UNIT_CODE_PATTERN, Unit, UnitAlias, UnitGroup, UnitGroupAlias, UnitLevel
 
 __all__ = [
     "HIGHER_IS_BETTER",
+    "IN_LIBRARY_STATES",
     "LIGHT_ORDER",
     "OPEN_STATES",
     "OWED_STATES",
+    "PROJECT_KINDS",
     "RATING_MAX",
     "RATING_MIN",
+    "STANDARD_MILESTONES",
     "UNIT_CODE_PATTERN",
     "Assignment",
     "AssignmentRole",
@@ -80,6 +99,7 @@ __all__ = [
     "ExtensionProcess",
     "ExtensionRequest",
     "ExtensionState",
+    "FieldGroup",
     "FiredRung",
     "FocusArea",
     "Frequency",
@@ -88,6 +108,7 @@ __all__ = [
     "Light",
     "Metric",
     "Milestone",
+    "MilestoneKind",
     "Notice",
     "NoticeState",
     "Obligation",
@@ -96,6 +117,15 @@ __all__ = [
     "Pairing",
     "Plan",
     "PlanImport",
+    "Project",
+    "ProjectAction",
+    "ProjectEvent",
+    "ProjectField",
+    "ProjectInvestment",
+    "ProjectLibrary",
+    "ProjectMilestone",
+    "ProjectProgress",
+    "ProjectState",
     "Recipient",
     "RegionWarning",
     "RegionWarningRule",
@@ -121,4 +151,5 @@ __all__ = [
     "VisitOutcome",
     "VisitRating",
     "WarningReason",
+    "batch_label",
 ]

@@ -57,6 +57,13 @@ class ObligationKind(models.TextChoices):
     MILESTONE = "milestone", _("Milestone")
     NOTICE_RESPONSE = "notice_response", _("Answer to a notice")
     VISIT = "visit", _("包保 visit")
+    PROJECT_MILESTONE = "project_milestone", _("Project milestone (倒排工期)")
+    PROJECT_REPORT = "project_report", _("Project progress report")
+    PROJECT_LAG = "project_lag", _("Project investment behind schedule")
+
+
+#: What a project owes (on its region's item of the library's reporting task).
+PROJECT_KINDS = (ObligationKind.PROJECT_MILESTONE, ObligationKind.PROJECT_REPORT, ObligationKind.PROJECT_LAG)
 
 
 class ObligationState(models.TextChoices):
@@ -76,7 +83,7 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
     assignment = models.ForeignKey(
         Assignment, verbose_name=_("assignment"), on_delete=models.CASCADE, related_name="obligations"
     )
-    kind = models.CharField(_("kind"), max_length=16, choices=ObligationKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=ObligationKind.choices)
     round = models.ForeignKey(
         Round, verbose_name=_("round"), null=True, blank=True, on_delete=models.CASCADE, related_name="obligations"
     )
@@ -116,6 +123,22 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    project = models.ForeignKey(
+        "processes.Project",
+        verbose_name=_("project"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="obligations",
+    )
+    project_milestone = models.ForeignKey(
+        "processes.ProjectMilestone",
+        verbose_name=_("project milestone"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="obligations",
+    )
     cycle = models.PositiveIntegerField(
         _("deadline cycle"), default=0, help_text=_("Raised when the deadline moves: the ladder starts again.")
     )
@@ -152,6 +175,21 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
                 condition=Q(kind="visit"),
                 name="one_visit_per_region_and_period",
             ),
+            models.UniqueConstraint(
+                fields=["project_milestone"],
+                condition=Q(kind="project_milestone"),
+                name="one_obligation_per_project_milestone",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "kind", "period_end"],
+                condition=Q(kind__in=["project_report", "project_lag"]),
+                name="one_project_report_per_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["project_milestone", "project_report", "project_lag"])
+                | Q(project__isnull=False),
+                name="a_project_obligation_names_its_project",
+            ),
         ]
         indexes = [models.Index(fields=["state", "due_date"], name="obligation_due_idx")]
 
@@ -159,6 +197,8 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
         return f"{self.assignment} · {self.label}"
 
     def get_absolute_url(self) -> str:
+        if self.project_id is not None:  # a project's milestone, report or explanation: its own form
+            return reverse("plans:project_report", kwargs={"pk": self.pk})
         return reverse("plans:obligation", kwargs={"pk": self.pk})
 
     @transition(field=state, source=OWED_STATES, target=ObligationState.SUBMITTED, permission=can_report)

@@ -572,12 +572,14 @@ def _replay_day(plan: Plan, sim: Simulation, day: dt.date) -> Counter[str]:
     from notifications.services import message_deliver, messages_due
 
     from .ladder import sweep_day
+    from .projects import projects_sync_for_plan
     from .region_warnings import region_warnings_check
     from .rounds import rounds_open_due
 
     done: Counter[str] = Counter()
     with simulated_moment(day, 6, 10):
         done["rounds"] += len(rounds_open_due(plan=plan, as_of=day))
+        done["project_obligations"] += projects_sync_for_plan(plan, day)
     with simulated_moment(day, 7, 30):
         done["fired"] += len(sweep_day(day, plans=Plan.objects.filter(pk=plan.pk)))
         SweepState.objects.update_or_create(name="daily", defaults={"last_swept": day})
