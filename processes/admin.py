@@ -39,6 +39,12 @@ from .models import (
     Pairing,
     Plan,
     PlanImport,
+    Project,
+    ProjectEvent,
+    ProjectField,
+    ProjectInvestment,
+    ProjectLibrary,
+    ProjectMilestone,
     Recipient,
     RegionWarning,
     RegionWarningRule,
@@ -663,3 +669,59 @@ class BulletinAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj: Bulletin) -> str:
         return private_file_link(obj.pdf, "plans:bulletin_pdf", obj.pk)
+
+
+@admin.register(ProjectField)
+class ProjectFieldAdmin(admin.ModelAdmin):
+    """The 五大领域 and 七大工程 projects are filed under, as the office names them."""
+
+    list_display = ("name", "group", "aliases", "position")
+    list_filter = ("group",)
+    list_editable = ("position",)
+
+
+@admin.register(ProjectLibrary)
+class ProjectLibraryAdmin(admin.ModelAdmin):
+    """Each office's library: its reporting task, how often projects report, the investment lag that warns."""
+
+    list_display = ("name", "office", "task_number", "report_months", "report_due_day", "lag_threshold")
+    list_select_related = ("office",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        office = _office_of(request)
+        libraries = super().get_queryset(request)
+        return libraries if office is None else libraries.filter(office_id=office)
+
+
+class ProjectInvestmentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ProjectInvestment
+    fields = ("year", "amount")
+    extra = 0
+
+
+class ProjectMilestoneInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ProjectMilestone
+    fields = ("label", "kind", "planned_date", "actual_date", "confirmed")
+    extra = 0
+
+
+class ProjectEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ProjectEvent
+    fields = ("at", "action", "source", "target", "by", "comment")
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Projects are entered, decided and reported on in the app (their timeline records every step); read here."""
+
+    list_display = ("name", "region", "library", "state", "batch", "start_year", "end_year", "planned_investment")
+    list_filter = ("library", "state", "batch", "field")
+    list_select_related = ("region", "library")
+    search_fields = ("name", "company")
+    inlines = [ProjectInvestmentInline, ProjectMilestoneInline, ProjectEventInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        office = _office_of(request)
+        projects = super().get_queryset(request)
+        return projects if office is None else projects.filter(library__office_id=office)

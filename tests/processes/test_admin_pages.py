@@ -40,6 +40,7 @@ from processes.services.bulletins import bulletin_draft, bulletin_publish
 from processes.services.deadlines import extension_request
 from processes.services.lifecycle import assignment_report
 from processes.services.pairings import pairing_save, visit_record
+from processes.services.projects import ProjectData, library_ensure, project_admit, project_create, project_propose
 from processes.services.rounds import plan_round_schedule, round_open
 from processes.services.signing import notices_sign
 
@@ -119,6 +120,20 @@ def lived_in(plan: Plan, people: dict[str, User], signer: User, django_capture_o
     CalendarYear.objects.create(
         year=2024, notice_text="国务院办公厅关于2024年部分节假日安排的通知", confirmed_at=timezone.now()
     )
+    project = project_create(
+        library=library_ensure(plan.issuer),
+        data=ProjectData(
+            name="松原市废弃风电叶片综合利用项目",
+            region=units["220700"],
+            start_year=2023,
+            end_year=2024,
+            planned_investment=Decimal("12000"),
+            yearly={2023: Decimal("8000")},
+        ),
+        by=people["reporter"],
+    )
+    project_propose(project=project, by=people["reporter"])
+    project_admit(project=project, by=people["office"], batch=1)
     Group.objects.create(name="督办")
     ClockedSchedule.objects.create(clocked_time=timezone.now())
     SolarSchedule.objects.create(event="sunrise", latitude=Decimal("43.88"), longitude=Decimal("125.32"))
