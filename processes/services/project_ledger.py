@@ -328,9 +328,11 @@ def project_figures(
     rows: list[ProjectLine] = []
     for number, project in enumerate(chosen, start=1):
         own = milestones.get(project.pk, [])
-        upcoming = next((m for m in own if m.actual is None), None)
-        latest = progress.get(project.pk)
         project_state = states[project.pk]
+        # A project 已入库 or 在建 has a next milestone; one 建成投运, 退库 or not yet in the library has none.
+        under_way = project_state in (ProjectState.ADMITTED, ProjectState.BUILDING)
+        upcoming = next((m for m in own if m.actual is None), None) if under_way else None
+        latest = progress.get(project.pk)
         rows.append(
             ProjectLine(
                 project=project,
@@ -340,7 +342,7 @@ def project_figures(
                 expected=planned_by(project, as_of, yearly.get(project.pk, {})),
                 milestones=own,
                 next_milestone=upcoming,
-                next_light=_next_light(upcoming, as_of) if project_state in IN_LIBRARY_STATES else None,
+                next_light=_next_light(upcoming, as_of),
                 lag_threshold=threshold,
             )
         )

@@ -104,8 +104,9 @@ def project_gantt(
         bar_start = x(max(start, dt.date(project.start_year, 1, 1)))
         bar_end = x(min(end, dt.date(project.end_year, 12, 31)))
         markers = []
+        under_way = row.state in ("admitted", "building")  # a project 建成投运 owes no milestone any more
         for milestone in row.milestones:
-            late = bool(milestone.late_days) or (milestone.actual is None and milestone.planned < today)
+            late = bool(milestone.late_days) or (under_way and milestone.actual is None and milestone.planned < today)
             planned_x = x(min(max(milestone.planned, start), end))
             actual_x = x(min(max(milestone.actual, start), end)) if milestone.actual else None
             late_to = actual_x if actual_x is not None else (x(min(today, end)) if late else None)

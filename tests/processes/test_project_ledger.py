@@ -23,6 +23,8 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from processes.models import MilestoneKind, Obligation, ObligationKind, Plan, Project, ProjectLibrary, Unit, User
 from processes.services.bulletins import bulletin_draft
@@ -195,10 +197,20 @@ def test_the_figures_add_up_as_by_hand(library: ProjectLibrary, supervisor: User
         True,
     )
     assert p2.next_milestone is not None and (p2.next_milestone.kind, p2.next_light) == ("preparation", "red")
+    assert lines["长春市餐厨垃圾处理项目"].next_milestone is None  # 建成投运: nothing more owed
     # every state: P4 (储备) and P5 (退库) are listed but not counted
     everything = project_figures(library, viewer=supervisor, state=ALL_STATES, as_of=D(2023, 9, 15))
     assert len(everything.rows) == 5 and everything.figures.projects == 3
     assert (everything.listed_planned, everything.listed_invested) == (Decimal("66776.50"), Decimal("24000.00"))
+
+
+def test_the_figures_take_the_same_queries_for_more_projects(library: ProjectLibrary, supervisor: User) -> None:
+    with at("2023-09-15 10:00"):
+        with CaptureQueriesContext(connection) as three:
+            assert len(project_figures(library, viewer=supervisor).rows) == 3
+        with CaptureQueriesContext(connection) as five:
+            assert len(project_figures(library, viewer=supervisor, state=ALL_STATES).rows) == 5
+    assert len(three) == len(five)
 
 
 def test_a_past_day_is_answered_from_history(library: ProjectLibrary, supervisor: User) -> None:
