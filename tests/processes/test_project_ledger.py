@@ -279,11 +279,18 @@ def test_the_ledger_page_filters_and_keeps_to_the_viewers_region(
         assert mine.get("/plans/projects/NOPE/").status_code == 404
 
 
-def test_the_xlsx_has_the_rows_and_the_sums(library: ProjectLibrary, supervisor: User) -> None:
+def test_the_xlsx_has_the_rows_and_the_sums(library: ProjectLibrary, supervisor: User, reporter: User) -> None:
     from openpyxl import load_workbook
 
     with at("2023-09-15 10:00"):
         response = client_for(supervisor).get(URL + "export.xlsx", {"state": "all"})
+        own = client_for(reporter).get(URL + "export.xlsx", {"state": "all"})
+    # 松原's reporter: 松原's three projects (P1, P2 and P5, 退库) and their sums only
+    own_sheet = load_workbook(io.BytesIO(own.content)).active
+    assert own_sheet is not None
+    own_rows = [[cell.value for cell in row] for row in own_sheet.iter_rows(min_row=4)]
+    assert {row[1] for row in own_rows[:-1]} == {"松原市"} and len(own_rows) == 4
+    assert Decimal(str(own_rows[-1][7])) == Decimal("15777.50")  # 12000 + 3000.50 + 777
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet is not None
