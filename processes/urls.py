@@ -27,6 +27,13 @@ from processes.views.ledger import LedgerExportView, LedgerView, RemindView
 from processes.views.notices import NoticePdfView, NoticesSignView, NoticeView
 from processes.views.pairings import PairingsView, RegionView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
+from processes.views.project_ledger import (
+    ProjectChartPdfView,
+    ProjectChartView,
+    ProjectExportView,
+    ProjectLedgerView,
+    ProjectStubView,
+)
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
 
@@ -92,6 +99,15 @@ class PlansApp(Application):
         path("<plan:plan>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
+        # 项目库台账, its exports and 挂图作战 (pledger)
+        path("projects/<str:office>/", ProjectLedgerView.as_view(), name="project_ledger"),
+        path("projects/<str:office>/export.<str:fmt>", ProjectExportView.as_view(), name="project_export"),
+        path("projects/<str:office>/chart/", ProjectChartView.as_view(), name="project_chart"),
+        path("projects/<str:office>/chart.pdf", ProjectChartPdfView.as_view(), name="project_chart_pdf"),
+        # TEMPORARY stubs so that the ledger's links reverse before the project pages merge: delete at the merge.
+        path("projects/items/<int:pk>/", ProjectStubView.as_view(), name="project"),
+        path("projects/<str:office>/new/", ProjectStubView.as_view(), name="project_new"),
+        path("projects/<str:office>/import/", ProjectStubView.as_view(), name="project_import"),
         # Last: "<issuer>/<year>/" would also match "items/1234/", "rounds/1234/" … of a four-digit id.
         path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
     ]

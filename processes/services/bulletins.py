@@ -47,11 +47,12 @@ from processes.models.bulletins import LINE_ORDER
 from processes.rules import Viewer, administers_installation, manages_plan, office_staff, sees_everything
 
 from .assessment import period_check
-from .dashboard import progress_by_region
+from .dashboard import progress_by_region, projects_summary
 from .history import end_of_day, state_at
 from .ladder import issuer_name, reserve_numbers
 from .lifecycle import AlreadyHandled, InvalidInput, NotAllowed
 from .pdf import render_pdf
+from .project_ledger import figures_sentence
 
 EDITABLE = ("masthead", "issuer", "issued_on", "report_to", "send_to", "issue_to")
 HEADLINE_MAX = 200
@@ -113,6 +114,7 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         .values_list("state_then", flat=True)
     )
     due_closed = sum(state == AssignmentState.CLOSED for state in due)
+    projects = projects_summary(plan, None, as_of)  # 项目库: only when the office's library holds projects
     return {
         "as_of": as_of.isoformat(),
         "tasks": Task.objects.filter(plan=plan).count(),
@@ -124,6 +126,7 @@ def bulletin_figures(plan: Plan, start: dt.date, end: dt.date) -> dict[str, Any]
         "due": len(due),
         "due_closed": due_closed,
         "due_closed_percent": round(due_closed * 100 / len(due)) if due else None,
+        "projects": projects.as_json() if projects is not None else None,
     }
 
 
@@ -173,6 +176,8 @@ def progress_text(plan: Plan, figures: Mapping[str, Any]) -> str:
         )
     else:
         lines.append(_("No item is behind on what it owes."))
+    if figures.get("projects"):  # 项目库, in the seed bulletins' words
+        lines.append(figures_sentence(figures["projects"]))
     return "\n".join(lines)
 
 

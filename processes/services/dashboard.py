@@ -17,6 +17,7 @@ from processes.rules import Viewer, assignments_in_scope, plans_in_scope
 from . import offices
 from .history import ENDED_STATES, end_of_day, obligations_owed_as_of, state_at
 from .lights import lights_for
+from .project_ledger import Figures, library_of_plan_figures
 
 
 @dataclass
@@ -115,3 +116,9 @@ def latest_plan_for(viewer: Viewer) -> Plan | None:
             return own
     provincial_first = Case(When(issuer__level=UnitLevel.PROVINCE, then=Value(0)), default=Value(1))
     return plans.order_by("-year", provincial_first, "issuer__position", "issuer__code").first()
+
+
+def projects_summary(plan: Plan, viewer: Viewer | None, as_of: dt.date | None = None) -> Figures | None:
+    """项目库: the figures of the library of the plan's office in the viewer's scope as of a day (入库项目, 总投资,
+    建成投运, 在建, 前期手续, 累计完成投资); ``None`` when that office has no library or no project in it."""
+    return library_of_plan_figures(plan, viewer=viewer, as_of=as_of)

@@ -15,7 +15,7 @@ from django.views import View
 
 from processes.rules import oversees_plan
 from processes.services.assessment import assessment_compute, scheme_ensure
-from processes.services.dashboard import latest_plan_for, progress_by_region
+from processes.services.dashboard import latest_plan_for, progress_by_region, projects_summary
 from processes.services.ledger import burndown
 from processes.services.lifecycle import InvalidInput
 from processes.views.charts import burndown_chart, stacked_bars
@@ -46,6 +46,7 @@ class DashboardView(LoginRequiredMixin, PlanMixin, View):
                 LIGHT_COLOURS,
             ),
             "chart": burndown_chart(burndown(plan, request.user)),
+            "projects": projects_summary(plan, request.user, today),  # 项目库 of the plan's office
         }
         if oversees_plan(request.user, plan):  # the ranking is the plan's office's (and the province's)
             start = dt.date(plan.year, 1, 1)
