@@ -27,6 +27,16 @@ from processes.views.ledger import LedgerExportView, LedgerView, RemindView
 from processes.views.notices import NoticePdfView, NoticesSignView, NoticeView
 from processes.views.pairings import PairingsView, RegionView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
+from processes.views.projects import (
+    ProjectEditView,
+    ProjectLedgerStubView,
+    ProjectMilestonesView,
+    ProjectNewView,
+    ProjectReportView,
+    ProjectStepView,
+    ProjectsView,
+    ProjectView,
+)
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
 
@@ -65,7 +75,16 @@ class PlansApp(Application):
         path("<plan:plan>/rounds/", PlanRoundsView.as_view(), name="rounds"),
         path("rounds/<int:pk>/", RoundView.as_view(), name="round"),
         path("obligations/<int:pk>/", ObligationView.as_view(), name="obligation"),
-        path("projects/reports/<int:pk>/", ObligationView.as_view(), name="project_report"),  # its own page: next
+        # 项目库: a project's own pages and its reports (processes.views.projects)
+        path("projects/", ProjectsView.as_view(), name="projects"),
+        path("projects/items/<int:pk>/", ProjectView.as_view(), name="project"),
+        path("projects/items/<int:pk>/edit/", ProjectEditView.as_view(), name="project_edit"),
+        path("projects/items/<int:pk>/milestones/", ProjectMilestonesView.as_view(), name="project_milestones"),
+        path("projects/items/<int:pk>/<str:step>/", ProjectStepView.as_view(), name="project_step"),
+        path("projects/reports/<int:pk>/", ProjectReportView.as_view(), name="project_report"),
+        path("projects/<str:office>/new/", ProjectNewView.as_view(), name="project_new"),
+        # Temporary (branch ppages): the ledger page is another's; drop this line when it is merged.
+        path("projects/<str:office>/", ProjectLedgerStubView.as_view(), name="project_ledger"),
         path("<plan:plan>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
         path("work/", WorkView.as_view(), name="work"),
         path("work/bulk/", BulkStepView.as_view(), name="work_bulk"),
