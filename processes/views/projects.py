@@ -281,7 +281,7 @@ def timeline(project: Project) -> list[dict[str, Any]]:
                 {"what": _("planned / reached"), "from": data.get("planned", ""), "to": data.get("actual", "")}
             )
         elif event.action == ProjectAction.REPORTED:
-            changes.append({"what": _("period"), "from": "", "to": data.get("period", "")})
+            changes.append({"what": _("period"), "from": "", "to": str(data.get("period", "")).rsplit("：", 1)[-1]})
             changes.append(
                 {"what": _("invested this period (万元)"), "from": "", "to": data.get("invested_period", "")}
             )
@@ -300,6 +300,13 @@ def timeline(project: Project) -> list[dict[str, Any]]:
     return rows
 
 
+def _period_of(obligation: Obligation | None) -> str:
+    """The period part of a project obligation's label (``…项目：2023年7—8月项目进展`` → ``2023年7—8月项目进展``)."""
+    if obligation is None:
+        return ""
+    return obligation.label.rsplit("：", 1)[-1]
+
+
 def investment(project: Project, today: dt.date) -> dict[str, Any]:
     latest = services.latest_progress([project.pk]).get(project.pk)
     total = latest.invested_total if latest is not None else None
@@ -308,7 +315,7 @@ def investment(project: Project, today: dt.date) -> dict[str, Any]:
         "planned": project.planned_investment,
         "yearly": list(project.yearly.all()),
         "invested": total,
-        "invested_as_of": latest.report.obligation.label if latest is not None and latest.report.obligation else "",
+        "invested_as_of": _period_of(latest.report.obligation) if latest is not None else "",
         "invested_percent": services.percent(total, project.planned_investment) if total is not None else None,
         "expected": expected,
         "expected_percent": services.percent(expected, project.planned_investment),
@@ -633,12 +640,15 @@ class ProjectReportView(LoginRequiredMixin, View):
                 if progress is not None and progress.invested_total is not None
                 else None
             )
+        form = form or self.form(obligation)
+        if before is not None and "invested_total" in form.fields:  # a hint: 累计 is at least what was reported
+            form.fields["invested_total"].widget.attrs["placeholder"] = str(before.invested_total)
         return {
             "obligation": obligation,
             "project": project,
             "item": obligation.assignment,
             "draft": draft,
-            "form": form or self.form(obligation),
+            "form": form,
             "error": error,
             "amounts": obligation.kind != ObligationKind.PROJECT_MILESTONE,
             "may_report": owed and can_report(obligation, request.user),

@@ -430,6 +430,12 @@ def test_a_report_is_drafted_then_submitted_with_a_photo_and_the_office_accepts_
         evidence = reverse("plans:evidence", kwargs={"pk": photo.pk})
         assert region.get(evidence).status_code == 200
         assert client_for(stranger).get(evidence).status_code == 404
+        # the next period's form starts from what was reported last
+        following = Obligation.objects.get(
+            project=project, kind=ObligationKind.PROJECT_REPORT, period_end=dt.date(2023, 10, 31)
+        )
+        page = region.get(reverse("plans:project_report", kwargs={"pk": following.pk})).content.decode()
+        assert 'placeholder="4500.00"' in page and 'data-testid="last-total">4500.00' in page
 
 
 def test_a_late_milestone_is_marked_with_its_light(
