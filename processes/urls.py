@@ -32,7 +32,15 @@ from processes.views.project_ledger import (
     ProjectChartView,
     ProjectExportView,
     ProjectLedgerView,
-    ProjectStubView,
+)
+from processes.views.projects import (
+    ProjectEditView,
+    ProjectMilestonesView,
+    ProjectNewView,
+    ProjectReportView,
+    ProjectStepView,
+    ProjectsView,
+    ProjectView,
 )
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
@@ -72,7 +80,14 @@ class PlansApp(Application):
         path("<plan:plan>/rounds/", PlanRoundsView.as_view(), name="rounds"),
         path("rounds/<int:pk>/", RoundView.as_view(), name="round"),
         path("obligations/<int:pk>/", ObligationView.as_view(), name="obligation"),
-        path("projects/reports/<int:pk>/", ObligationView.as_view(), name="project_report"),  # its own page: next
+        # 项目库: a project's own pages and its reports (processes.views.projects)
+        path("projects/", ProjectsView.as_view(), name="projects"),
+        path("projects/items/<int:pk>/", ProjectView.as_view(), name="project"),
+        path("projects/items/<int:pk>/edit/", ProjectEditView.as_view(), name="project_edit"),
+        path("projects/items/<int:pk>/milestones/", ProjectMilestonesView.as_view(), name="project_milestones"),
+        path("projects/items/<int:pk>/<str:step>/", ProjectStepView.as_view(), name="project_step"),
+        path("projects/reports/<int:pk>/", ProjectReportView.as_view(), name="project_report"),
+        path("projects/<str:office>/new/", ProjectNewView.as_view(), name="project_new"),
         path("<plan:plan>/tasks/<str:number>/", TaskDetailView.as_view(), name="task_detail"),
         path("work/", WorkView.as_view(), name="work"),
         path("work/bulk/", BulkStepView.as_view(), name="work_bulk"),
@@ -104,10 +119,6 @@ class PlansApp(Application):
         path("projects/<str:office>/export.<str:fmt>", ProjectExportView.as_view(), name="project_export"),
         path("projects/<str:office>/chart/", ProjectChartView.as_view(), name="project_chart"),
         path("projects/<str:office>/chart.pdf", ProjectChartPdfView.as_view(), name="project_chart_pdf"),
-        # TEMPORARY stubs so that the ledger's links reverse before the project pages merge: delete at the merge.
-        path("projects/items/<int:pk>/", ProjectStubView.as_view(), name="project"),
-        path("projects/<str:office>/new/", ProjectStubView.as_view(), name="project_new"),
-        path("projects/<str:office>/import/", ProjectStubView.as_view(), name="project_import"),
         # Last: "<issuer>/<year>/" would also match "items/1234/", "rounds/1234/" … of a four-digit id.
         path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
     ]

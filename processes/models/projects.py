@@ -102,7 +102,7 @@ class ProjectLibrary(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("projects:ledger", kwargs={"office": self.office.code})
+        return reverse("plans:project_ledger", kwargs={"office": self.office.code})
 
 
 class ProjectState(models.TextChoices):
@@ -213,7 +213,7 @@ class Project(ConcurrentTransitionMixin, models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("projects:detail", kwargs={"pk": self.pk})
+        return reverse("plans:project", kwargs={"pk": self.pk})
 
     @property
     def in_library(self) -> bool:

@@ -480,6 +480,44 @@ def milestones_plan(
     return list(locked.milestones.all())
 
 
+def milestone_remove(*, milestone: ProjectMilestone | int, by: User) -> Project:
+    """Remove one of the office's own milestones (not a standard one) that is not reached and whose obligation was
+    not reported on: what it owed goes with it, and the timeline says so."""
+    pk = milestone.pk if isinstance(milestone, ProjectMilestone) else milestone
+    with transaction.atomic():
+        found = ProjectMilestone.objects.filter(pk=pk).values_list("project_id", flat=True).first()
+        if found is None:
+            raise AlreadyHandled
+        locked = _lock(found)
+        if not manages_project_library(by, locked.library) and not (
+            proposes_project(by, locked) and locked.state in (ProjectState.RESERVE, ProjectState.ADMITTED)
+        ):
+            raise NotAllowed(_("Only the office may change the milestones of a project in the library."))
+        target = ProjectMilestone.objects.select_for_update().get(pk=pk)
+        if target.kind != MilestoneKind.OTHER:
+            raise InvalidInput(_("The four standard milestones stay; move their dates instead."), field="milestones")
+        if target.actual_date is not None or target.obligations.exclude(state__in=OWED_STATES).exists():
+            raise InvalidInput(
+                _("%(label)s was reported reached: it cannot be removed.") % {"label": target.label},
+                field="milestones",
+            )
+        if target.obligations.filter(
+            Q(reports__isnull=False) | Q(transitions__isnull=False) | Q(fired__isnull=False)
+        ).exists():
+            raise InvalidInput(
+                _("%(label)s has been reported on or warned about: move its date instead.") % {"label": target.label},
+                field="milestones",
+            )
+        _event(
+            locked,
+            ProjectAction.MILESTONES_PLANNED,
+            by,
+            data={"changes": [{"milestone": target.label, "from": target.planned_date.isoformat(), "to": ""}]},
+        )
+        target.delete()
+    return locked
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # What projects owe: obligations of their region's item of the reporting task
 
@@ -1047,6 +1085,7 @@ __all__ = [
     "latest_progress",
     "libraries_sync",
     "library_for",
+    "milestone_remove",
     "milestones_ensure",
     "milestones_plan",
     "obligation_is_project",

@@ -212,10 +212,3 @@ class ProjectChartPdfView(LoginRequiredMixin, View):
         )
         response["Cache-Control"] = "private, no-store"
         return response
-
-
-class ProjectStubView(View):
-    """TEMPORARY: stands for the project pages (plans:project, project_new, project_import) until they merge."""
-
-    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        raise Http404

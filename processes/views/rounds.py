@@ -197,6 +197,14 @@ class ObligationView(LoginRequiredMixin, View):
             obligations_in_scope(request).select_related("assignment__task__plan", "assignment__unit", "round"), pk=pk
         )
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        # A project's milestone, report or explanation has its own page (项目库), with the project's figures.
+        if request.user.is_authenticated and "pk" in kwargs:
+            obligation = obligations_in_scope(request).filter(pk=kwargs["pk"], project__isnull=False).first()
+            if obligation is not None:
+                return HttpResponseRedirect(obligation.get_absolute_url())
+        return super().dispatch(request, *args, **kwargs)
+
     def context(
         self, request: HttpRequest, obligation: Obligation, form: ProgressReportForm | None = None
     ) -> dict[str, Any]:
