@@ -27,6 +27,7 @@ from processes.views.ledger import LedgerExportView, LedgerView, RemindView
 from processes.views.notices import NoticePdfView, NoticesSignView, NoticeView
 from processes.views.pairings import PairingsView, RegionView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
+from processes.views.project_import import ProjectImportConfirmView, ProjectImportPreviewView, ProjectImportView
 from processes.views.rounds import ObligationView, PlanRoundsView, RoundView
 from processes.views.work import BulkStepView, WorkView
 
@@ -92,6 +93,16 @@ class PlansApp(Application):
         path("<plan:plan>/circulars/", CircularDraftView.as_view(), name="circular_draft"),
         path("pairings/", PairingsView.as_view(), name="pairings"),
         path("pairings/<int:pk>/regions/<int:region>/", RegionView.as_view(), name="pairing_region"),
+        # 项目库清单 import: upload → preview → confirm (the token of the upload is posted with the confirmation)
+        path("projects/<str:office>/import/", ProjectImportView.as_view(), name="project_import"),
+        path(
+            "projects/<str:office>/import/confirm/", ProjectImportConfirmView.as_view(), name="project_import_confirm"
+        ),
+        path(
+            "projects/<str:office>/import/<str:token>/",
+            ProjectImportPreviewView.as_view(),
+            name="project_import_preview",
+        ),
         # Last: "<issuer>/<year>/" would also match "items/1234/", "rounds/1234/" … of a four-digit id.
         path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
     ]
