@@ -584,8 +584,8 @@ class _Reader:
                 sheet=self.layout.sheet,
             )
             return
-        if len(set(filled)) == 1 and (len(filled) > 1 or not name_cell.text):
-            self.section(filled[0], line)
+        if len(set(filled)) == 1 and (len(filled) > 1 or not (name_cell.text or self.continues(row))):
+            self.section(filled[0], line)  # one text across the row, or alone outside the columns a row continues
             return
         if self.rows and number_cell.merged and (name_cell.merged or not name_cell.text):
             self.continue_project(row, line, warn=False)  # 序号 and 项目名称 merged with the row above
@@ -594,6 +594,11 @@ class _Reader:
             self.continue_project(row, line, warn=True)  # the rest of the project above, after a page break
             return
         self.read_project(row, line)
+
+    def continues(self, row: list[Cell]) -> bool:
+        """The only text of the row is in a column whose text the row above may go on in (规模, 单位, 联系人)."""
+        columns = {self.col(role) for role in (Col.SCALE, Col.UNIT, Col.CONTACT, Col.PHONE)} - {None}
+        return bool(self.rows) and all(c in columns for c, cell in enumerate(row) if cell.text)
 
     def section(self, text: str, line: int) -> None:
         """A heading across the table (一、工业固体废物): the field of the projects below, when it names one."""

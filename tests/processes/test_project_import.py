@@ -246,6 +246,43 @@ def test_errors_name_row_and_column_and_nothing_is_written(library: ProjectLibra
     assert as_dict["errors"][1]["row"] == 5 and as_dict["errors"][1]["column"] == "F"
 
 
+def test_sections_page_breaks_notes_and_other_columns(library: ProjectLibrary, units: dict[str, Unit]) -> None:
+    header = "序号,企业名称,项目名称,建设内容,建设年限,计划总投资,责任单位,备注\n"  # no unit: read as 万元
+    table = csv_table(
+        "一、建筑垃圾,一、建筑垃圾,一、建筑垃圾,一、建筑垃圾,一、建筑垃圾,一、建筑垃圾,一、建筑垃圾,一、建筑垃圾",
+        "1,某公司,宁江区建筑垃圾再生项目,年处理建筑垃圾,2023年,500,松原市生态环境局,续建",
+        ",,,20万吨,,,,",  # the rest of project 1, after a page break
+        "2,某公司,宁江区建筑垃圾再生项目,重复,2023年,500,,",  # the same name again
+        "注：金额单位为万元,,,,,,,",
+        header=header,
+    )
+    report = run(library, units["220700"], table, dry_run=True)
+    assert [problem.row for problem in report.errors] == [6]
+    assert "row 4" in report.errors[0].message
+    assert [(problem.row, problem.column) for problem in report.warnings] == [(2, "F"), (5, "A"), (7, "")]
+    first = report.rows[0]
+    assert (first.scale, first.extra, first.field.name if first.field else "") == (
+        "年处理建筑垃圾20万吨",
+        {"备注": "续建"},
+        "建筑垃圾",
+    )
+
+
+def test_a_region_may_not_change_what_it_has_proposed(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User
+) -> None:
+    from processes.services.projects import project_propose
+
+    with at("2023-09-04 10:00"):
+        assert run(library, units["220700"], NINGJIANG, by=reporter).applied
+        project_propose(project=Project.objects.get(name="宁江区废弃风电叶片综合利用项目"), by=reporter)
+        changed = NINGJIANG.read_text("utf-8-sig").replace(",12000,", ",12500,").replace(",2600,", ",2700,")
+        report = run(library, units["220700"], changed.encode(), filename="ningjiang.csv", by=reporter)
+    assert not report.applied
+    assert where(report.errors) == [(3, "C", "项目名称")]
+    assert Project.objects.get(name="宁江区畜禽粪污资源化利用项目").planned_investment == Decimal("2600.00")
+
+
 def test_a_missing_column_is_an_error(library: ProjectLibrary, units: dict[str, Unit]) -> None:
     table = "序号,项目名称,建设年限,责任单位\n1,宁江区甲项目,2023年,松原市生态环境局\n".encode()
     report = run(library, units["220700"], table)
