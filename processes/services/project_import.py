@@ -100,7 +100,7 @@ _EXACT = {
 }
 REQUIRED = (Col.NAME, Col.YEARS, Col.TOTAL)
 _UNIT_OF_AMOUNT = re.compile(r"(亿元|万元|亿|万)")
-_YEAR_COLUMN = re.compile(r"^(\d{4})年?(?:度)?(?:计划)?(?:完成)?投资")
+_YEAR_COLUMN = re.compile(r"(\d{4})年?(?:度)?(?:计划)?(?:完成)?投资")
 _YEAR_ONLY = re.compile(r"^(\d{4})年?度?$")
 _YEARS = re.compile(r"^(\d{4})年?(?:度)?(?:[-—–~至到]+(\d{4})年?(?:度)?)?$")
 _AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(亿元|万元|亿|万)?$")
@@ -185,18 +185,28 @@ def _layout(grid: Grid, index: int, problems: Problems) -> Layout:
     cells = header + [Cell("")] * (width - len(header))
     below = grid.rows[index + 1] if index + 1 < len(grid.rows) else []
     below = below + [Cell("")] * (width - len(below))
-    # A second header row: cells under a parent merged across columns (分年度计划投资 over 2023年, 2024年) that hold a
-    # text of their own, while the cells merged down from the row above repeat it.
+    # The parent over each column: a merged header covers the cells it spans, and a CSV leaves the cells right of a
+    # parent empty (分年度计划投资（万元）,,).
+    parents: list[str] = []
+    for cell in cells:
+        parents.append(cell.text or (parents[-1] if parents else ""))
+    # A second header row: cells under a parent spanning several columns (分年度计划投资 over 2023年, 2024年) that
+    # hold a year of their own, while the cells merged down from the row above repeat it.
     subs = {
         col: below[col].text
         for col in range(width)
         if below[col].text and not (below[col].merged and below[col].text == cells[col].text)
     }
-    two_level = bool(subs) and all(
-        (cells[col].merged or (col + 1 < width and cells[col + 1].merged and cells[col + 1].text == cells[col].text))
-        and _YEAR_ONLY.match(header_key(text))
-        for col, text in subs.items()
-    )
+
+    def spans(col: int) -> bool:
+        after = cells[col + 1] if col + 1 < width else Cell("")
+        return (
+            cells[col].merged
+            or not cells[col].text
+            or (not after.text or (after.merged and after.text == cells[col].text))
+        )
+
+    two_level = bool(subs) and all(spans(col) and _YEAR_ONLY.match(header_key(text)) for col, text in subs.items())
     columns: dict[str, int] = {}
     yearly: list[tuple[int, int, Decimal | None]] = []
     extra: list[tuple[int, str]] = []
@@ -205,13 +215,13 @@ def _layout(grid: Grid, index: int, problems: Problems) -> Layout:
     for col in range(width):
         text = cells[col].text
         sub = subs.get(col, "") if two_level else ""
-        headers.append(f"{text}/{sub}" if sub else text)
+        headers.append(f"{parents[col]}/{sub}" if sub else text)
         if sub and (year := _YEAR_ONLY.match(header_key(sub))):
-            yearly.append((col, int(year[1]), _factor(sub) or _factor(text)))
+            yearly.append((col, int(year[1]), _factor(sub) or _factor(parents[col])))
             continue
         if not text or (cells[col].merged and col > 0 and cells[col - 1].text == text):
             continue
-        if year := _YEAR_COLUMN.match(header_key(text)):
+        if "总投资" not in text and (year := _YEAR_COLUMN.search(header_key(text))):
             yearly.append((col, int(year[1]), _factor(text)))
         elif (role := _role(text)) is None:
             extra.append((col, text))

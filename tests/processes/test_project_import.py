@@ -209,6 +209,23 @@ def test_amounts_are_stored_in_wan_with_two_decimals(
     assert Project.objects.get().planned_investment == Decimal(expected)
 
 
+def test_yearly_columns_under_a_parent_in_a_csv_and_flat(library: ProjectLibrary, units: dict[str, Unit]) -> None:
+    two_rows = (
+        "序号,项目名称,建设年限,计划总投资（亿元）,分年度计划投资（亿元）,,责任单位\n"
+        ",,,,2023年,2024年,\n"
+        "1,宁江区甲项目,2023-2024年,1.5,0.5,1,松原市生态环境局\n"
+    ).encode()
+    report = run(library, units["220700"], two_rows, dry_run=True)
+    assert report.ok, report.errors
+    assert (report.rows[0].planned, report.rows[0].yearly) == (
+        Decimal("15000.00"),
+        {2023: Decimal("5000.00"), 2024: Decimal("10000.00")},
+    )
+    flat = "序号,项目名称,建设年限,计划总投资（万元）,其中：2023年计划投资（万元）\n1,宁江区乙项目,2023年,800,800\n"
+    report = run(library, units["220700"], flat.encode(), dry_run=True)
+    assert report.ok and report.rows[0].yearly == {2023: Decimal("800.00")}
+
+
 def test_a_total_that_disagrees_with_the_rows_is_a_warning(library: ProjectLibrary, units: dict[str, Unit]) -> None:
     table = csv_table(
         "1,某公司,宁江区甲项目,建设,2023年,1000,,",
