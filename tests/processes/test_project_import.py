@@ -486,3 +486,22 @@ def test_a_region_imports_its_own_and_is_refused_another(
         token = response["Location"].rstrip("/").rsplit("/", 1)[1]
         assert own.post(confirm, {"token": token, "action": "confirm"}).status_code == 302
     assert {(p.region.code, p.state) for p in Project.objects.all()} == {("220700", ProjectState.RESERVE)}
+
+
+def test_a_table_with_errors_is_shown_and_cannot_be_confirmed(
+    library: ProjectLibrary, units: dict[str, Unit], office_admin: User, tmp_path: Path
+) -> None:
+    bad = tmp_path / "宁江区.csv"
+    bad.write_bytes(csv_table("1,某公司,宁江区甲项目,建设,明年,100,,", "2,某公司,,建设,2023年,-5,,"))
+    with at("2023-09-04 10:00"):
+        client = client_for(office_admin)
+        staged = _upload(client, "JL-PRO", bad, region="220700")["Location"]
+        html = client.get(staged).content.decode()
+        assert re.search(r'data-count="errors">3<', html) and 'data-testid="confirm"' not in html
+        assert "明年" in html
+        token = staged.rstrip("/").rsplit("/", 1)[1]
+        confirm = reverse("plans:project_import_confirm", kwargs={"office": "JL-PRO"})
+        assert client.post(confirm, {"token": token, "action": "confirm"}).status_code == 422
+        assert Project.objects.count() == 0
+        assert client.post(confirm, {"token": token, "action": "cancel"}).status_code == 302
+        assert client.get(staged).status_code == 404  # discarded
