@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
 from processes.models import (
     MilestoneKind,
@@ -257,6 +258,8 @@ def test_errors_name_row_and_column_and_nothing_is_written(library: ProjectLibra
         (7, "E", "建设年限"),
     ]
     assert {problem.file for problem in report.errors} == {"宁江区.csv"}
+    with translation.override("zh-hans"):
+        assert str(report.errors[1]).startswith("宁江区.csv，第5行，F列(计划总投资(万元))：")
     assert "明年" in report.errors[0].message
     assert Project.objects.count() == 0
     as_dict = report.as_dict()
