@@ -27,6 +27,7 @@ from processes.views.ledger import LedgerExportView, LedgerView, RemindView
 from processes.views.notices import NoticePdfView, NoticesSignView, NoticeView
 from processes.views.pairings import PairingsView, RegionView
 from processes.views.plans import PlanDetailView, PlanListView, TaskDetailView
+from processes.views.project_import import ProjectImportConfirmView, ProjectImportPreviewView, ProjectImportView
 from processes.views.project_ledger import (
     ProjectChartPdfView,
     ProjectChartView,
@@ -119,6 +120,16 @@ class PlansApp(Application):
         path("projects/<str:office>/export.<str:fmt>", ProjectExportView.as_view(), name="project_export"),
         path("projects/<str:office>/chart/", ProjectChartView.as_view(), name="project_chart"),
         path("projects/<str:office>/chart.pdf", ProjectChartPdfView.as_view(), name="project_chart_pdf"),
+        # 项目库清单 import: upload → preview → confirm (the token of the upload is posted with the confirmation)
+        path("projects/<str:office>/import/", ProjectImportView.as_view(), name="project_import"),
+        path(
+            "projects/<str:office>/import/confirm/", ProjectImportConfirmView.as_view(), name="project_import_confirm"
+        ),
+        path(
+            "projects/<str:office>/import/<str:token>/",
+            ProjectImportPreviewView.as_view(),
+            name="project_import_preview",
+        ),
         # Last: "<issuer>/<year>/" would also match "items/1234/", "rounds/1234/" … of a four-digit id.
         path("<plan:plan>/", PlanDetailView.as_view(), name="plan_detail"),
     ]
