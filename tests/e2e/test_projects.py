@@ -190,12 +190,21 @@ def test_a_region_enters_a_project_the_office_admits_it_and_a_bimonthly_report_i
     project.refresh_from_db()
     assert project.state == ProjectState.BUILDING
 
+    # 挂图作战: the office opens 松原's chart from the ledger; the project's bar carries 开工 reached on 20 August.
+    check_chart(reviewer, live_server, project)
+    as_reviewer("chart")
 
-def check_chart(page: Page, live_server: Any) -> None:
-    """挂图作战 of 松原 (``plans:project_chart``, built elsewhere): the admitted project is on the chart. For the
-    integrator to call at the end of the test above (on a page signed in as the office or 松原's reporter) once the
-    chart page is merged; it is not called here."""
+
+def check_chart(page: Page, live_server: Any, project: Project) -> None:
+    """挂图作战 of 松原 (``plans:project_chart``): the project is on the chart, its 开工 drawn where planned and,
+    filled, on the day it was reached."""
     url = reverse("plans:project_chart", kwargs={"office": "JL-PRO"}) + "?region=220700"
     response = page.goto(live_server.url + url)
     assert response is not None and response.status == 200
     expect(page.locator("body")).to_contain_text(NAME)
+    row = page.locator(f'[data-testid="gantt"] g[data-project="{project.pk}"]')
+    expect(row).to_have_count(1)
+    start = row.locator('g[data-kind="start"]')
+    expect(start).to_have_attribute("data-actual", "2023-08-20")
+    expect(start.locator('[data-marker="actual"]')).to_have_count(1)
+    expect(row.locator('g[data-kind="operation"] [data-marker="actual"]')).to_have_count(0)
