@@ -191,15 +191,15 @@ def test_a_region_enters_a_project_the_office_admits_it_and_a_bimonthly_report_i
     assert project.state == ProjectState.BUILDING
 
     # 挂图作战: the office opens 松原's chart from the ledger; the project's bar carries 开工 reached on 20 August.
-    check_chart(reviewer, live_server, project)
+    check_chart(reviewer, project)
     as_reviewer("chart")
 
 
-def check_chart(page: Page, live_server: Any, project: Project) -> None:
+def check_chart(page: Page, project: Project) -> None:
     """挂图作战 of 松原 (``plans:project_chart``): the project is on the chart, its 开工 drawn where planned and,
     filled, on the day it was reached."""
     url = reverse("plans:project_chart", kwargs={"office": "JL-PRO"}) + "?region=220700"
-    response = page.goto(live_server.url + url)
+    response = page.goto(url)
     assert response is not None and response.status == 200
     expect(page.locator("body")).to_contain_text(NAME)
     row = page.locator(f'[data-testid="gantt"] g[data-project="{project.pk}"]')
