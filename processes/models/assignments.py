@@ -170,6 +170,7 @@ class TransitionAction(models.TextChoices):
     VISIT_RECORDED = "visit_recorded", _("包保 visit recorded")
     CARRIED_OVER = "carried_over", _("Carried over into next year's plan (已结转)")
     CARRIED_IN = "carried_in", _("Carried over from last year's plan (上年结转)")
+    WAIVED = "waived", _("No longer owed (the project left the library or is in operation)")
 
 
 class AssignmentTransitionQuerySet(models.QuerySet["AssignmentTransition"]):

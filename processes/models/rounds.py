@@ -71,6 +71,7 @@ class ObligationState(models.TextChoices):
     SUBMITTED = "submitted", _("Reported")
     ACCEPTED = "accepted", _("Accepted")
     RETURNED = "returned", _("Returned")
+    WAIVED = "waived", _("No longer owed")
 
 
 OWED_STATES = (ObligationState.OPEN, ObligationState.RETURNED)
@@ -176,7 +177,7 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
                 name="one_visit_per_region_and_period",
             ),
             models.UniqueConstraint(
-                fields=["project_milestone"],
+                fields=["assignment", "project_milestone"],
                 condition=Q(kind="project_milestone"),
                 name="one_obligation_per_project_milestone",
             ),
@@ -200,6 +201,11 @@ class Obligation(ConcurrentTransitionMixin, models.Model):
         if self.project_id is not None:  # a project's milestone, report or explanation: its own form
             return reverse("plans:project_report", kwargs={"pk": self.pk})
         return reverse("plans:obligation", kwargs={"pk": self.pk})
+
+    @transition(field=state, source=OWED_STATES, target=ObligationState.WAIVED)
+    def waive(self) -> None:
+        """Nothing more is owed: the project it was for left the library (退库) or is in operation (建成投运).
+        Taken by the service that decides that, with its history row."""
 
     @transition(field=state, source=OWED_STATES, target=ObligationState.SUBMITTED, permission=can_report)
     def submit(self) -> None:

@@ -99,11 +99,13 @@ _EXACT = {
     Col.BATCH: {"批次", "入库批次"},
 }
 REQUIRED = (Col.NAME, Col.YEARS, Col.TOTAL)
-_UNIT_OF_AMOUNT = re.compile(r"(亿元|万元|亿|万)")
+_UNIT_OF_AMOUNT = re.compile(r"(亿元|万元|亿|万|元)")
 _YEAR_COLUMN = re.compile(r"(\d{4})年?(?:度)?(?:计划)?(?:完成)?投资")
 _YEAR_ONLY = re.compile(r"^(\d{4})年?度?$")
 _YEARS = re.compile(r"^(\d{4})年?(?:度)?(?:[-—–~至到]+(\d{4})年?(?:度)?)?$")
-_AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(亿元|万元|亿|万)?$")
+_AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(亿元|万元|亿|万|元)?$")
+#: What a published table writes in a year's cell for “nothing planned that year”.
+_NO_AMOUNT = {"—", "——", "-", "--", "－", "/", "／", "无", "\\"}
 _TOTAL_ROW = re.compile(r"^(?:合计|小计|总计|共计)")
 _NOTE_ROW = re.compile(r"^(?:注|备注|说明)[::\d]")
 _SECTION = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\))\s*")
@@ -131,11 +133,20 @@ def _role(text: str) -> str | None:
 
 
 def _factor(text: str) -> Decimal | None:
-    """万元 per unit of the amounts under a header: 1 for (万元), 10000 for (亿元); None when it names none."""
+    """万元 per unit of the amounts under a header: 1 for (万元), 10000 for (亿元), 0.0001 for (元); None when it
+    names none."""
     match = _UNIT_OF_AMOUNT.search(text)
     if match is None:
         return None
-    return WAN_PER_YI if match[1].startswith("亿") else Decimal(1)
+    return _per_unit(match[1])
+
+
+def _per_unit(unit: str) -> Decimal:
+    if unit.startswith("亿"):
+        return WAN_PER_YI
+    if unit.startswith("万"):
+        return Decimal(1)
+    return 1 / WAN_PER_YI  # 元
 
 
 @dataclass
@@ -628,7 +639,7 @@ class _Reader:
             return None
         number = Decimal(match[1])
         if match[2]:
-            number *= WAN_PER_YI if match[2].startswith("亿") else Decimal(1)
+            number *= _per_unit(match[2])
         else:
             number *= factor or Decimal(1)
         if number < 0:
@@ -677,6 +688,7 @@ class _Reader:
             text = _cell(row, col).text
             if (
                 text
+                and text.strip() not in _NO_AMOUNT
                 and (value := self.amount(text, factor or self.layout.factor, line, self.layout.at(col))) is not None
             ):
                 project.yearly[year] = value

@@ -7,7 +7,7 @@ What each count covers (the ledger's legend says the same):
 - 入库项目 (``projects``): in the library — 已入库, 在建 and 建成投运; not 谋划储备, 申报入库 nor 退库;
 - 已开工 (``started``): 在建 and 建成投运;
 - 在建 (``building``): 在建 only; 建成投运 (``completed``): 建成投运;
-- 前期手续 (``preparing``): 已入库 and 开工 not yet reached (its 开工 milestone not confirmed);
+- 前期手续 (``preparing``): 已入库 and its 前期手续 not yet reached (confirmed);
 - 计划总投资: the sum of the in-library projects' 计划总投资; 累计完成投资: the sum of their latest reported
   累计完成投资 (a report submitted by the day, not returned); 投资完成率 = 累计完成投资 / 计划总投资.
 
@@ -35,6 +35,7 @@ from processes.models import (
     IN_LIBRARY_STATES,
     DocumentSettings,
     Light,
+    MilestoneKind,
     Project,
     ProjectEvent,
     ProjectInvestment,
@@ -123,6 +124,13 @@ class ProjectLine:
         return self.state in IN_LIBRARY_STATES
 
     @property
+    def preparing(self) -> bool:
+        """正在办理前期手续: in the library, not started, and its 前期手续 not yet reached (confirmed)."""
+        if self.state != ProjectState.ADMITTED:
+            return False
+        return not any(m.kind == MilestoneKind.PREPARATION and m.actual and m.confirmed for m in self.milestones)
+
+    @property
     def region_name(self) -> str:
         """The place (松原市), as the published tables' 地区 column writes it."""
         region = self.project.region
@@ -164,7 +172,7 @@ class Figures:
         if not line.in_library:
             return
         self.projects += 1
-        self.preparing += line.state == ProjectState.ADMITTED
+        self.preparing += line.preparing
         self.building += line.state == ProjectState.BUILDING
         self.completed += line.state == ProjectState.COMPLETED
         self.planned = amount(self.planned + line.planned)

@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
@@ -54,6 +55,7 @@ from processes.models import (
     ProjectState,
     Report,
     ReportStatus,
+    Task,
     TransitionAction,
     Unit,
     User,
@@ -244,6 +246,13 @@ def project_update(*, project: Project | int, data: ProjectData, by: User) -> Pr
         office = manages_project_library(by, locked.library)
         if not office and not (proposes_project(by, locked) and locked.state == ProjectState.RESERVE):
             raise NotAllowed(_("Only the office may change a project once it has been proposed."))
+        clash = Project.objects.filter(library=locked.library, region=locked.region, name=data.name.strip())
+        if clash.exclude(pk=locked.pk).exists():
+            raise InvalidInput(
+                _("%(region)s already has a project named %(name)s in the library.")
+                % {"region": locked.region, "name": data.name.strip()},
+                field="name",
+            )
         changes: dict[str, list[str]] = {}
         new_values = {
             "company": data.company.strip(),
@@ -317,9 +326,10 @@ def project_admit(*, project: Project | int, by: User, batch: int, comment: str 
     """The office admits the project into a batch (入库); it owes its milestones and reports from then on."""
     if not batch or batch < 1:
         raise InvalidInput(_("Name the batch the project is admitted into (第一批: 1)."), field="batch")
-    project = _step(project, by, "admit", ProjectAction.ADMITTED, comment=comment.strip(), batch=batch)
-    milestones_ensure(project=project, by=by)
-    projects_sync(library=project.library, projects=[project.pk])
+    with transaction.atomic():  # admitted with what it owes, or not at all
+        project = _step(project, by, "admit", ProjectAction.ADMITTED, comment=comment.strip(), batch=batch)
+        milestones_ensure(project=project, by=by)
+        projects_sync(library=project.library, projects=[project.pk])
     return project
 
 
@@ -372,6 +382,9 @@ def project_withdraw_decide(*, project: Project | int, by: User, approve: bool, 
         source = locked.state
         locked.withdraw()
         locked.save()
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _("The project left the library (退库).")
+        _obligations_waive(locked, by, reason)
         _event(
             locked,
             ProjectAction.WITHDRAWN,
@@ -387,16 +400,39 @@ def project_withdraw_decide(*, project: Project | int, by: User, approve: bool, 
 # 倒排工期
 
 
-def default_milestone_dates(project: Project) -> dict[str, dt.date]:
+def may_plan_milestones(user: User | Any, project: Project) -> bool:
+    """The library's office plans a project's milestones; its region only while it is still in its reserve (once
+    proposed, the dates are what the ladder holds the region to)."""
+    if manages_project_library(user, project.library):
+        return True
+    return proposes_project(user, project) and project.state == ProjectState.RESERVE
+
+
+def _month_end(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def default_milestone_dates(project: Project, today: dt.date | None = None) -> dict[str, dt.date]:
     """Where the office has not planned them: 前期手续 by the end of the first quarter of the first year, 开工 by the
-    end of its first half, 主体完工 by the end of September of the last year, 竣工投运 by its end."""
+    end of its first half, 主体完工 by the end of September of the last year, 竣工投运 by its end. A project admitted
+    after such a date does not start late: that milestone is given the end of the month after next (and the next
+    one no earlier), for the office to plan."""
+    today = today or timezone.localdate()
     first, last = project.start_year, project.end_year
-    return {
+    dates: dict[str, dt.date] = {
         MilestoneKind.PREPARATION: dt.date(first, 3, 31),
         MilestoneKind.GROUNDBREAKING: dt.date(first, 6, 30),
         MilestoneKind.MAIN_WORKS: dt.date(last, 9, 30),
         MilestoneKind.OPERATION: dt.date(last, 12, 31),
     }
+    earliest = _month_end(today, 2)
+    for kind in STANDARD_MILESTONES:
+        if dates[kind] < today:
+            dates[kind] = earliest
+        earliest = max(earliest, dates[kind])
+    return dates
 
 
 def milestones_ensure(*, project: Project, by: User | None) -> list[ProjectMilestone]:
@@ -436,9 +472,7 @@ def milestones_plan(
     milestones and of others it adds. A moved date re-arms the ladder for that milestone."""
     with transaction.atomic():
         locked = _lock(project)
-        if not manages_project_library(by, locked.library) and not (
-            proposes_project(by, locked) and locked.state in (ProjectState.RESERVE, ProjectState.ADMITTED)
-        ):
+        if not may_plan_milestones(by, locked):
             raise NotAllowed(_("Only the office may change the milestones of a project in the library."))
         existing = {milestone.pk: milestone for milestone in locked.milestones.all()}
         changes: list[dict[str, str]] = []
@@ -476,7 +510,7 @@ def milestones_plan(
         Obligation.objects.bulk_update(moved, ["due_date", "cycle"])
         if changes:
             _event(locked, ProjectAction.MILESTONES_PLANNED, by, data={"changes": changes})
-    projects_sync(library=locked.library, projects=[locked.pk])
+        projects_sync(library=locked.library, projects=[locked.pk])
     return list(locked.milestones.all())
 
 
@@ -489,9 +523,7 @@ def milestone_remove(*, milestone: ProjectMilestone | int, by: User) -> Project:
         if found is None:
             raise AlreadyHandled
         locked = _lock(found)
-        if not manages_project_library(by, locked.library) and not (
-            proposes_project(by, locked) and locked.state in (ProjectState.RESERVE, ProjectState.ADMITTED)
-        ):
+        if not may_plan_milestones(by, locked):
             raise NotAllowed(_("Only the office may change the milestones of a project in the library."))
         target = ProjectMilestone.objects.select_for_update().get(pk=pk)
         if target.kind != MilestoneKind.OTHER:
@@ -522,18 +554,34 @@ def milestone_remove(*, milestone: ProjectMilestone | int, by: User) -> Project:
 # What projects owe: obligations of their region's item of the reporting task
 
 
+def _asks_for_project_progress(tasks: QuerySet[Task]) -> Task | None:
+    return (
+        tasks.filter(text__contains="项目进展")
+        .filter(Q(text__contains="上报") | Q(text__contains="报送"))
+        .order_by("position")
+        .first()
+    )
+
+
+def reporting_task(library: ProjectLibrary, year: int) -> Task | None:
+    """The task of the office's plan of ``year`` that carries the projects: the library's 序号 when that plan has
+    it, else the task that asks for the projects' progress (每两月及时上报各项目进展情况) — a new year's plan may number
+    it differently. ``None``: the projects owe nothing on the ladder that year (the pages say so)."""
+    tasks = Task.objects.filter(plan__issuer_id=library.office_id, plan__year=year)
+    if library.task_number:
+        task = tasks.filter(number=library.task_number).first()
+        if task is not None:
+            return task
+    return _asks_for_project_progress(tasks)
+
+
 def reporting_items(library: ProjectLibrary, year: int) -> dict[int, int]:
     """Region unit id → the id of its item (assignment) of the library's reporting task in the office's plan of
     ``year``; a unit without one reports through its nearest unit above that has one."""
-    if not library.task_number:
+    task = reporting_task(library, year)
+    if task is None:
         return {}
-    items = dict(
-        Assignment.objects.filter(
-            task__plan__issuer_id=library.office_id, task__plan__year=year, task__number=library.task_number
-        )
-        .exclude(state__in=ENDED_STATES)
-        .values_list("unit_id", "pk")
-    )
+    items = dict(Assignment.objects.filter(task=task).exclude(state__in=ENDED_STATES).values_list("unit_id", "pk"))
     if not items:
         return {}
     parents = dict(Unit.objects.values_list("pk", "parent_id"))
@@ -600,10 +648,12 @@ def projects_sync(
     plan_start = (
         Plan.objects.filter(issuer_id=library.office_id, year=as_of.year).values_list("starts_on", flat=True).first()
     )
+    # A milestone is owed once: again on this year's item only if what it owed sat on an item that has ended (closed
+    # out or carried over) without being answered.
     have_milestones = set(
-        Obligation.objects.filter(
-            project_id__in=[pk for pk, _r, _n in rows], kind=ObligationKind.PROJECT_MILESTONE
-        ).values_list("project_milestone_id", flat=True)
+        Obligation.objects.filter(project_id__in=[pk for pk, _r, _n in rows], kind=ObligationKind.PROJECT_MILESTONE)
+        .filter(~Q(assignment__state__in=ENDED_STATES) | ~Q(state__in=OWED_STATES))
+        .values_list("project_milestone_id", flat=True)
     )
     have_reports = set(
         Obligation.objects.filter(
@@ -718,8 +768,12 @@ def investment_lag(project: Project, invested_total: Decimal, day: dt.date) -> L
     return lag if lag.points > project.library.lag_threshold else None
 
 
-def latest_progress(project_ids: Iterable[int], *, until: dt.datetime | None = None) -> dict[int, ProjectProgress]:
-    """Each project's last submitted (not returned) investment figures, as they stood at ``until``."""
+def latest_progress(
+    project_ids: Iterable[int], *, until: dt.datetime | None = None, before_period: dt.date | None = None
+) -> dict[int, ProjectProgress]:
+    """Each project's latest submitted (not returned) investment figures — of its latest period, the later report
+    of a period winning — as they stood at ``until``; with ``before_period``, of the periods ending before it. A
+    report for an earlier period resubmitted late does not hide a later period's figures."""
     progress = ProjectProgress.objects.filter(
         project_id__in=list(project_ids),
         report__status=ReportStatus.SUBMITTED,
@@ -728,8 +782,11 @@ def latest_progress(project_ids: Iterable[int], *, until: dt.datetime | None = N
     ).exclude(report__obligation__state=ObligationState.RETURNED)
     if until is not None:
         progress = progress.filter(report__submitted_at__lt=until)
+    progress = progress.annotate(period=Coalesce("report__obligation__period_end", "report__obligation__due_date"))
+    if before_period is not None:
+        progress = progress.filter(period__lt=before_period)
     latest: dict[int, ProjectProgress] = {}
-    for row in progress.select_related("report").order_by("report__submitted_at", "pk"):
+    for row in progress.select_related("report").order_by("period", "report__submitted_at", "pk"):
         latest[row.project_id] = row
     return latest
 
@@ -771,6 +828,8 @@ def project_report_save(
     so the same rules hold (who may, late marking, one draft)."""
     target = _project_obligation(obligation)
     project = _project_of(target)
+    if project.state == ProjectState.WITHDRAWN:
+        raise InvalidInput(_("The project has left the library (退库): nothing more is reported on it."))
     reached = dict(milestones_reached or {})
     if target.kind == ObligationKind.PROJECT_MILESTONE:
         if submit and target.project_milestone_id not in reached:
@@ -787,7 +846,11 @@ def project_report_save(
             % {"total": invested_total, "period": invested_period},
             field="invested_total",
         )
-    previous = latest_progress([project.pk]).get(project.pk)
+    # Compared with the periods before this one (an explanation of a lag: with its period's own report too).
+    period = target.period_end or target.due_date
+    if target.kind == ObligationKind.PROJECT_LAG:
+        period += dt.timedelta(days=1)
+    previous = latest_progress([project.pk], before_period=period).get(project.pk)
     if (
         submit
         and previous is not None
@@ -890,11 +953,23 @@ def _report_of(target: Obligation) -> Report:
     return report
 
 
+def may_review_project(user: User | Any, project: Project) -> bool:
+    """A project's reports confirm its milestones and move it (在建, 建成投运): the library's office reviews them, not
+    the region's own supervisors, as with its admission."""
+    return manages_project_library(user, project.library)
+
+
+def _office_reviews(project: Project, by: User) -> None:
+    if not may_review_project(by, project):
+        raise NotAllowed(_("The library's office reviews a project's reports."))
+
+
 def project_report_accept(*, obligation: Obligation | int, by: User, expected: bool = True) -> Obligation:
     """The office accepts the report: the milestones it names are confirmed (开工 puts the project 在建, 竣工投运
     建成投运); figures behind the 序时进度 by more than the threshold leave an explanation owed from today."""
     target = _project_obligation(obligation)
     project = _project_of(target)
+    _office_reviews(project, by)
     with transaction.atomic():
         accepted = progress_accept(obligation=target, by=by, expected=expected)
         report = _report_of(accepted)
@@ -907,6 +982,33 @@ def project_report_accept(*, obligation: Obligation | int, by: User, expected: b
     return accepted
 
 
+def _obligations_waive(
+    project: Project, by: User | None, reason: str, *, reports_due_after: dt.date | None = None
+) -> int:
+    """What the project still owes is owed no more (退库: everything; 建成投运: its milestones, an explanation of a lag
+    and the reports of periods still to come — a report missed before stays owed). Each waived obligation gets its
+    history row, so that the item read as of an earlier day still shows it owed then."""
+    owed = Obligation.objects.select_for_update().filter(project=project, state__in=OWED_STATES)
+    if reports_due_after is not None:
+        owed = owed.exclude(kind=ObligationKind.PROJECT_REPORT, due_date__lte=reports_due_after)
+    now, count = timezone.now(), 0
+    for obligation in owed.select_related("assignment"):
+        obligation.waive()
+        obligation.save()
+        AssignmentTransition.objects.create(
+            assignment=obligation.assignment,
+            action=TransitionAction.WAIVED,
+            source=obligation.assignment.state,
+            target=obligation.assignment.state,
+            by=by,
+            at=now,
+            comment=reason,
+            obligation=obligation,
+        )
+        count += 1
+    return count
+
+
 def _milestones_confirm(project: Project, progress: ProjectProgress, by: User) -> None:
     reached = {int(pk): dt.date.fromisoformat(day) for pk, day in progress.milestones_reached.items()}
     if not reached:
@@ -914,11 +1016,20 @@ def _milestones_confirm(project: Project, progress: ProjectProgress, by: User) -
     for milestone in ProjectMilestone.objects.filter(pk__in=list(reached), project=project):
         milestone.actual_date, milestone.confirmed = reached[milestone.pk], True
         milestone.save(update_fields=["actual_date", "confirmed"])
-        for owed in Obligation.objects.filter(
+        for owed in Obligation.objects.select_related("assignment").filter(
             project_milestone=milestone, kind=ObligationKind.PROJECT_MILESTONE, state=ObligationState.SUBMITTED
         ):
             owed.accept()
             owed.save()
+            AssignmentTransition.objects.create(
+                assignment=owed.assignment,
+                action=TransitionAction.PROGRESS_ACCEPTED,
+                source=owed.assignment.state,
+                target=owed.assignment.state,
+                by=by,
+                at=timezone.now(),
+                obligation=owed,
+            )
         _event(
             project,
             ProjectAction.MILESTONE_REACHED,
@@ -943,6 +1054,9 @@ def _milestones_confirm(project: Project, progress: ProjectProgress, by: User) -
             project.complete()
             project.save()
             _event(project, ProjectAction.COMPLETED, by, source=source, target=project.state)
+            with translation.override(settings.LANGUAGE_CODE):
+                reason = _("The project is in operation (建成投运).")
+            _obligations_waive(project, by, reason, reports_due_after=timezone.localdate())
 
 
 def _lag_check(project: Project, target: Obligation, progress: ProjectProgress, by: User) -> Obligation | None:
@@ -996,6 +1110,7 @@ def project_report_return(*, obligation: Obligation | int, by: User, reason: str
     """The office returns the report: the milestones it claimed are owed again."""
     target = _project_obligation(obligation)
     project = _project_of(target)
+    _office_reviews(project, by)
     with transaction.atomic():
         returned = progress_return(obligation=target, by=by, reason=reason, expected=expected)
         report = Report.objects.filter(obligation=target).order_by("-submitted_at", "-pk").first()
@@ -1032,12 +1147,7 @@ def library_ensure(office: Unit) -> ProjectLibrary:
     task_number = ""
     plan = Plan.objects.filter(issuer=office).order_by("-year").first()
     if plan is not None:
-        task = (
-            plan.tasks.filter(text__contains="项目进展")
-            .filter(Q(text__contains="上报") | Q(text__contains="报送"))
-            .order_by("position")
-            .first()
-        )
+        task = _asks_for_project_progress(plan.tasks.all())
         task_number = task.number if task is not None else ""
     place = office.short_name or office.name
     library, _created = ProjectLibrary.objects.get_or_create(

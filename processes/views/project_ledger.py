@@ -5,6 +5,7 @@ SVG in an A4 landscape PDF). A library the viewer does not work with, or a regio
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -50,7 +51,7 @@ def library_or_404(request: HttpRequest, office: str) -> ProjectLibrary:
 
 def _int(raw: str | None) -> int | None:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if re.fullmatch(r"[0-9]{1,4}", raw) else None
 
 
 class Filters:

@@ -9,6 +9,7 @@ as one that does not exist."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -46,7 +47,6 @@ from processes.models import (
 )
 from processes.rules import (
     can_report,
-    can_verify,
     libraries_in_scope,
     manages_project_library,
     projects_in_scope,
@@ -164,9 +164,7 @@ def _may_edit(user: Any, project: Project) -> bool:
 
 
 def _may_plan_milestones(user: Any, project: Project) -> bool:
-    return manages_project_library(user, project.library) or (
-        proposes_project(user, project) and project.state in (ProjectState.RESERVE, ProjectState.ADMITTED)
-    )
+    return services.may_plan_milestones(user, project)
 
 
 class ProjectEditView(LoginRequiredMixin, View):
@@ -390,7 +388,7 @@ class ProjectStepView(LoginRequiredMixin, View):
                 message = _("The project was proposed for the library (申报入库).")
             elif step == "admit":
                 batch_text = post.get("batch", "").strip()
-                if not batch_text.isdigit():
+                if not re.fullmatch(r"[0-9]{1,4}", batch_text):
                     raise InvalidInput(_("Name the batch the project is admitted into (第一批: 1)."), field="batch")
                 project = services.project_admit(
                     project=project, by=user, batch=int(batch_text), comment=post.get("comment", "")
@@ -505,7 +503,7 @@ class ProjectMilestonesView(LoginRequiredMixin, View):
         try:
             remove = request.POST.get("remove", "")
             if remove:
-                if not remove.isdigit() or not project.milestones.filter(pk=int(remove)).exists():
+                if not re.fullmatch(r"[0-9]{1,18}", remove) or not project.milestones.filter(pk=int(remove)).exists():
                     raise Http404
                 services.milestone_remove(milestone=int(remove), by=user)
                 messages.success(request, _("The milestone was removed."))
@@ -534,7 +532,7 @@ class ProjectMilestonesView(LoginRequiredMixin, View):
             if day is None:
                 errors.append(_("%(label)s: give its planned date (YYYY-MM-DD).") % {"label": label})
                 continue
-            pk = int(row["key"]) if row["key"].isdigit() else None
+            pk = int(row["key"]) if re.fullmatch(r"[0-9]{1,18}", row["key"]) else None
             planned.append(services.PlannedMilestone(label=label, planned_date=day, kind=row["kind"], pk=pk))
         new_label, new_date = post.get("new_label", "").strip(), post.get("new_date", "").strip()
         if new_label or new_date:
@@ -652,7 +650,9 @@ class ProjectReportView(LoginRequiredMixin, View):
             "error": error,
             "amounts": obligation.kind != ObligationKind.PROJECT_MILESTONE,
             "may_report": owed and can_report(obligation, request.user),
-            "may_review": obligation.state == ObligationState.SUBMITTED and can_verify(obligation, request.user),
+            "may_review": obligation.state == ObligationState.SUBMITTED
+            and obligation.project is not None
+            and services.may_review_project(request.user, obligation.project),
             "reports": reports,
             "previous": before,
             "expected": expected,

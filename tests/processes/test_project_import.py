@@ -199,6 +199,8 @@ def test_the_forms_of_construction_years(
         ("万元", "3500", "3500.00"),
         ("万元", "1234.565", "1234.57"),
         ("万元", '"12,000.5"', "12000.50"),
+        ("元", "12000000", "1200.00"),  # a header in 元 is not 万元: 1200万元, not 1200亿元
+        ("万元", "3500000元", "350.00"),
     ],
 )
 def test_amounts_are_stored_in_wan_with_two_decimals(
@@ -222,6 +224,14 @@ def test_yearly_columns_under_a_parent_in_a_csv_and_flat(library: ProjectLibrary
         Decimal("15000.00"),
         {2023: Decimal("5000.00"), 2024: Decimal("10000.00")},
     )
+    # a year with nothing planned, as tables write it (—, /), is no amount rather than an error
+    dashes = (
+        "序号,项目名称,建设年限,计划总投资（万元）,2023年计划投资（万元）,2024年计划投资（万元）\n"
+        "1,宁江区丙项目,2023-2024年,900,—,900\n2,宁江区丁项目,2023-2024年,600,600,/\n"
+    )
+    report = run(library, units["220700"], dashes.encode(), dry_run=True)
+    assert report.ok, report.errors
+    assert [row.yearly for row in report.rows] == [{2024: Decimal("900.00")}, {2023: Decimal("600.00")}]
     flat = "序号,项目名称,建设年限,计划总投资（万元）,其中：2023年计划投资（万元）\n1,宁江区乙项目,2023年,800,800\n"
     report = run(library, units["220700"], flat.encode(), dry_run=True)
     assert report.ok and report.rows[0].yearly == {2023: Decimal("800.00")}

@@ -30,8 +30,10 @@ from processes.models import MilestoneKind, Obligation, ObligationKind, Plan, Pr
 from processes.services.bulletins import bulletin_draft
 from processes.services.project_ledger import ALL_STATES, project_figures, yi
 from processes.services.projects import (
+    PlannedMilestone,
     ProjectData,
     library_ensure,
+    milestones_plan,
     project_admit,
     project_create,
     project_propose,
@@ -136,6 +138,19 @@ def library(plan: Plan, units: dict[str, Unit], reporter: User, supervisor: User
         for project, by, batch in ((p1, reporter, 1), (p2, reporter, 1), (p3, changchun, 2), (p5, reporter, 1)):
             project_propose(project=project, by=by)
             project_admit(project=project, by=office_admin, batch=batch)
+            # The office plans the 倒排工期 as the table gave it: 前期手续 by 31 March, 开工 by 30 June of 2023.
+            planned = {
+                MilestoneKind.PREPARATION: D(project.start_year, 3, 31),
+                MilestoneKind.GROUNDBREAKING: D(2023, 6, 30),
+            }
+            milestones_plan(
+                project=project,
+                by=office_admin,
+                milestones=[
+                    PlannedMilestone(m.label, planned.get(m.kind, m.planned_date), m.kind, m.pk)
+                    for m in project.milestones.all()
+                ],
+            )
     with at("2023-09-04 10:00"):
         owed1 = _report(p1, reporter, "4000", {MilestoneKind.GROUNDBREAKING: D(2023, 8, 20)})
         owed3 = _report(
@@ -187,7 +202,7 @@ def test_the_figures_add_up_as_by_hand(library: ProjectLibrary, supervisor: User
         "220100": (1, Decimal("50000.00"), Decimal("20000.00"), Decimal("40.00")),
     }
     # P1's 序时进度 on 15 September: 258/365 of 2023's 8000 = 5654.79 (47.12 %); 4000 is 33.33 %: behind by more than
-    # the 10 points of the threshold. P2's next milestone, 前期手续 by 31 March, is overdue: red.
+    # the 10 points of the threshold. P2's next milestone, 前期手续 by 31 March as the office planned it: overdue, red.
     lines = {row.project.name: row for row in ledger.rows}
     p1, p2 = lines["松原市废弃风电叶片综合利用项目"], lines["松原市建筑垃圾资源化项目"]
     assert (p1.expected, p1.expected_percent, p1.invested_percent, p1.lagging) == (

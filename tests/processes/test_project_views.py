@@ -296,6 +296,8 @@ def test_the_office_plans_the_milestones_backwards(
     assert set(keys) == {"preparation", "start", "main_works", "operation"}
     dates = {f"date_{key}": value for key, value in re.findall(r'name="date_(\d+)" value="([\d-]+)"', page)}
     start = project.milestones.get(kind=MilestoneKind.GROUNDBREAKING)
+    default = start.planned_date  # admitted in July: the end of the month after next, not a day already gone
+    assert default == dt.date(2023, 9, 30)
 
     # a date that is not one: refused, what was typed stays
     response = office.post(url, {**dates, f"date_{start.pk}": "2023-13-01", "new_label": "设备安装"})
@@ -318,7 +320,7 @@ def test_the_office_plans_the_milestones_backwards(
     response = office.post(url, {"remove": str(start.pk)})
     assert response.status_code == 400 and project.milestones.filter(pk=start.pk).exists()
     page = client_for(reporter).get(reverse("plans:project", kwargs={"pk": project.pk})).content.decode()
-    assert "<del>2023-06-30</del> → 2023-08-15" in page and "<del>2023-11-30</del> → —" in page
+    assert "<del>2023-09-30</del> → 2023-08-15" in page and "<del>2023-11-30</del> → —" in page
 
 
 def test_a_report_is_drafted_then_submitted_with_a_photo_and_the_office_accepts_it(
@@ -441,8 +443,8 @@ def test_a_report_is_drafted_then_submitted_with_a_photo_and_the_office_accepts_
 def test_a_late_milestone_is_marked_with_its_light(
     library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User
 ) -> None:
-    project = _admitted(library, units, reporter, office_admin)  # 开工 planned 30 June, owed since admission
-    with at("2023-07-20 10:00"):
+    project = _admitted(library, units, reporter, office_admin)  # admitted in July: 开工 by 30 September
+    with at("2023-10-20 10:00"):  # ten working days late
         page = client_for(reporter).get(reverse("plans:project", kwargs={"pk": project.pk})).content.decode()
     row = re.search(r'<tr data-milestone="start".*?</tr>', page, flags=re.S)
     assert row is not None and 'data-light="red"' in row.group(0)
@@ -514,3 +516,19 @@ def test_a_project_obligation_leads_to_its_report_page_from_the_work_list_and_th
     assert response.status_code == 302 and response["Location"] == report_url
     page = region.get(reverse("plans:work")).content.decode()
     assert f'href="{report_url}"' in page and "2023年7—8月项目进展" in page
+
+
+def test_digits_that_are_not_ascii_are_refused_not_a_server_error(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User
+) -> None:
+    project = _project(library, units, reporter)
+    project_propose(project=project, by=reporter)
+    office = client_for(office_admin)
+    response = office.post(reverse("plans:project_step", kwargs={"pk": project.pk, "step": "admit"}), {"batch": "²"})
+    assert response.status_code == 400
+    project.refresh_from_db()
+    assert project.state == ProjectState.PROPOSED
+    ledger = reverse("plans:project_ledger", kwargs={"office": "JL-PRO"})
+    assert office.get(ledger, {"batch": "²", "field": "٣"}).status_code == 200
+    milestones = reverse("plans:project_milestones", kwargs={"pk": project.pk})
+    assert office.post(milestones, {"remove": "²"}).status_code == 404  # no such milestone

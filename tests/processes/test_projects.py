@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 from processes.models import (
+    OWED_STATES,
+    AssignmentTransition,
     FiredRung,
     MilestoneKind,
     Obligation,
@@ -20,16 +22,20 @@ from processes.models import (
     ProjectAction,
     ProjectLibrary,
     ProjectState,
+    TransitionAction,
     Unit,
     User,
 )
 from processes.rules import projects_in_scope
+from processes.services.history import obligations_owed_as_of
 from processes.services.ladder import sweep_range
+from processes.services.late_items import late_items_as_of
 from processes.services.lifecycle import AlreadyHandled, InvalidInput, NotAllowed
 from processes.services.projects import (
     PlannedMilestone,
     ProjectData,
     investment_lag,
+    latest_progress,
     library_ensure,
     milestones_plan,
     planned_by,
@@ -40,6 +46,7 @@ from processes.services.projects import (
     project_report_return,
     project_report_save,
     project_send_back,
+    project_update,
     project_withdraw_decide,
     project_withdraw_request,
     projects_sync,
@@ -286,3 +293,155 @@ def test_a_late_milestone_is_answered_on_its_own_and_moves_the_project(
     project.refresh_from_db()
     assert project.state == ProjectState.COMPLETED
     assert Obligation.objects.get(pk=owed.pk).state == ObligationState.ACCEPTED
+
+
+def _admitted(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User, **changes: object
+) -> Project:
+    project = project_create(library=library, data=_data(units, **changes), by=reporter)
+    project_propose(project=project, by=reporter)
+    return project_admit(project=project, by=office_admin, batch=1)
+
+
+def test_a_project_admitted_mid_year_is_not_late_from_the_day_it_is_admitted(
+    library: ProjectLibrary, plan: Plan, units: dict[str, Unit], reporter: User, office_admin: User
+) -> None:
+    with at("2023-07-03 09:00"):
+        project = _admitted(library, units, reporter, office_admin)
+        late = [i for i in late_items_as_of(plan, dt.date(2023, 7, 3)) if i["unit_id"] == units["220700"].pk]
+    assert late == []
+    dates = dict(project.milestones.values_list("kind", "planned_date"))
+    # 31 March and 30 June had gone: the end of September for both; 2024's stay where they were
+    assert dates == {
+        MilestoneKind.PREPARATION: dt.date(2023, 9, 30),
+        MilestoneKind.GROUNDBREAKING: dt.date(2023, 9, 30),
+        MilestoneKind.MAIN_WORKS: dt.date(2024, 9, 30),
+        MilestoneKind.OPERATION: dt.date(2024, 12, 31),
+    }
+
+
+def test_a_project_out_of_the_library_owes_nothing_more(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User
+) -> None:
+    project = _admitted(library, units, reporter, office_admin)
+    owed = Obligation.objects.filter(project=project, state__in=OWED_STATES)
+    assert owed.count() == 5  # 前期手续, 开工 and three reports
+    report = owed.filter(kind=ObligationKind.PROJECT_REPORT).first()
+    with at("2023-08-01 09:00"):
+        project_withdraw_request(project=project, by=reporter, reason="企业经营困难，项目终止")
+        project_withdraw_decide(project=project, by=office_admin, approve=True)
+    assert not owed.exists()
+    assert set(Obligation.objects.filter(project=project).values_list("state", flat=True)) == {ObligationState.WAIVED}
+    assert AssignmentTransition.objects.filter(obligation__project=project, action=TransitionAction.WAIVED).count() == 5
+    # read as of an earlier day, they were owed then; after, not
+    item = Obligation.objects.filter(project=project)
+    assert obligations_owed_as_of(item, dt.date(2023, 7, 31)).count() == 5
+    assert obligations_owed_as_of(item, dt.date(2023, 8, 2)).count() == 0
+    with at("2023-09-01 09:00"), pytest.raises(InvalidInput):
+        project_report_save(
+            obligation=report,
+            by=reporter,
+            invested_period=Decimal(1),
+            invested_total=Decimal(1),
+            image_progress="x",
+            submit=True,
+        )
+
+
+def test_a_project_in_operation_owes_no_later_report(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User
+) -> None:
+    project = _admitted(library, units, reporter, office_admin, start_year=2023, end_year=2023, yearly={})
+    operation = project.milestones.get(kind=MilestoneKind.OPERATION)
+    july = Obligation.objects.get(project=project, kind=ObligationKind.PROJECT_REPORT, period_end=dt.date(2023, 8, 31))
+    with at("2023-09-04 10:00"):
+        project_report_save(
+            obligation=july,
+            by=reporter,
+            invested_period=Decimal("12000"),
+            invested_total=Decimal("12000"),
+            image_progress="建成投运",
+            milestones_reached={operation.pk: dt.date(2023, 8, 30)},
+            submit=True,
+        )
+        project_report_accept(obligation=july, by=office_admin)
+    project.refresh_from_db()
+    assert project.state == ProjectState.COMPLETED
+    later = Obligation.objects.filter(
+        project=project, kind=ObligationKind.PROJECT_REPORT, period_end__gt=dt.date(2023, 8, 31)
+    )
+    assert set(later.values_list("state", flat=True)) == {ObligationState.WAIVED}
+    assert not Obligation.objects.filter(project=project, state__in=OWED_STATES).exists()
+
+
+def test_the_region_plans_milestones_only_while_the_project_is_its_own_reserve(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User
+) -> None:
+    project = _admitted(library, units, reporter, office_admin)
+    start = project.milestones.get(kind=MilestoneKind.GROUNDBREAKING)
+    moved = [PlannedMilestone(m.label, dt.date(2024, 12, 31) if m.pk == start.pk else m.planned_date, m.kind, m.pk)
+             for m in project.milestones.all()]  # fmt: skip
+    with pytest.raises(NotAllowed):
+        milestones_plan(project=project, by=reporter, milestones=moved)
+    assert Obligation.objects.get(project_milestone=start).cycle == 0
+    milestones_plan(project=project, by=office_admin, milestones=moved)
+    assert Obligation.objects.get(project_milestone=start).due_date == dt.date(2024, 12, 31)
+
+
+def test_the_office_not_the_regions_own_supervisor_reviews_a_project_report(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User
+) -> None:
+    project = _admitted(library, units, reporter, office_admin)
+    own = UserFactory(username="songyuan_supervisor", unit=units["220700"], role="supervisor")
+    start = project.milestones.get(kind=MilestoneKind.GROUNDBREAKING)
+    owed = Obligation.objects.get(project=project, kind=ObligationKind.PROJECT_REPORT, period_end=dt.date(2023, 8, 31))
+    with at("2023-09-04 10:00"):
+        project_report_save(
+            obligation=owed,
+            by=reporter,
+            invested_period=Decimal("5000"),
+            invested_total=Decimal("5000"),
+            image_progress="开工",
+            milestones_reached={start.pk: dt.date(2023, 8, 1)},
+            submit=True,
+        )
+        with pytest.raises(NotAllowed):
+            project_report_accept(obligation=owed, by=own)
+        with pytest.raises(NotAllowed):
+            project_report_return(obligation=owed, by=own, reason="x")
+    project.refresh_from_db()
+    assert project.state == ProjectState.ADMITTED
+
+
+def test_a_rename_onto_another_project_of_the_region_is_refused(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User
+) -> None:
+    project_create(library=library, data=_data(units), by=reporter)
+    other = project_create(library=library, data=_data(units, name="松原市秸秆颗粒项目"), by=reporter)
+    with pytest.raises(InvalidInput) as refused:
+        project_update(project=other, data=_data(units), by=reporter)
+    assert refused.value.field == "name"
+
+
+def test_a_returned_earlier_report_is_resubmitted_with_its_own_figure(
+    library: ProjectLibrary, units: dict[str, Unit], reporter: User, office_admin: User
+) -> None:
+    project = _admitted(library, units, reporter, office_admin)
+    reports = Obligation.objects.filter(project=project, kind=ObligationKind.PROJECT_REPORT).order_by("period_end")
+    july, september = reports[0], reports[1]
+    figures = {"image_progress": "施工中", "submit": True}
+    with at("2023-09-04 10:00"):
+        project_report_save(
+            obligation=july, by=reporter, invested_period=Decimal(1000), invested_total=Decimal(1000), **figures
+        )  # type: ignore[arg-type]
+        project_report_return(obligation=july, by=office_admin, reason="缺少照片")
+    with at("2023-11-03 10:00"):
+        project_report_save(
+            obligation=september, by=reporter, invested_period=Decimal(2000), invested_total=Decimal(3000), **figures
+        )  # type: ignore[arg-type]
+        project_report_accept(obligation=september, by=office_admin)
+        # 7—8月 again, with its own 1000: not refused as below the 3000 of a later period
+        project_report_save(
+            obligation=july, by=reporter, invested_period=Decimal(1000), invested_total=Decimal(1000), **figures
+        )  # type: ignore[arg-type]
+    assert latest_progress([project.pk])[project.pk].invested_total == Decimal("3000.00")
