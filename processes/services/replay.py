@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from processes import workdays
 from processes.models import (
+    IN_LIBRARY_STATES,
     PROJECT_KINDS,
     Assignment,
     AssignmentState,
@@ -840,7 +841,7 @@ def _project_figures(figures: ReplayFigures, plan: Plan, until: dt.date) -> None
         .values_list("project_id", "target")
     ):
         states[project_id] = target
-    in_library = [state for state in states.values() if state in IN_LIBRARY]
+    in_library = [state for state in states.values() if state in IN_LIBRARY_STATES]
     figures.projects = len(in_library)
     figures.projects_started = sum(state in (ProjectState.BUILDING, ProjectState.COMPLETED) for state in in_library)
     figures.projects_completed = sum(state == ProjectState.COMPLETED for state in in_library)
@@ -856,9 +857,6 @@ def _project_figures(figures: ReplayFigures, plan: Plan, until: dt.date) -> None
     figures.lag_explanations_owed = obligations_owed_as_of(
         owed.filter(kind=ObligationKind.PROJECT_LAG, due_date__lte=until), until
     ).count()
-
-
-IN_LIBRARY = (ProjectState.ADMITTED, ProjectState.BUILDING, ProjectState.COMPLETED)
 
 
 __all__ = ["ReplayFigures", "ReplayRefused", "replay_figures", "replay_year", "simulated_moment"]
