@@ -490,6 +490,8 @@ class Simulation:
                 )
             elif obligation.kind == ObligationKind.PROJECT_MILESTONE:
                 milestone = obligation.project_milestone
+                if milestone is not None:
+                    milestone.refresh_from_db(fields=["actual_date"])  # a report earlier today may have named it
                 if milestone is None or milestone.actual_date is not None:
                     continue
                 reached_on = self.milestone_day(milestone, project)
