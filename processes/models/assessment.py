@@ -20,9 +20,10 @@ class Metric(models.TextChoices):
     NOTICES = "notices", _("Warnings and supervision notices received (预警督办)")
     RETURNED = "returned", _("Returned reports (退回)")
     VISITS = "visits", _("包保 visit ratings (督导评分)")
+    PROJECT_PACE = "project_pace", _("Projects on schedule (项目序时进度达标率)")
 
 
-HIGHER_IS_BETTER = {Metric.ON_TIME, Metric.CLOSE_OUT, Metric.VISITS}
+HIGHER_IS_BETTER = {Metric.ON_TIME, Metric.CLOSE_OUT, Metric.VISITS, Metric.PROJECT_PACE}
 
 
 class ScoringScheme(models.Model):

@@ -31,6 +31,13 @@ other region at 0), and one that did anything can only rank above it.
   reports handed in before it count too). Nothing handed in: 0, not the whole weight.
 - 包保 visit ratings (1–5, averaged over the period's visits and areas) give (average − 1) / 4; a region not visited
   in the period gets 0, not the mean of those visited (which gave full marks when nobody was visited).
+- 项目序时进度达标率 projects on schedule (not in the default scheme: the office adds it to a scheme with the weight
+  it chooses, so the default scores stay as they were): of the region's projects in the library of the plan's office
+  on the assessment day (入库, 在建, 建成投运) that were admitted by the end of the last report period due by then
+  (31 August for an assessment to 30 September: the 7–8月 reports were due on 5 September), the share not behind
+  their 序时进度 at that period's end by more than the library's threshold — 累计完成投资 as last reported by the
+  assessment day (a returned report does not count; none yet: 0), against the planned investment by that day. A
+  project 建成投运 is on schedule. No such project: 0, as for the other rates.
 
 Not judged yet, so left out of on time and late: what falls due today in a period not yet over (until the day
 ends, unless already reported), a report owed on an item closed out by its due date, and anything owed by an
@@ -70,6 +77,10 @@ from processes.models import (
     Obligation,
     ObligationKind,
     Plan,
+    Project,
+    ProjectEvent,
+    ProjectLibrary,
+    ProjectState,
     RegionWarning,
     ScoringScheme,
     TransitionAction,
@@ -435,11 +446,26 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
         average = Decimal(str(ratings[pk]))
         return f"{average.quantize(Decimal('0.01'))}", (average - RATING_MIN) / (RATING_MAX - RATING_MIN)
 
+    pace = (
+        _projects_on_schedule(plan, ids, as_of)
+        if any(indicator.metric == Metric.PROJECT_PACE for indicator in indicators)
+        else {}
+    )
+
+    def project_measure(pk: int) -> tuple[str, Decimal]:
+        on_schedule, counted = pace.get(pk, (0, 0))
+        if not counted:
+            return _("no projects"), Decimal(0)
+        return _percent(on_schedule, counted), _rate(on_schedule, counted)
+
     scores = []
     for unit in regions:
         score = RegionScore(unit=unit, late_items=len(timeliness.get(unit.pk, _Timeliness()).late_items))
         for indicator in indicators:
-            text, share = measure(indicator.metric, unit.pk)
+            if indicator.metric == Metric.PROJECT_PACE:
+                text, share = project_measure(unit.pk)
+            else:
+                text, share = measure(indicator.metric, unit.pk)
             share = share.quantize(SHARE, rounding=ROUND_HALF_UP)
             points = (indicator.weight * share).quantize(POINTS, rounding=ROUND_HALF_UP)
             score.contributions.append(Contribution(indicator=indicator, measure=text, share=share, points=points))
@@ -450,6 +476,66 @@ def assessment_compute(*, scheme: ScoringScheme, start: dt.date, end: dt.date) -
         # Equal totals share a rank (1, 2, 2, 4).
         score.rank = scores[index - 1].rank if index and score.total == scores[index - 1].total else index + 1
     return Assessment(scheme=scheme, start=start, end=end, indicators=indicators, regions=scores, ledger_day=as_of)
+
+
+def _projects_on_schedule(plan: Plan, ids: list[int], as_of: dt.date) -> dict[int, tuple[int, int]]:
+    """Region id → (projects on schedule, projects counted) for 项目序时进度达标率, as things stood at the end of
+    ``as_of`` (see the module's description)."""
+    from .projects import latest_progress, percent, planned_by, report_periods
+
+    library = ProjectLibrary.objects.filter(office_id=plan.issuer_id).first()
+    if library is None:
+        return {}
+    ends = [
+        end
+        for year in (as_of.year - 1, as_of.year)
+        for _start, end, due, _label in report_periods(library, year)
+        if due <= as_of
+    ]
+    if not ends:
+        return {}
+    reference = max(ends)
+    until = end_of_day(as_of)
+    states: dict[int, str] = {}
+    admitted: dict[int, dt.datetime] = {}
+    for project_id, target, at in (
+        ProjectEvent.objects.filter(project__library=library, at__lt=until)
+        .exclude(target="")
+        .order_by("at", "pk")
+        .values_list("project_id", "target", "at")
+    ):
+        states[project_id] = target
+        if target == ProjectState.ADMITTED:
+            admitted.setdefault(project_id, at)
+    counted = [
+        pk
+        for pk, state in states.items()
+        if state in (ProjectState.ADMITTED, ProjectState.BUILDING, ProjectState.COMPLETED)
+        and pk in admitted
+        and admitted[pk] < end_of_day(reference)
+    ]
+    projects = Project.objects.filter(pk__in=counted).prefetch_related("yearly")
+    invested = latest_progress(counted, until=until)
+    parents = dict(Unit.objects.values_list("pk", "parent_id"))
+    wanted = set(ids)
+    result: dict[int, tuple[int, int]] = {}
+    for project in projects:
+        region: int | None = project.region_id
+        while region is not None and region not in wanted:
+            region = parents.get(region)
+        if region is None:
+            continue
+        on_schedule = states[project.pk] == ProjectState.COMPLETED
+        if not on_schedule:
+            yearly = {row.year: row.amount for row in project.yearly.all()}
+            expected = percent(planned_by(project, reference, yearly), project.planned_investment)
+            progress = invested.get(project.pk)
+            reported = progress.invested_total if progress is not None else None
+            done = percent(reported or Decimal(0), project.planned_investment)
+            on_schedule = expected is None or done is None or expected - done <= library.lag_threshold
+        good, total = result.get(region, (0, 0))
+        result[region] = (good + on_schedule, total + 1)
+    return result
 
 
 def metric_direction(metric: str) -> str:

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,8 @@ from django.utils.translation import gettext as _
 
 from processes import workdays
 from processes.models import (
+    IN_LIBRARY_STATES,
+    PROJECT_KINDS,
     Assignment,
     AssignmentState,
     AssignmentTransition,
@@ -42,10 +45,18 @@ from processes.models import (
     NoticeState,
     Obligation,
     ObligationKind,
+    ObligationState,
     Pairing,
     Plan,
+    Project,
+    ProjectEvent,
+    ProjectLibrary,
+    ProjectMilestone,
+    ProjectState,
     ReplayState,
+    Report,
     ReportKind,
+    ReportStatus,
     Role,
     Round,
     SweepState,
@@ -85,6 +96,23 @@ COMPLETION_TEXTS = (
 HIGHLIGHTS_PER_BULLETIN = 2
 RETURN_REASONS = ("佐证材料不完整，请补充相关文件后重新报送。", "进展描述过于笼统，请补充具体数据和完成情况。")
 ANSWER_TEXTS = ("已组织专题研究，制定整改措施，明确责任人和完成时限，整改工作正在推进。",)
+# 项目库: each project keeps a pace for the year (invested against its 序时进度); a few lag well behind it.
+PROJECT_LAGGING = 0.2  # the share of projects investing at half to two thirds of their plan
+MILESTONE_LATE = 0.25  # the share of milestones reached two weeks to two months after their planned date
+PROJECT_RETURN_SHARE = 0.1  # bimonthly reports the office returns
+LAG_ANSWERED = 0.5  # explanations of a lag the region gives (the others stay owed and climb the ladder)
+PROJECT_TEXTS = (
+    "主体厂房钢结构施工中，设备基础已完成。",
+    "土建工程按计划推进，主要设备已完成招标采购。",
+    "生产线设备安装调试中，配套工程同步建设。",
+    "前期手续已办结，施工队伍已进场。",
+)
+PROJECT_PROBLEMS = ("", "", "建设资金到位滞后。", "用地、环评等审批进度偏慢。")
+PROJECT_RETURN_REASONS = (
+    "现场照片与形象进度描述不符，请补充近期施工照片后重新报送。",
+    "累计完成投资与上期数据衔接不上，请核实后重新报送。",
+)
+LAG_TEXTS = ("受建设资金到位和审批进度影响，投资完成滞后于序时进度；已协调金融机构加快放款，预计下期追上序时进度。",)
 
 
 class ReplayRefused(Exception):
@@ -113,6 +141,12 @@ class ReplayFigures:
     returned: int = 0
     closed: int = 0
     open: int = 0
+    # 项目库 (the library of the plan's office, when it has one)
+    projects: int = 0  # in the library on the last day (入库, 在建, 建成投运)
+    projects_started: int = 0  # 在建 or 建成投运 on the last day
+    projects_completed: int = 0  # 建成投运
+    project_reports: int = 0  # bimonthly reports handed in by the last day
+    lag_explanations_owed: int = 0  # explanations of a lag still owed on the last day
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -220,10 +254,12 @@ class Simulation:
         steps: list[tuple[int, Callable[[dt.date], int], str]] = [
             (8, self.office_signs, "signed"),
             (9, self.units_report_progress, "progress"),
+            (9, self.units_report_projects, "project_reports"),
             (10, self.units_report_completion, "completion"),
             (11, self.units_answer_notices, "answers"),
             (14, self.leaders_sign_off, "signoff"),
             (15, self.supervisors_review, "reviews"),
+            (15, self.office_reviews_projects, "project_reviews"),
             (16, self.office_closes_out, "closed"),
             (16, self.leaders_visit, "visits"),
             (17, self.office_publishes_bulletin, "bulletins"),
@@ -379,6 +415,7 @@ class Simulation:
         submitted = (
             Obligation.objects.filter(assignment__task__plan=self.plan, state="submitted", submitted_at__lt=before)
             .exclude(kind=ObligationKind.DEADLINE)
+            .exclude(kind__in=PROJECT_KINDS)  # the library's office reviews those: office_reviews_projects
             .select_related("assignment__task", "assignment__unit")
         )
         for obligation in submitted:
@@ -394,6 +431,142 @@ class Simulation:
                 assignment_return(assignment=item, by=self.supervisor, reason=rng.choice(RETURN_REASONS))
             else:
                 assignment_verify(assignment=item, by=self.supervisor)
+            count += 1
+        return count
+
+    # --- 项目库: the regions' project reports and the office's review ------------------------------------------
+
+    def project_pace(self, project: Project) -> float:
+        """How the project invests against its 序时进度 all year: about on plan, or (a few) well behind it."""
+        rng = self.rng("pace", project.region.code, project.name)
+        return rng.uniform(0.45, 0.68) if rng.random() < PROJECT_LAGGING else rng.uniform(0.93, 1.1)
+
+    def milestone_day(self, milestone: ProjectMilestone, project: Project) -> dt.date:
+        """The day the project reaches ``milestone``: near its planned date, some weeks late for a few."""
+        rng = self.rng("milestone", project.region.code, project.name, milestone.kind, milestone.label)
+        shift = rng.randint(15, 60) if rng.random() < MILESTONE_LATE else rng.randint(-10, 5)
+        return milestone.planned_date + dt.timedelta(days=shift)
+
+    def invested_by(self, project: Project, period_end: dt.date, before: Decimal) -> Decimal:
+        """累计完成投资 at a period's end: its 序时进度 at the project's pace, with a little noise, never less than
+        last reported nor more than planned."""
+        from .projects import amount, planned_by
+
+        noise = self.rng("invest", project.region.code, project.name, period_end).uniform(-0.04, 0.04)
+        value = planned_by(project, period_end) * Decimal(str(round(self.project_pace(project) + noise, 4)))
+        return amount(min(max(value, before), project.planned_investment))
+
+    def units_report_projects(self, day: dt.date) -> int:
+        """Each region files its projects' reports: a bimonthly report when due (most on time, some late, some never,
+        by the unit's habit) with 累计完成投资 at the project's pace and the milestones reached by then; a milestone
+        on its own once reached; and, sometimes, the explanation of a lag."""
+        from .projects import latest_progress, project_report_save
+
+        returned = Q(transitions__action=TransitionAction.PROGRESS_RETURNED)
+        owed = (
+            self._owed(day)
+            .filter(kind__in=PROJECT_KINDS)
+            .select_related("project__region", "project__library", "project_milestone", "assignment__task")
+            .select_related("assignment__unit")
+            .annotate(
+                returns=Count("transitions", filter=returned), last_return=Max("transitions__at", filter=returned)
+            )
+            .order_by("due_date", "pk")
+        )
+        count = 0
+        for obligation in owed:
+            project, unit_id, returns = obligation.project, obligation.assignment.unit_id, obligation.returns
+            if project is None or unit_id not in self.reporter:
+                continue
+            key = self.key(obligation)
+            opened = timezone.localdate(obligation.created_at)
+            rng = self.rng("project-text", key, returns)
+            reached: dict[int, dt.date] = {}
+            if obligation.kind == ObligationKind.PROJECT_LAG:
+                if not self.rng("lag", key).random() < LAG_ANSWERED:
+                    continue
+                when: dt.date | None = workdays.add_workdays(
+                    obligation.due_date, self.rng("lag-day", key).randint(1, 8)
+                )
+            elif obligation.kind == ObligationKind.PROJECT_MILESTONE:
+                milestone = obligation.project_milestone
+                if milestone is not None:
+                    milestone.refresh_from_db(fields=["actual_date"])  # a report earlier today may have named it
+                if milestone is None or milestone.actual_date is not None:
+                    continue
+                reached_on = self.milestone_day(milestone, project)
+                when = self.report_day(unit_id, max(reached_on, obligation.due_date), opened, "milestone", key, returns)
+                when = None if when is None else max(when, reached_on)
+                reached = {milestone.pk: reached_on}
+            else:
+                when = self.report_day(unit_id, obligation.due_date, opened, "project", key, returns)
+            if returns:
+                pause = self.rng("resubmit", key, returns).randint(2, 6)
+                when = workdays.add_workdays(timezone.localdate(obligation.last_return), pause)
+            if when is None or when > day:
+                continue
+            previous = latest_progress([project.pk]).get(project.pk)
+            before = previous.invested_total if previous is not None and previous.invested_total else Decimal(0)
+            period, total = None, None
+            text = rng.choice(PROJECT_TEXTS)
+            if obligation.kind == ObligationKind.PROJECT_REPORT:
+                total = self.invested_by(project, obligation.period_end or obligation.due_date, before)
+                period = total - before
+                for milestone in project.milestones.filter(actual_date__isnull=True):
+                    reached_on = self.milestone_day(milestone, project)
+                    if reached_on <= day:
+                        reached[milestone.pk] = reached_on
+            elif obligation.kind == ObligationKind.PROJECT_LAG:
+                period, total, text = Decimal(0), before, LAG_TEXTS[0]
+            try:
+                project_report_save(
+                    obligation=obligation,
+                    by=self.reporter[unit_id],
+                    invested_period=period,
+                    invested_total=total,
+                    image_progress=text,
+                    problems=rng.choice(PROJECT_PROBLEMS),
+                    coordination="",
+                    milestones_reached=reached,
+                    submit=True,
+                )
+            except LifecycleError as refused:
+                logger.info("replay: %s could not report on project %s: %s", unit_id, project.pk, refused)
+                continue
+            count += 1
+        return count
+
+    def office_reviews_projects(self, day: dt.date) -> int:
+        """The library's office reviews a project report one to four working days after it came: most accepted, a
+        few bimonthly reports returned with the reason. A milestone handed in with a bimonthly report is confirmed
+        (or returned) with that report."""
+        from .projects import project_report_accept, project_report_return
+
+        submitted = (
+            Obligation.objects.filter(
+                assignment__task__plan=self.plan, state=ObligationState.SUBMITTED, kind__in=PROJECT_KINDS
+            )
+            .filter(reports__status=ReportStatus.SUBMITTED)
+            .distinct()
+            .select_related("assignment__task", "assignment__unit")
+            .order_by("submitted_at", "pk")
+        )
+        count = 0
+        for obligation in submitted:
+            assert obligation.submitted_at is not None  # noqa: S101 - submitted
+            rng = self.rng("project-review", self.key(obligation), obligation.submitted_at)
+            if workdays.add_workdays(timezone.localdate(obligation.submitted_at), rng.randint(1, 4)) > day:
+                continue
+            try:
+                if obligation.kind == ObligationKind.PROJECT_REPORT and rng.random() < PROJECT_RETURN_SHARE:
+                    project_report_return(
+                        obligation=obligation, by=self.supervisor, reason=rng.choice(PROJECT_RETURN_REASONS)
+                    )
+                else:
+                    project_report_accept(obligation=obligation, by=self.supervisor)
+            except LifecycleError as refused:
+                logger.info("replay: project report %s not reviewed: %s", obligation.pk, refused)
+                continue
             count += 1
         return count
 
@@ -652,7 +825,40 @@ def replay_figures(plan: Plan, *, seed: int, until: dt.date) -> ReplayFigures:
 
     ledger = ledger_as_of(plan, None, until)
     figures.closed, figures.open = ledger.closed, ledger.remaining
+    _project_figures(figures, plan, until)
     return figures
+
+
+def _project_figures(figures: ReplayFigures, plan: Plan, until: dt.date) -> None:
+    """The projects of the library of the plan's office as they stood at the end of ``until``: their states read from
+    their timelines, the reports handed in on the plan's items and the explanations still owed."""
+    library = ProjectLibrary.objects.filter(office_id=plan.issuer_id).first()
+    if library is None:
+        return
+    states: dict[int, str] = {}
+    for project_id, target in (
+        ProjectEvent.objects.filter(project__library=library, at__lt=end_of_day(until))
+        .exclude(target="")
+        .order_by("at", "pk")
+        .values_list("project_id", "target")
+    ):
+        states[project_id] = target
+    in_library = [state for state in states.values() if state in IN_LIBRARY_STATES]
+    figures.projects = len(in_library)
+    figures.projects_started = sum(state in (ProjectState.BUILDING, ProjectState.COMPLETED) for state in in_library)
+    figures.projects_completed = sum(state == ProjectState.COMPLETED for state in in_library)
+    owed = Obligation.objects.filter(assignment__task__plan=plan, project__library=library)
+    figures.project_reports = (
+        Report.objects.filter(
+            obligation__in=owed.filter(kind=ObligationKind.PROJECT_REPORT), submitted_at__lt=end_of_day(until)
+        )
+        .values("obligation_id")
+        .distinct()
+        .count()
+    )
+    figures.lag_explanations_owed = obligations_owed_as_of(
+        owed.filter(kind=ObligationKind.PROJECT_LAG, due_date__lte=until), until
+    ).count()
 
 
 __all__ = ["ReplayFigures", "ReplayRefused", "replay_figures", "replay_year", "simulated_moment"]

@@ -1,5 +1,9 @@
+import csv
 import datetime as dt
+import io
+import re
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,10 @@ from processes.models import (
     ObligationState,
     Pairing,
     Plan,
+    Project,
+    ProjectField,
+    ProjectLibrary,
+    ProjectState,
     Role,
     Unit,
     UnitLevel,
@@ -32,6 +40,16 @@ from processes.models import (
 from processes.services.lifecycle import assignment_report, assignment_return, assignment_sign_off
 from processes.services.pairings import pairing_save, visit_record
 from processes.services.plan_import import plan_import
+from processes.services.projects import (
+    PlannedMilestone,
+    ProjectData,
+    library_ensure,
+    milestones_plan,
+    parse_amount,
+    project_admit,
+    project_create,
+    project_propose,
+)
 from processes.services.replay import ReplayRefused, replay_year, simulated_moment
 from processes.services.units import InputRejected, unit_groups_load_csv, units_load_csv
 from security.services import account_mark_demo
@@ -70,6 +88,108 @@ CITY_OFFICE = "220100"
 CITY_UNITS = "jilin-changchun-units.csv"
 CITY_TASKS = "changchun-tasks.csv"
 CITY_PLAN_DAYS_LATER = 45  # the city's plan follows the province's (the annex's task 13 gives cities to 7月31日)
+# 项目库: the province's demo library, in the published table's columns, written for 2023 (the notice's year); the
+# demo moves its years and dates to the demo plan's year. Loaded through the services; the table importer
+# (project_import.projects_import) could load it instead.
+DEMO_PROJECTS = DATA / "projects" / "jilin-2023-projects.csv"
+DEMO_PROJECTS_YEAR = 2023
+MILESTONE_COLUMNS = {
+    "preparation": "前期手续完成时间",
+    "start": "计划开工时间",
+    "main_works": "主体完工时间",
+    "operation": "竣工投运时间",
+}
+
+
+def _batch(text: str) -> int | None:
+    """第一批 → 1; 储备 / 申报 (not admitted yet) → None."""
+    found = re.fullmatch(r"第([一二三四五六七八九十\d]+)批", text.strip())
+    if not found:
+        return None
+    digits = "一二三四五六七八九十"
+    number = found.group(1)
+    return int(number) if number.isdigit() else digits.index(number) + 1
+
+
+def projects_load_csv(
+    *,
+    data: bytes,
+    filename: str,
+    library: ProjectLibrary,
+    by: User,
+    year_offset: int = 0,
+    regions: Collection[str] | None = None,
+) -> list[Project]:
+    """The demo's project table entered through the services, as the office would on the regions' behalf: each row
+    entered, and by its 批次 proposed (申报) or admitted (第一批 …) with its 倒排工期 dates; 储备 rows stay in the
+    reserve. Years and dates move by ``year_offset``; ``regions`` (short names, 松原市) keeps those only. A row whose
+    project exists is left as it is, so loading twice adds nothing."""
+    loaded = []
+    for row_number, row in enumerate(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))), start=2):
+        place = row["所在地区"].strip()
+        if regions is not None and place not in regions:
+            continue
+        region = Unit.objects.get(short_name=place, level=UnitLevel.CITY)
+        name = row["项目名称"].strip()
+        if Project.objects.filter(library=library, region=region, name=name).exists():
+            continue
+        years = [int(year) + year_offset for year in re.findall(r"\d{4}", row["建设年限"])]
+        yearly = {}
+        for column, value in row.items():
+            found = re.fullmatch(r"(\d{4})年计划投资（万元）", column or "")
+            if found and (value or "").strip():
+                yearly[int(found.group(1)) + year_offset] = parse_amount(value, field=column)
+        project = project_create(
+            library=library,
+            data=ProjectData(
+                name=name,
+                region=region,
+                code=row["序号"].strip(),
+                company=row["企业名称"].strip(),
+                scale=row["项目建设规模及内容"].strip(),
+                field=ProjectField.objects.filter(name=row["领域"].strip()).first(),
+                start_year=years[0],
+                end_year=years[-1],
+                planned_investment=parse_amount(row["计划总投资（万元）"], field="planned_investment"),
+                yearly=yearly,
+                responsible_text=row["责任单位"].strip(),
+                contact=row["联系人"].strip(),
+                contact_phone=row["联系电话"].strip(),
+                source_file=filename,
+                source_row=row_number,
+            ),
+            by=by,
+        )
+        batch_text = row["批次"].strip()
+        if batch_text != "储备":
+            project = project_propose(project=project, by=by)
+        batch = _batch(batch_text)
+        if batch is not None:
+            project = project_admit(project=project, by=by, batch=batch)
+            planned = {kind: row.get(column, "").strip() for kind, column in MILESTONE_COLUMNS.items()}
+            if any(planned.values()):
+                milestones_plan(
+                    project=project,
+                    by=by,
+                    milestones=[
+                        PlannedMilestone(
+                            milestone.label,
+                            _moved(planned.get(milestone.kind, ""), year_offset) or milestone.planned_date,
+                            milestone.kind,
+                            milestone.pk,
+                        )
+                        for milestone in project.milestones.all()
+                    ],
+                )
+        loaded.append(project)
+    return loaded
+
+
+def _moved(text: str, years: int) -> dt.date | None:
+    if not text:
+        return None
+    day = dt.date.fromisoformat(text)
+    return day.replace(year=day.year + years)
 
 
 def demo_start(today: dt.date) -> dt.date:
@@ -154,6 +274,7 @@ class Command(BaseCommand):
         self.pairing(plan)
         for position, (name, email, line) in enumerate(DEMO_DISTRIBUTION):
             Distribution.objects.get_or_create(email=email, defaults={"name": name, "line": line, "position": position})
+        self.projects(plan)
         if not options["no_replay"]:
             self.replay(plan)
         self.stdout.write(
@@ -182,6 +303,24 @@ class Command(BaseCommand):
             _("Plan of %(office)s %(year)s: %(tasks)s tasks, %(linked)s refining provincial tasks.")
             % {"office": office.name, "year": today.year, "tasks": len(report.tasks), "linked": linked}
         )
+
+    def projects(self, plan: Plan) -> None:
+        """The province's project library (task 18 carries it), entered and admitted when the plan took effect."""
+        with simulated_moment(plan.starts_on, 9):
+            library = library_ensure(plan.issuer)
+            loaded = projects_load_csv(
+                data=DEMO_PROJECTS.read_bytes(),
+                filename=DEMO_PROJECTS.name,
+                library=library,
+                by=User.objects.get(username="office_admin"),
+                year_offset=plan.year - DEMO_PROJECTS_YEAR,
+            )
+        if loaded:
+            admitted = sum(1 for project in loaded if project.state == ProjectState.ADMITTED)
+            self.stdout.write(
+                _("Project library: %(count)s projects entered, %(admitted)s admitted.")
+                % {"count": len(loaded), "admitted": admitted}
+            )
 
     def replay(self, plan: Plan) -> None:
         started = time.monotonic()
