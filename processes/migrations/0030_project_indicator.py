@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("processes", "0028_projects"),
+        ("processes", "0029_obligations_waived"),
     ]
 
     operations = [
